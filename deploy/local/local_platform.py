@@ -1,0 +1,312 @@
+"""Bring the whole platform up on its embedded defaults, or down again; used by `make` and tests.
+
+    python deploy/local/local_platform.py start|stop|status|logs
+
+Starts a local RabbitMQ node (installed from Debian's packages when missing),
+localstripe, an SMTP sink, runs the migrations, then the five services and the
+gateway. Every process is recorded by PID under var/run so `stop` ends exactly
+what `start` began. Ports and folders come from the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SERVICES = ("profiles", "booking", "billing", "governance", "notifications")
+METRICS_PORT_BASE = 9100
+
+
+@dataclass
+class Platform:
+    """One running copy of the platform: its folder, its ports, its processes."""
+
+    var: Path = field(default_factory=lambda: Path(os.environ.get("LOCONOMICS_VAR", ROOT / "var")))
+    gateway_port: int = int(os.environ.get("GATEWAY_PORT", "8000"))
+    amqp_port: int = int(os.environ.get("AMQP_PORT", "5672"))
+    management_port: int = int(os.environ.get("RABBITMQ_MANAGEMENT_PORT", "15672"))
+    stripe_port: int = int(os.environ.get("LOCALSTRIPE_PORT", "8420"))
+    smtp_port: int = int(os.environ.get("SMTP_PORT", "1025"))
+    vhost: str = os.environ.get("AMQP_VHOST", "/")
+    metrics_port_base: int = int(os.environ.get("METRICS_PORT_BASE", str(METRICS_PORT_BASE)))
+    extra_env: dict = field(default_factory=dict)
+
+    @property
+    def run_dir(self) -> Path:
+        return self.var / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.var / "log"
+
+    @property
+    def maildir(self) -> Path:
+        return self.var / "mail"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    @property
+    def amqp_uri(self) -> str:
+        vhost = "%2F" if self.vhost == "/" else self.vhost
+        return f"amqp://guest:guest@127.0.0.1:{self.amqp_port}/{vhost}"
+
+    def env(self) -> dict:
+        env = dict(os.environ)
+        env.update(
+            {
+                "LOCONOMICS_VAR": str(self.var),
+                "AMQP_URI": self.amqp_uri,
+                "STRIPE_API_BASE": f"http://127.0.0.1:{self.stripe_port}",
+                "STRIPE_API_KEY": env.get("STRIPE_API_KEY", "sk_test_loconomics_local"),
+                "SMTP_HOST": "127.0.0.1",
+                "SMTP_PORT": str(self.smtp_port),
+                "GATEWAY_PORT": str(self.gateway_port),
+                "GATEWAY_PUBLIC_URL": self.gateway_url,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    # processes
+
+    def spawn(self, name: str, argv: list[str], env: dict | None = None) -> int:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child keeps it
+        process = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env or self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        (self.run_dir / f"{name}.pid").write_text(str(process.pid))
+        return process.pid
+
+    def pid_of(self, name: str) -> int | None:
+        path = self.run_dir / f"{name}.pid"
+        if not path.exists():
+            return None
+        pid = int(path.read_text())
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return None
+        return pid
+
+    def stop_process(self, name: str, grace: float = 10.0) -> bool:
+        pid = self.pid_of(name)
+        (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
+        if pid is None:
+            return False
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return False
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pid, 0)
+            except ProcessLookupError:
+                return True
+            time.sleep(0.1)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        return True
+
+    # parts
+
+    def broker_env(self) -> dict:
+        env = dict(os.environ)
+        env.update(
+            {
+                "AMQP_PORT": str(self.amqp_port),
+                "RABBITMQ_MANAGEMENT_PORT": str(self.management_port),
+                "RABBITMQ_PROMETHEUS_PORT": str(self.management_port + 20),
+            }
+        )
+        return env
+
+    def start_broker(self) -> None:
+        subprocess.run(
+            [str(ROOT / "deploy/local/rabbitmq.sh"), "start"], check=True, env=self.broker_env()
+        )
+        if self.vhost != "/":
+            self.management("PUT", f"/api/vhosts/{self.vhost}")
+            self.management(
+                "PUT",
+                f"/api/permissions/{self.vhost}/guest",
+                {"configure": ".*", "write": ".*", "read": ".*"},
+            )
+
+    def stop_broker(self) -> None:
+        subprocess.run([str(ROOT / "deploy/local/rabbitmq.sh"), "stop"], env=self.broker_env())
+
+    def management(self, method: str, path: str, body: dict | None = None) -> bytes:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.management_port}{path}",
+            method=method,
+            data=json.dumps(body or {}).encode(),
+            headers={
+                "Authorization": "Basic " + base64.b64encode(b"guest:guest").decode(),
+                "Content-Type": "application/json",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.read()
+
+    def drop_vhost(self) -> None:
+        if self.vhost != "/":
+            self.management("DELETE", f"/api/vhosts/{self.vhost}")
+
+    def start_localstripe(self) -> None:
+        self.spawn("localstripe", [str(BIN / "localstripe"), "--port", str(self.stripe_port)])
+
+    def start_smtp_sink(self) -> None:
+        argv = [
+            str(BIN / "python"),
+            str(ROOT / "deploy/local/smtp_sink.py"),
+            "--port",
+            str(self.smtp_port),
+            "--maildir",
+            str(self.maildir),
+        ]
+        self.spawn("smtp-sink", argv)
+
+    def migrate(self) -> None:
+        owning = [s for s in SERVICES if (ROOT / f"services/{s}/loconomics_{s}/migrations").is_dir()]
+        subprocess.run(
+            [str(BIN / "python"), "-m", "loconomics_plumbing.migrate", "upgrade", *owning],
+            cwd=ROOT,
+            env=self.env(),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def start_service(self, service: str, copy: int = 1) -> None:
+        env = self.env()
+        offset = SERVICES.index(service) + 1 + 10 * (copy - 1)
+        env[f"{service.upper()}_METRICS_PORT"] = str(self.metrics_port_base + offset)
+        argv = [
+            str(BIN / "nameko"),
+            "run",
+            "--config",
+            str(ROOT / "deploy/local/nameko.yaml"),
+            f"loconomics_{service}.service",
+        ]
+        name = service if copy == 1 else f"{service}-{copy}"
+        self.spawn(name, argv, env)
+
+    def start_gateway(self) -> None:
+        env = self.env()
+        metrics_dir = self.var / "gateway-metrics"
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        for stale in metrics_dir.glob("*.db"):
+            stale.unlink()
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+        argv = [
+            str(BIN / "gunicorn"),
+            "-c",
+            str(ROOT / "gateway/gunicorn.conf.py"),
+            "loconomics_gateway.wsgi:app",
+        ]
+        self.spawn("gateway", argv, env)
+
+    def wait_ready(self, timeout: float = 90.0) -> dict:
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.gateway_url}/readyz", timeout=5) as answer:
+                    return json.loads(answer.read())
+            except urllib.error.HTTPError as error:
+                last = error.read().decode(errors="replace")
+            except (urllib.error.URLError, OSError) as error:
+                last = str(error)
+            time.sleep(0.5)
+        raise RuntimeError(f"the platform did not become ready: {last}")
+
+    def wait_port(self, port: int, timeout: float = 30.0) -> None:
+        import socket
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                sock.settimeout(0.5)
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"nothing listens on port {port}")
+
+    def start(self, broker: bool = True) -> None:
+        if broker:
+            self.start_broker()
+        self.start_localstripe()
+        self.start_smtp_sink()
+        self.wait_port(self.stripe_port)
+        self.wait_port(self.smtp_port)
+        self.migrate()
+        for service in SERVICES:
+            self.start_service(service)
+        self.start_gateway()
+        self.wait_ready()
+
+    def process_names(self) -> list[str]:
+        return sorted(path.stem for path in self.run_dir.glob("*.pid"))
+
+    def stop(self, broker: bool = True) -> None:
+        for name in self.process_names():
+            if self.stop_process(name):
+                print(f"stopped {name}")
+        if broker:
+            self.stop_broker()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["start", "stop", "status", "logs"])
+    args = parser.parse_args()
+    platform = Platform()
+    if args.action == "start":
+        platform.start()
+        print(
+            f"\nLoconomics is up.\n"
+            f"  API:      {platform.gateway_url}  (docs: {platform.gateway_url}/docs)\n"
+            f"  Mail:     every email lands in {platform.maildir}\n"
+            f"  Logs:     make logs    Stop: make stop\n\n"
+            f"Try:\n"
+            f"  curl -s -X POST {platform.gateway_url}/v1/accounts \\\n"
+            f"    -H 'Content-Type: application/json' \\\n"
+            f"    -d '{{\"email\": \"ana@example.org\", \"password\": \"correct horse battery\", "
+            f"\"name\": \"Ana\", \"roles\": [\"client\"]}}'\n"
+        )
+    elif args.action == "stop":
+        platform.stop()
+    elif args.action == "status":
+        for name in platform.process_names():
+            print(f"{name}: {'running' if platform.pid_of(name) else 'stopped'}")
+    else:
+        logs = sorted(platform.log_dir.glob("*.log"))
+        os.execvp("tail", ["tail", "-n", "20", "-F", *map(str, logs)])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

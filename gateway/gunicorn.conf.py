@@ -1,0 +1,23 @@
+"""gunicorn settings for the gateway: gthread workers, never eventlet; metrics across workers."""
+
+import os
+
+from loconomics_plumbing.logs import logging_config
+
+bind = f"{os.environ.get('GATEWAY_HOST', '127.0.0.1')}:{os.environ.get('GATEWAY_PORT', '8000')}"
+workers = int(os.environ.get("GATEWAY_WORKERS", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("GATEWAY_THREADS", "8"))
+timeout = 30
+graceful_timeout = 10
+preload_app = False
+logconfig_dict = logging_config(os.environ.get("LOG_LEVEL", "INFO"))
+accesslog = "-"
+
+
+def child_exit(server, worker):
+    """Drop the gauges of a worker that died, so /metrics adds up the living only."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

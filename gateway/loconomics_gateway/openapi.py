@@ -1,0 +1,111 @@
+"""The OpenAPI 3.1 document, built from the operations and their marshmallow schemas."""
+
+from __future__ import annotations
+
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import Schema, fields
+
+from .operations import PUBLIC, Operation
+
+STATUS_TEXT = {
+    400: "Malformed request (not JSON, wrong content).",
+    401: "No access token, or one that is invalid or expired.",
+    403: "Signed in, but not allowed to do this.",
+    404: "No such resource.",
+    409: "Conflicts with the current state.",
+    413: "The body is too large.",
+    422: "Invalid input; `errors` names every bad field.",
+    429: "Too many requests; see `Retry-After`.",
+    503: "A service or the broker is unavailable; see `Retry-After`.",
+    504: "A service did not answer in time.",
+}
+ALWAYS = (400, 503, 504)
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "For validation errors: each bad field and what is wrong."},
+    )
+
+
+def build_spec(operations: list[Operation], server_url: str) -> dict:
+    spec = APISpec(
+        title="Loconomics API",
+        version="1.0.0",
+        openapi_version="3.1.0",
+        plugins=[MarshmallowPlugin()],
+        info={
+            "description": "The public REST API of the Loconomics cooperative: accounts, "
+            "listings, search, bookings, memberships, governance and messaging. "
+            "No commission: professionals are members who own the platform."
+        },
+        servers=[{"url": server_url}],
+    )
+    spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    spec.components.schema("Problem", schema=ProblemSchema)
+    by_path: dict[str, dict] = {}
+    for op in operations:
+        by_path.setdefault(op.path, {})[op.method.lower()] = describe(op)
+    for path, verbs in by_path.items():
+        spec.path(path=path, operations=verbs)
+    return spec.to_dict()
+
+
+def describe(op: Operation) -> dict:
+    entry: dict = {
+        "operationId": op.operation_id,
+        "summary": op.summary,
+        "tags": [op.tag],
+        "responses": {},
+    }
+    if op.description:
+        entry["description"] = op.description
+    parameters = [
+        {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"{(\w+)}", op.path)
+    ]
+    if op.query:
+        parameters.append({"in": "query", "schema": op.query})
+    if parameters:
+        entry["parameters"] = parameters
+    if op.body:
+        entry["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": op.body}},
+        }
+    success: dict = {"description": "Success."}
+    if op.response is not None:
+        schema: dict | type[Schema] = op.response
+        if op.many:
+            schema = {"type": "array", "items": op.response}
+        success["content"] = {op.content_type: {"schema": schema}}
+    elif op.content_type != "application/json":
+        success["content"] = {op.content_type: {"schema": {"type": "string"}}}
+    entry["responses"][str(op.status)] = success
+    codes = set(ALWAYS) | set(op.errors)
+    if op.body or op.query:
+        codes.add(422)
+    if op.body:
+        codes.add(413)
+    if op.access != PUBLIC:
+        codes.add(401)
+        entry["security"] = [{"bearer": []}]
+    for code in sorted(codes):
+        entry["responses"][str(code)] = {
+            "description": STATUS_TEXT[code],
+            "content": {"application/problem+json": {"schema": "Problem"}},
+        }
+    return entry

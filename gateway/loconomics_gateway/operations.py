@@ -1,0 +1,188 @@
+"""The gateway's routes as data: one `Operation` per verb and path.
+
+The same description drives the Falcon responder (parse, validate, authenticate,
+call, answer) and the OpenAPI document, so the docs cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import falcon
+from loconomics_plumbing import clock
+from loconomics_plumbing.errors import Invalid, Unauthorized
+from loconomics_plumbing.identity import Caller
+from loconomics_plumbing.tokens import verify_access_token
+from loconomics_plumbing.validation import flatten_messages
+from marshmallow import EXCLUDE, Schema, ValidationError
+
+from .rpc import RpcPool
+
+PUBLIC = "public"
+SIGNED_IN = "signed_in"
+
+
+@dataclass
+class Call:
+    """What a route handler gets: the caller, validated input, and RPC with a deadline."""
+
+    caller: Caller
+    body: dict
+    query: dict
+    params: dict
+    request_id: str
+    pool: RpcPool
+    timeout: float
+    request: falcon.Request
+
+    def rpc(self, service: str, method: str, **kwargs: Any) -> Any:
+        return self.pool.call(
+            service,
+            method,
+            caller=self.caller,
+            timeout=self.timeout,
+            request_id=self.request_id,
+            **kwargs,
+        )
+
+
+@dataclass
+class Reply:
+    """A non-default answer: another status, headers, or a body that is not JSON."""
+
+    body: Any = None
+    status: int | None = None
+    headers: dict = field(default_factory=dict)
+    content_type: str | None = None
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str
+    summary: str
+    handler: Callable[[Call], Any]
+    tag: str
+    access: str = SIGNED_IN
+    body: type[Schema] | None = None
+    query: type[Schema] | None = None
+    response: type[Schema] | None = None
+    many: bool = False
+    status: int = 200
+    errors: tuple[int, ...] = ()
+    description: str = ""
+    timeout: float | None = None
+    content_type: str = "application/json"
+
+    @property
+    def operation_id(self) -> str:
+        return self.handler.__name__
+
+
+def caller_from(req: falcon.Request, required: bool) -> Caller:
+    header = req.get_header("Authorization") or ""
+    if not header:
+        if required:
+            raise Unauthorized("Send `Authorization: Bearer <access_token>`.")
+        return Caller()
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send `Authorization: Bearer <access_token>`.")
+    claims = verify_access_token(token.strip(), clock.now())
+    return Caller(claims.user_id, claims.roles)
+
+
+def read_body(req: falcon.Request, schema: type[Schema], limit: int) -> dict:
+    if req.content_length and req.content_length > limit:
+        raise falcon.HTTPContentTooLarge(description=f"Bodies are limited to {limit} bytes.")
+    raw = req.bounded_stream.read(limit + 1)
+    if len(raw) > limit:
+        raise falcon.HTTPContentTooLarge(description=f"Bodies are limited to {limit} bytes.")
+    if not raw.strip():
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise falcon.HTTPBadRequest(
+                title="Bad request", description="The body is not valid JSON."
+            ) from None
+    if not isinstance(data, dict):
+        raise Invalid("The body must be a JSON object.", {"_body": ["Expected a JSON object."]})
+    try:
+        schema().load(data)
+    except ValidationError as error:
+        raise Invalid("The input is not valid.", flatten_messages(error.messages)) from None
+    return data
+
+
+def read_query(req: falcon.Request, schema: type[Schema]) -> dict:
+    try:
+        return schema(unknown=EXCLUDE).load(req.params)
+    except ValidationError as error:
+        raise Invalid("The query is not valid.", flatten_messages(error.messages)) from None
+
+
+def jsonable_query(query: dict) -> dict:
+    """Query values as the services expect them: ISO strings, not datetime objects."""
+    return {
+        key: value.isoformat() if hasattr(value, "isoformat") else value
+        for key, value in query.items()
+        if value is not None
+    }
+
+
+class PathResource:
+    """Serves every operation sharing one path; Falcon answers 405 for the other verbs."""
+
+    def __init__(self, operations: list[Operation], pool_of: Callable[[], RpcPool], limit: int):
+        self.operations = {op.method.upper(): op for op in operations}
+        self.pool_of = pool_of
+        self.limit = limit
+        for verb in self.operations:
+            setattr(self, f"on_{verb.lower()}", self._respond)
+
+    def _respond(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
+        op = self.operations[req.method.upper()]
+        req.context.operation = op
+        caller = caller_from(req, required=op.access == SIGNED_IN)
+        body = read_body(req, op.body, self.limit) if op.body else {}
+        query = jsonable_query(read_query(req, op.query)) if op.query else {}
+        pool = self.pool_of()
+        call = Call(
+            caller=caller,
+            body=body,
+            query=query,
+            params=params,
+            request_id=req.context.get("request_id") or uuid.uuid4().hex,
+            pool=pool,
+            timeout=op.timeout or pool.timeout,
+            request=req,
+        )
+        result = op.handler(call)
+        reply = result if isinstance(result, Reply) else Reply(body=result)
+        resp.status = reply.status or op.status
+        for name, value in reply.headers.items():
+            resp.set_header(name, value)
+        content_type = reply.content_type or op.content_type
+        resp.content_type = content_type
+        if reply.body is None:
+            return
+        if content_type == "application/json":
+            resp.text = json.dumps(reply.body)
+        else:
+            resp.text = reply.body
+
+
+def mount(
+    app: falcon.App, operations: list[Operation], pool_of: Callable[[], RpcPool], limit: int
+) -> None:
+    by_path: dict[str, list[Operation]] = {}
+    for op in operations:
+        by_path.setdefault(op.path, []).append(op)
+    for path, ops in by_path.items():
+        app.add_route(path, PathResource(ops, pool_of, limit))

@@ -1,0 +1,221 @@
+"""RPC to the services over nameko's wire protocol, one client per in-flight request.
+
+A client owns one AMQP connection and one exclusive reply queue and is never
+shared: the pool hands it to one request at a time and drops it on any
+transport error. Every call has a deadline; a broker that refuses or vanishes
+makes calls fail at once (503) for a short while instead of each one waiting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from kombu import Connection, Consumer, Exchange, Producer, Queue
+from loconomics_plumbing import remote_errors  # noqa: F401 - typed errors come back typed
+from loconomics_plumbing.identity import Caller
+from nameko.exceptions import deserialize
+
+RPC_EXCHANGE = Exchange("nameko-rpc", type="topic", durable=True)
+
+
+class BrokerUnavailable(Exception):
+    """The message broker cannot be reached."""
+
+
+class ServiceUnavailable(Exception):
+    """No copy of the service is consuming its queue."""
+
+
+class DeadlineExceeded(Exception):
+    """The service did not answer within the deadline."""
+
+
+class NotSent(BrokerUnavailable):
+    """The request never left: safe to try again on a fresh connection."""
+
+
+class RpcClient:
+    """One connection, one reply queue; used by one request at a time."""
+
+    def __init__(self, amqp_uri: str, connect_timeout: float):
+        self.connection = Connection(
+            amqp_uri,
+            connect_timeout=connect_timeout,
+            heartbeat=0,
+            transport_options={"confirm_publish": True},
+        )
+        self.connection.ensure_connection(max_retries=1, timeout=connect_timeout)
+        self.channel = self.connection.channel()
+        self.reply_key = uuid.uuid4().hex
+        reply_queue = Queue(
+            f"rpc.reply-gateway-{self.reply_key}",
+            exchange=RPC_EXCHANGE,
+            routing_key=self.reply_key,
+            exclusive=True,
+            auto_delete=True,
+        )
+        self.consumer = Consumer(
+            self.channel, [reply_queue], callbacks=[self._on_reply], accept=["json"], no_ack=True
+        )
+        self.consumer.consume()
+        self.producer = Producer(self.channel, exchange=RPC_EXCHANGE, serializer="json")
+        self.replies: dict[str, dict] = {}
+        self.broken = False
+        self.stale = False
+
+    def _on_reply(self, body: dict, message) -> None:
+        self.replies[message.properties.get("correlation_id")] = body
+
+    def call(
+        self, service: str, method: str, kwargs: dict, context: dict, timeout: float
+    ) -> object:
+        correlation_id = uuid.uuid4().hex
+        headers = {f"nameko.{key}": value for key, value in context.items() if value is not None}
+        try:
+            self.producer.publish(
+                {"args": [], "kwargs": kwargs},
+                routing_key=f"{service}.{method}",
+                reply_to=self.reply_key,
+                correlation_id=correlation_id,
+                headers=headers,
+                mandatory=True,
+                retry=False,
+            )
+        except Exception as error:
+            if "NO_ROUTE" in str(error):
+                raise ServiceUnavailable(service) from None
+            self.broken = True
+            raise NotSent(str(error)) from error
+        deadline = time.monotonic() + timeout
+        while correlation_id not in self.replies:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.stale = True
+                raise DeadlineExceeded(f"{service}.{method}")
+            try:
+                self.connection.drain_events(timeout=remaining)
+            except TimeoutError:
+                continue
+            except (OSError, self.connection.connection_errors) as error:
+                self.broken = True
+                raise BrokerUnavailable(str(error)) from error
+        reply = self.replies.pop(correlation_id)
+        if reply.get("error"):
+            raise deserialize(reply["error"])
+        return reply.get("result")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.connection.release()
+
+
+class RpcPool:
+    """Clients for concurrent requests of one gateway process, created after fork."""
+
+    def __init__(
+        self,
+        amqp_uri: str,
+        size: int,
+        timeout: float,
+        connect_timeout: float = 2.0,
+        cool_off: float = 1.0,
+        in_use_gauge: object | None = None,
+    ):
+        self.amqp_uri = amqp_uri
+        self.size = size
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.cool_off = cool_off
+        self._idle: queue.LifoQueue[RpcClient] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(size)
+        self._lock = threading.Lock()
+        self._in_use = 0
+        self._broker_down_until = 0.0
+        self._gauge = in_use_gauge
+
+    @property
+    def in_use(self) -> int:
+        return self._in_use
+
+    def _mark_down(self) -> None:
+        self._broker_down_until = time.monotonic() + self.cool_off
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                break
+
+    @contextmanager
+    def client(self, wait: float) -> Iterator[RpcClient]:
+        if not self._slots.acquire(timeout=wait):
+            raise DeadlineExceeded("no free RPC client")
+        with self._lock:
+            self._in_use += 1
+        if self._gauge is not None:
+            self._gauge.inc()
+        client = None
+        fresh = False
+        try:
+            if time.monotonic() < self._broker_down_until:
+                raise BrokerUnavailable("broker recently unreachable")
+            try:
+                client = self._idle.get_nowait()
+            except queue.Empty:
+                client = self._connect()
+                fresh = True
+            yield client
+        finally:
+            with self._lock:
+                self._in_use -= 1
+            if self._gauge is not None:
+                self._gauge.dec()
+            if client is not None:
+                self._give_back(client, fresh)
+            self._slots.release()
+
+    def _connect(self) -> RpcClient:
+        try:
+            return RpcClient(self.amqp_uri, self.connect_timeout)
+        except Exception as error:
+            self._mark_down()
+            raise BrokerUnavailable(str(error)) from error
+
+    def _give_back(self, client: RpcClient, fresh: bool) -> None:
+        """Keep a healthy client; drop a broken one, and stop trying the broker if it was new."""
+        if client.broken or client.stale:
+            client.close()
+            if client.broken and fresh:
+                self._mark_down()
+        else:
+            self._idle.put(client)
+
+    def call(
+        self,
+        service: str,
+        method: str,
+        caller: Caller | None = None,
+        timeout: float | None = None,
+        request_id: str | None = None,
+        **kwargs,
+    ) -> object:
+        deadline = timeout or self.timeout
+        context = (caller or Caller()).as_context()
+        if request_id:
+            context["call_id_stack"] = [f"gateway.request.{request_id}"]
+        for attempt in (1, 2):
+            with self.client(wait=deadline) as client:
+                try:
+                    return client.call(service, method, kwargs, context, deadline)
+                except NotSent:
+                    if attempt == 2:
+                        raise
+        raise BrokerUnavailable("unreachable")
+
+    def close(self) -> None:
+        self._mark_down()

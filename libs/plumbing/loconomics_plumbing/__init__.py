@@ -1,0 +1,1 @@
+"""Shared plumbing of the Loconomics services; see README.md beside this package."""

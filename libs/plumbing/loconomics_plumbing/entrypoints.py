@@ -1,0 +1,104 @@
+"""nameko entrypoints with the unit of work and typed errors built in.
+
+Each decorated method commits `self.db` before its reply or acknowledgement
+leaves, turns marshmallow validation failures into `Invalid`, and lets only
+typed errors cross the wire. Services name their `Database` dependency `db`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+
+from marshmallow import ValidationError
+from nameko.events import SERVICE_POOL, event_handler
+from nameko.rpc import rpc as nameko_rpc
+from nameko.timer import timer
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from . import remote_errors  # noqa: F401 - registers typed errors for callers
+from .errors import TYPED_ERRORS, Conflict, CoopError, Invalid, Unavailable
+from .validation import flatten_messages
+
+log = logging.getLogger(__name__)
+
+
+def _commit(service: object) -> None:
+    unit = getattr(service, "db", None)
+    if unit is None:
+        return
+    try:
+        unit.commit()
+    except IntegrityError as error:
+        unit.rollback()
+        raise Conflict("This conflicts with existing data.") from error
+
+
+def _in_unit_of_work(fn: Callable) -> Callable:
+    @functools.wraps(fn)
+    def run(self, *args, **kwargs):
+        try:
+            result = fn(self, *args, **kwargs)
+            _commit(self)
+            return result
+        except ValidationError as error:
+            raise Invalid("The input is not valid.", flatten_messages(error.messages)) from None
+        except OperationalError as error:
+            raise Unavailable("The database is busy; try again.") from error
+
+    return run
+
+
+def rpc(fn: Callable) -> Callable:
+    """An RPC method whose input errors and conflicts reach the caller as typed errors."""
+    return nameko_rpc(expected_exceptions=TYPED_ERRORS)(_in_unit_of_work(fn))
+
+
+def handles(source_service: str, event_type: str) -> Callable[[Callable], Callable]:
+    """An event handler applied once per `event_id`, in the same transaction as its change.
+
+    A bad payload (typed error) is logged and dropped: redelivering it cannot help.
+    Anything else (database busy, a bug fixed by a redeploy) is requeued.
+    """
+
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def run(self, payload: dict):
+            key = f"{fn.__name__}:{payload.get('event_id', '')}"
+            try:
+                if payload.get("event_id") and not self.db.first_time(key):
+                    self.db.rollback()
+                    return None
+                result = _in_unit_of_work(fn)(self, payload)
+            except CoopError as error:
+                self.db.rollback()
+                log.error(
+                    "dropped %s event %s: %s", event_type, payload.get("event_id"), error.as_dict()
+                )
+                return None
+            except Exception:
+                self.db.rollback()
+                time.sleep(1)
+                raise
+            return result
+
+        return event_handler(
+            source_service,
+            event_type,
+            handler_type=SERVICE_POOL,
+            reliable_delivery=True,
+            requeue_on_error=True,
+        )(run)
+
+    return decorate
+
+
+def every(seconds: float) -> Callable[[Callable], Callable]:
+    """Time-driven work (expiry, reminders, closing ballots), committed like any worker."""
+
+    def decorate(fn: Callable) -> Callable:
+        return timer(interval=seconds)(_in_unit_of_work(fn))
+
+    return decorate

@@ -1,0 +1,207 @@
+"""Engines, the unit of work, and the two tables every service database carries.
+
+`outbox_events` holds events written in the same transaction as the change that
+caused them (the relay publishes them afterwards); `processed_events` remembers
+which events a handler already applied, so a redelivery changes nothing.
+Plain SQLAlchemy: no transport here.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+OUTBOX = "outbox_events"
+PROCESSED = "processed_events"
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, on SQLite (which forgets the zone) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; every stored time is aware UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def add_plumbing_tables(metadata: MetaData) -> None:
+    """Give a service's metadata the outbox and processed-events tables (for Alembic too)."""
+    if OUTBOX in metadata.tables:
+        return
+    Table(
+        OUTBOX,
+        metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("event_type", String(100), nullable=False),
+        Column("payload", Text, nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("claimed_by", String(36), nullable=True),
+        Column("claimed_until", UtcDateTime(), nullable=True),
+        Column("published_at", UtcDateTime(), nullable=True),
+        Index("ix_outbox_events_pending", "published_at", "created_at"),
+    )
+    Table(
+        PROCESSED,
+        metadata,
+        Column("handler_key", String(200), primary_key=True),
+        Column("processed_at", UtcDateTime(), nullable=False),
+    )
+
+
+def make_engine(url: str) -> Engine:
+    """An engine whose transactions serialise writers on SQLite and keep PostgreSQL pooled.
+
+    SQLite runs every transaction as BEGIN IMMEDIATE, so a check-then-write (no
+    double booking, one vote) holds across processes sharing the file; a green
+    lock per process keeps one greenlet from blocking the others in SQLite's busy wait.
+    """
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    writer = threading.Lock()
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    def _release(info: dict) -> None:
+        if info.pop("writer_lock_held", False):
+            writer.release()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        writer.acquire()
+        conn.info["writer_lock_held"] = True
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "commit")
+    def _commit(conn: Any) -> None:
+        _release(conn.info)
+
+    @event.listens_for(engine, "rollback")
+    def _rollback(conn: Any) -> None:
+        _release(conn.info)
+
+    @event.listens_for(engine.pool, "reset")
+    def _reset(_dbapi: Any, record: Any, _state: Any = None) -> None:
+        _release(record.info)
+
+    @event.listens_for(engine.pool, "close")
+    def _close(_dbapi: Any, record: Any) -> None:
+        _release(record.info)
+
+    return engine
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UnitOfWork:
+    """One worker's session, plus the outbox and the processed-events memory bound to it."""
+
+    def __init__(
+        self,
+        session: Session,
+        metadata: MetaData,
+        on_commit: Callable[[], None] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ):
+        self.session = session
+        self._outbox = metadata.tables[OUTBOX]
+        self._processed = metadata.tables[PROCESSED]
+        self._on_commit = on_commit
+        self._clock = clock
+        self._emitted = 0
+
+    def emit(self, event_type: str, payload: dict) -> dict:
+        """Record an event in this transaction; the relay publishes it after commit."""
+        event_id = str(uuid.uuid4())
+        occurred_at = self._clock()
+        body = {**payload, "event_id": event_id, "occurred_at": occurred_at.isoformat()}
+        self.session.execute(
+            insert(self._outbox).values(
+                event_id=event_id,
+                event_type=event_type,
+                payload=json.dumps(body, default=str),
+                created_at=occurred_at,
+            )
+        )
+        self._emitted += 1
+        return body
+
+    def first_time(self, handler_key: str) -> bool:
+        """True once per key: the caller applies the event only then, in this same transaction."""
+        seen = self.session.execute(
+            select(self._processed.c.handler_key).where(
+                self._processed.c.handler_key == handler_key
+            )
+        ).first()
+        if seen:
+            return False
+        try:
+            with self.session.begin_nested():
+                self.session.execute(
+                    insert(self._processed).values(
+                        handler_key=handler_key, processed_at=self._clock()
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def commit(self) -> None:
+        self.session.commit()
+        if self._emitted and self._on_commit:
+            self._on_commit()
+        self._emitted = 0
+
+    def rollback(self) -> None:
+        self.session.rollback()
+        self._emitted = 0
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)

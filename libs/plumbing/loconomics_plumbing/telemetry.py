@@ -1,0 +1,69 @@
+"""Per-service Prometheus metrics and log context for every nameko worker."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from nameko.extensions import DependencyProvider
+from prometheus_client import Counter, Histogram, start_http_server
+
+from . import config
+from .logs import set_call_id
+
+log = logging.getLogger(__name__)
+
+ENTRYPOINT_CALLS = Counter(
+    "loconomics_entrypoint_calls_total",
+    "Worker runs per entrypoint (RPC method, event handler, timer) and outcome.",
+    ["service", "entrypoint", "kind", "outcome"],
+)
+ENTRYPOINT_SECONDS = Histogram(
+    "loconomics_entrypoint_duration_seconds",
+    "Worker run time per entrypoint.",
+    ["service", "entrypoint", "kind"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+def entrypoint_kind(entrypoint: object) -> str:
+    name = type(entrypoint).__name__.lower()
+    if "rpc" in name:
+        return "rpc"
+    if "event" in name:
+        return "event"
+    if "timer" in name:
+        return "timer"
+    return name
+
+
+class Telemetry(DependencyProvider):
+    """Counts and times every worker, and tags its log lines with the call id."""
+
+    def setup(self) -> None:
+        self._started: dict[object, float] = {}
+        port = config.metrics_port(self.container.service_name)
+        if port:
+            start_http_server(port)
+            log.info("metrics served on port %s", port)
+
+    def worker_setup(self, worker_ctx) -> None:
+        set_call_id("->".join(worker_ctx.call_id_stack))
+        self._started[worker_ctx] = time.perf_counter()
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None) -> None:
+        started = self._started.pop(worker_ctx, None)
+        entrypoint = worker_ctx.entrypoint
+        labels = (self.container.service_name, entrypoint.method_name, entrypoint_kind(entrypoint))
+        outcome = "ok"
+        if exc_info is not None:
+            outcome = type(exc_info[1]).__name__
+        ENTRYPOINT_CALLS.labels(*labels, outcome).inc()
+        if started is not None:
+            ENTRYPOINT_SECONDS.labels(*labels).observe(time.perf_counter() - started)
+
+    def worker_teardown(self, worker_ctx) -> None:
+        set_call_id(None)
+
+    def get_dependency(self, worker_ctx) -> None:
+        return None

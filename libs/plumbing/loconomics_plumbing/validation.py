@@ -1,0 +1,80 @@
+"""Marshmallow helpers shared by services and the gateway: money, pages, error shapes."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from .errors import Invalid
+
+
+def flatten_messages(messages: object, prefix: str = "") -> dict[str, list[str]]:
+    """Marshmallow's nested messages as `{"field.sub": [..]}`, the shape problem+json lists."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                flat.update(flatten_messages(value, name))
+            elif isinstance(value, list):
+                flat.setdefault(name, []).extend(str(item) for item in value)
+            else:
+                flat.setdefault(name, []).append(str(value))
+    elif isinstance(messages, list):
+        flat.setdefault(prefix or "_schema", []).extend(str(item) for item in messages)
+    else:
+        flat.setdefault(prefix or "_schema", []).append(str(messages))
+    return flat
+
+
+def load(schema: Schema, data: object) -> dict:
+    """Validate `data`, raising `Invalid` with every bad field named."""
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        raise Invalid("The input is not valid.", flatten_messages(error.messages)) from None
+
+
+class StrictSchema(Schema):
+    """Inputs refuse unknown fields, so a typo never passes silently."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class MoneySchema(StrictSchema):
+    amount_cents = fields.Integer(
+        required=True,
+        validate=validate.Range(min=0, max=100_000_000),
+        metadata={"description": "Amount in minor units (cents)."},
+    )
+    currency = fields.String(
+        load_default="USD",
+        validate=validate.Regexp(r"^[A-Z]{3}$"),
+        metadata={"description": "ISO 4217 currency code."},
+    )
+
+
+class PageArgsSchema(StrictSchema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+def encode_cursor(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> list | None:
+    """The position a client was given; anything else is a clear 422, never a crash."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError):
+        raise Invalid("The cursor is not valid.", {"cursor": ["Not a cursor we gave."]}) from None
+    if not isinstance(values, list):
+        raise Invalid("The cursor is not valid.", {"cursor": ["Not a cursor we gave."]})
+    return values

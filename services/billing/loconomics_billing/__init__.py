@@ -1,0 +1,1 @@
+"""Loconomics billing: memberships that make owners, commission-free booking payments."""

@@ -1,0 +1,14 @@
+"""The billing nameko service: entrypoints only; the rules live in `domain`."""
+
+from __future__ import annotations
+
+from loconomics_plumbing.dependencies import CallerIdentity
+from loconomics_plumbing.health import Health
+from loconomics_plumbing.telemetry import Telemetry
+
+
+class BillingService(Health):
+    name = "billing"
+
+    caller = CallerIdentity()
+    telemetry = Telemetry()

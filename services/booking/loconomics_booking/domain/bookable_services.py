@@ -1,0 +1,111 @@
+"""Booking's own copy of what profiles sells, kept from profiles' listing events.
+
+Booking never asks profiles while a client books (one hop less, and booking keeps
+working when profiles is down): it keeps `bookable_services` from
+`listing_published`, `listing_changed` and `listing_removed`.
+
+Events arrive at least once and in any order. Each carries the listing's
+`version` (an integer profiles raises on every change) or, failing that, its
+`changed_at`; the newest applied per listing is remembered in `listing_states`,
+and an event not newer than it changes nothing. So a repeat is a no-op, a late
+old event cannot undo a newer one, and a removal that overtakes the publication
+still wins (its tombstone is remembered even with no service rows yet).
+
+A listing event describes the whole listing: a service missing from it is no
+longer bookable. An hourly service's price is per hour; booking stores the
+price of one booking (`price * duration / 60`, half up). Add-ons are kept but not
+bookable on their own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import BookableService, ListingState
+from .policies import Policy
+
+LISTING_EVENTS = ("listing_published", "listing_changed", "listing_removed")
+
+
+def _is_newer(state: ListingState, version: int | None, changed_at: datetime | None) -> bool:
+    incoming = (version or 0, changed_at)
+    current = (state.version, state.changed_at)
+    if incoming[0] != current[0]:
+        return incoming[0] > current[0]
+    if incoming[1] is None or current[1] is None:
+        return False
+    return incoming[1] > current[1]
+
+
+def booking_price_cents(pricing_type: str, amount_cents: int, duration_minutes: int) -> int:
+    """The price of one booking of the service, from the listed price."""
+    if pricing_type == "hourly":
+        return (amount_cents * duration_minutes * 2 + 60) // 120
+    return amount_cents
+
+
+def apply_listing_event(session: Session, event_type: str, payload: dict, now: datetime) -> bool:
+    """Bring `bookable_services` up to the listing described; False when the event is stale.
+
+    `payload` is a loaded `ListingEventSchema` (datetimes parsed).
+    """
+    if event_type not in LISTING_EVENTS:
+        raise ValueError(f"{event_type} is not a listing event")
+    listing_id = payload["listing_id"]
+    version = payload.get("version")
+    changed_at = payload.get("changed_at")
+    state = session.get(ListingState, listing_id)
+    if state is None:
+        state = ListingState(
+            listing_id=listing_id,
+            professional_id=payload.get("professional_id") or "",
+            version=version or 0,
+            changed_at=changed_at,
+            removed=False,
+            updated_at=now,
+        )
+        session.add(state)
+    elif not _is_newer(state, version, changed_at):
+        return False
+    state.version = version or 0
+    state.changed_at = changed_at
+    state.removed = event_type == "listing_removed" or payload.get("active") is False
+    state.updated_at = now
+
+    existing = {
+        row.service_id: row
+        for row in session.scalars(
+            select(BookableService).where(BookableService.listing_id == listing_id)
+        )
+    }
+    listed = [] if state.removed else payload.get("services") or []
+    seen = set()
+    for item in listed:
+        service_id = item["service_id"]
+        seen.add(service_id)
+        row = existing.get(service_id) or session.get(BookableService, service_id)
+        if row is None:
+            row = BookableService(service_id=service_id)
+            session.add(row)
+        row.listing_id = listing_id
+        row.professional_id = payload["professional_id"]
+        row.name = item.get("name") or ""
+        row.duration_minutes = item["duration_minutes"]
+        row.pricing_type = item.get("pricing_type") or "service"
+        row.price_cents = booking_price_cents(
+            row.pricing_type, item["price"]["amount_cents"], item["duration_minutes"]
+        )
+        row.currency = item["price"]["currency"]
+        row.policy = Policy(payload["cancellation_policy"]).value
+        row.instant_booking = bool(payload.get("instant_booking"))
+        row.active = item.get("active", True)
+        row.updated_at = now
+    for service_id, row in existing.items():
+        if service_id not in seen:
+            row.active = False
+            row.updated_at = now
+    session.flush()
+    return True

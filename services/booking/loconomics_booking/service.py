@@ -1,0 +1,14 @@
+"""The booking nameko service: entrypoints only; the rules live in `domain`."""
+
+from __future__ import annotations
+
+from loconomics_plumbing.dependencies import CallerIdentity
+from loconomics_plumbing.health import Health
+from loconomics_plumbing.telemetry import Telemetry
+
+
+class BookingService(Health):
+    name = "booking"
+
+    caller = CallerIdentity()
+    telemetry = Telemetry()

@@ -1,0 +1,1 @@
+"""The notifications service's rules, plain Python: no transport, no clock of its own."""

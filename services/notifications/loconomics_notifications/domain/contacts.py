@@ -1,0 +1,55 @@
+"""Our own copy of each account (name, email, language, zone), built from profiles' events.
+
+Events arrive at least once and in any order: a snapshot older than the one we hold is
+ignored, the same event twice changes nothing, and an `account_changed` that overtakes its
+`account_created` is simply the first snapshot we keep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Contact
+from .wording import language_of, zone_or_utc
+
+
+def record_account(session: Session, account: dict[str, Any]) -> Contact:
+    """Apply one loaded `account_created` / `account_changed` payload; returns what we now hold."""
+    contact = session.get(Contact, account["account_id"])
+    occurred_at = account["occurred_at"]
+    if contact is not None and (
+        contact.source_occurred_at > occurred_at or contact.source_event_id == account["event_id"]
+    ):
+        return contact
+    if contact is None:
+        contact = Contact(account_id=account["account_id"])
+        session.add(contact)
+    contact.email = account["email"]
+    contact.name = account["name"]
+    contact.language = language_of(account.get("language"))
+    zone = account.get("time_zone")
+    if zone:
+        contact.time_zone = zone_or_utc(zone).key
+    elif contact.time_zone is None:
+        contact.time_zone = "UTC"
+    contact.roles = sorted(set(account.get("roles") or []))
+    contact.source_occurred_at = occurred_at
+    contact.source_event_id = account["event_id"]
+    session.flush()
+    return contact
+
+
+def contact_for(session: Session, account_id: str) -> Contact | None:
+    return session.get(Contact, account_id)
+
+
+def contacts_by_id(session: Session, account_ids: Iterable[str]) -> dict[str, Contact]:
+    ids = set(account_ids)
+    if not ids:
+        return {}
+    rows = session.scalars(select(Contact).where(Contact.account_id.in_(ids)))
+    return {c.account_id: c for c in rows}

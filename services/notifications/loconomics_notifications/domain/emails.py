@@ -1,0 +1,67 @@
+"""An email notification as a MIME message: text, HTML alternative, and a booking's `.ics`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from sqlalchemy.orm import Session
+
+from ..models import EmailDelivery, Notification
+from .contacts import contact_for
+from .content import calendar_attachment, compose
+
+
+class RecipientUnknown(LookupError):
+    """No contact yet for the recipient: the profile event may still be on its way."""
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """Who the cooperative's emails come from, and the app they link to."""
+
+    address: str
+    display_name: str = "Loconomics"
+    link_base: str | None = None
+    message_id_domain: str = "loconomics.coop"
+
+
+def message_id(delivery: EmailDelivery, mailbox: Mailbox) -> str:
+    """The same on every retry, so a server that got it twice can tell it is one email."""
+    return f"<{delivery.id}@{mailbox.message_id_domain}>"
+
+
+def build_email(
+    session: Session, delivery: EmailDelivery, mailbox: Mailbox, now: datetime
+) -> EmailMessage:
+    notification = session.get(Notification, delivery.notification_id)
+    contact = contact_for(session, delivery.recipient_id)
+    if notification is None:
+        raise LookupError(f"delivery {delivery.id} has no notification")
+    if contact is None:
+        raise RecipientUnknown(f"no contact for account {delivery.recipient_id} yet")
+    rendered = compose(session, notification, link_base=mailbox.link_base)
+    message = EmailMessage()
+    local, _, domain = mailbox.address.rpartition("@")
+    message["From"] = Address(mailbox.display_name, local, domain)
+    message["To"] = Address(contact.name, addr_spec=contact.email)
+    message["Subject"] = rendered.subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = message_id(delivery, mailbox)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    invite = calendar_attachment(session, notification, link=rendered.link)
+    if invite is not None:
+        message.add_attachment(
+            invite.decode("utf-8"),
+            subtype="calendar",
+            filename="booking.ics",
+            params={"method": "PUBLISH"},
+        )
+    # After the body parts: setting content moves Content-* headers into the subparts.
+    message["Content-Language"] = rendered.language
+    return message
