@@ -111,25 +111,29 @@ class Platform:
             return None
         return pid
 
-    def stop_process(self, name: str, grace: float = 10.0) -> bool:
-        pid = self.pid_of(name)
-        (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
-        if pid is None:
-            return False
-        try:
-            os.killpg(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return False
+    def stop_processes(self, names: list[str], grace: float = 10.0) -> list[str]:
+        """TERM every named process group at once, then KILL what outlives the grace period."""
+        running: dict[str, int] = {}
+        for name in names:
+            pid = self.pid_of(name)
+            (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
+            if pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGTERM)
+                    running[name] = pid
         deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(pid, 0)
-            except ProcessLookupError:
-                return True
+        alive = dict(running)
+        while alive and time.monotonic() < deadline:
+            for name, pid in list(alive.items()):
+                try:
+                    os.killpg(pid, 0)
+                except ProcessLookupError:
+                    del alive[name]
             time.sleep(0.1)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
-        return True
+        for pid in alive.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+        return sorted(running)
 
     # parts
 
@@ -209,7 +213,7 @@ class Platform:
             "run",
             "--config",
             str(ROOT / "deploy/local/nameko.yaml"),
-            f"loconomics_{service}.service",
+            f"loconomics_{service}.service:{service.capitalize()}Service",
         ]
         name = service if copy == 1 else f"{service}-{copy}"
         self.spawn(name, argv, env)
@@ -272,9 +276,8 @@ class Platform:
         return sorted(path.stem for path in self.run_dir.glob("*.pid"))
 
     def stop(self, broker: bool = True) -> None:
-        for name in self.process_names():
-            if self.stop_process(name):
-                print(f"stopped {name}")
+        for name in self.stop_processes(self.process_names()):
+            print(f"stopped {name}")
         if broker:
             self.stop_broker()
 

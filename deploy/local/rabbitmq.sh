@@ -5,7 +5,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-base="${LOCONOMICS_VAR:-$root/var}/rabbitmq"
+base="${LOCONOMICS_VAR:-$root/var}/rabbitmq-${AMQP_PORT:-5672}"
 amqp_port="${AMQP_PORT:-5672}"
 mgmt_port="${RABBITMQ_MANAGEMENT_PORT:-15672}"
 prom_port="${RABBITMQ_PROMETHEUS_PORT:-15692}"

@@ -274,9 +274,7 @@ def occupancy_guard_ddl(dialect: str) -> list[str]:
 
 def _install_guard(dialect: str) -> None:
     for statement in occupancy_guard_ddl(dialect):
-        event.listen(
-            Booking.__table__, "after_create", DDL(statement).execute_if(dialect=dialect)
-        )
+        event.listen(Booking.__table__, "after_create", DDL(statement).execute_if(dialect=dialect))
 
 
 _install_guard("postgresql")

@@ -104,9 +104,7 @@ class EmailDelivery(Base):
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    notification_id: Mapped[str] = mapped_column(
-        ForeignKey("notifications.id"), unique=True
-    )
+    notification_id: Mapped[str] = mapped_column(ForeignKey("notifications.id"), unique=True)
     recipient_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(8), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -35,6 +35,32 @@ def _moment(description: str, **kwargs) -> fields.AwareDateTime:
     return fields.AwareDateTime(metadata={"description": description}, **kwargs)
 
 
+def _cents(description: str) -> fields.Integer:
+    return fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=0),
+        metadata={"description": description},
+    )
+
+
+def _count(description: str, **kwargs) -> fields.Integer:
+    return fields.Integer(
+        strict=True,
+        validate=validate.Range(min=0),
+        metadata={"description": description},
+        **kwargs,
+    )
+
+
+def _title() -> fields.String:
+    return fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=300),
+        metadata={"description": "Title, as members see it."},
+    )
+
+
 class _Tolerant(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -64,23 +90,29 @@ class AccountEventSchema(EventSchema):
 
     account_id = _id("The account.", required=True)
     email = fields.String(
-        required=True, validate=validate.Length(min=3, max=320),
+        required=True,
+        validate=validate.Length(min=3, max=320),
         metadata={"description": "Where emails go."},
     )
     name = fields.String(
-        required=True, validate=validate.Length(min=1, max=200),
+        required=True,
+        validate=validate.Length(min=1, max=200),
         metadata={"description": "Display name used in greetings and to the other party."},
     )
     language = fields.String(
-        load_default="en", validate=validate.Length(max=16),
+        load_default="en",
+        validate=validate.Length(max=16),
         metadata={"description": "BCP 47 tag; `fr`/`fr-CA` get French, anything else English."},
     )
     time_zone = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=64),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=64),
         metadata={"description": "IANA zone for dates outside bookings; unknown zones mean UTC."},
     )
     roles = fields.List(
-        fields.String(), load_default=list,
+        fields.String(),
+        load_default=list,
         metadata={"description": "Among client, professional, admin."},
     )
 
@@ -95,20 +127,26 @@ class BookingEventSchema(EventSchema):
     start = _moment("Start (UTC).", required=True)
     end = _moment("End (UTC).", required=True)
     time_zone = fields.String(
-        required=True, validate=_known_zone,
+        required=True,
+        validate=_known_zone,
         metadata={"description": "The professional's IANA zone: times are shown in it."},
     )
     service_name = fields.String(
-        required=True, validate=validate.Length(min=1, max=200),
+        required=True,
+        validate=validate.Length(min=1, max=200),
         metadata={"description": "What is booked, as the professional names it."},
     )
     price = fields.Nested(MoneySchema, required=True, metadata={"description": "Total price."})
     refund_cents = fields.Integer(
-        load_default=0, strict=True, validate=validate.Range(min=0),
+        load_default=0,
+        strict=True,
+        validate=validate.Range(min=0),
         metadata={"description": "Refunded to the client (cancellation), price currency."},
     )
     fee_cents = fields.Integer(
-        load_default=0, strict=True, validate=validate.Range(min=0),
+        load_default=0,
+        strict=True,
+        validate=validate.Range(min=0),
         metadata={"description": "Cancellation fee kept, price currency."},
     )
     previous_start = _moment("Start before a reschedule.", load_default=None, allow_none=True)
@@ -117,7 +155,9 @@ class BookingEventSchema(EventSchema):
         "Account that cancelled (cancellation only).", load_default=None, allow_none=True
     )
     location = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=300),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=300),
         metadata={"description": "Where it happens, if known; goes into the calendar entry."},
     )
 
@@ -135,12 +175,14 @@ class MembershipStartedSchema(EventSchema):
     account_id = _id("The member's account.", required=True)
     plan_id = _id("The plan.", load_default=None, allow_none=True)
     plan_name = fields.String(
-        required=True, validate=validate.Length(min=1, max=100),
+        required=True,
+        validate=validate.Length(min=1, max=100),
         metadata={"description": "The plan's display name."},
     )
     price = fields.Nested(MoneySchema, required=True, metadata={"description": "Per interval."})
     interval = fields.String(
-        required=True, validate=validate.OneOf(["month", "year"]),
+        required=True,
+        validate=validate.OneOf(["month", "year"]),
         metadata={"description": "Billing interval."},
     )
     current_period_end = _moment("End of the first paid period.", required=True)
@@ -152,7 +194,8 @@ class PaymentFailedSchema(EventSchema):
     account_id = _id("Whose payment failed.", required=True)
     amount = fields.Nested(MoneySchema, required=True, metadata={"description": "Amount due."})
     purpose = fields.String(
-        load_default="other", validate=validate.OneOf(["membership", "booking", "other"]),
+        load_default="other",
+        validate=validate.OneOf(["membership", "booking", "other"]),
         metadata={"description": "What the payment was for."},
     )
     booking_id = _id("The booking, when purpose is booking.", load_default=None, allow_none=True)
@@ -163,18 +206,21 @@ class OwnerStatusChangedSchema(EventSchema):
 
     account_id = _id("The member's account.", required=True)
     owner_status = fields.String(
-        required=True, validate=validate.Length(min=1, max=40),
+        required=True,
+        validate=validate.Length(min=1, max=40),
         metadata={"description": "New status, e.g. owner, pending, lapsed, suspended, none."},
     )
     previous_status = fields.String(
-        load_default="none", validate=validate.Length(max=40),
+        load_default="none",
+        validate=validate.Length(max=40),
         metadata={"description": "Status before the change."},
     )
 
 
 def _member_ids() -> fields.List:
     return fields.List(
-        fields.String(validate=ID), required=True,
+        fields.String(validate=ID),
+        required=True,
         metadata={"description": "Members to tell (external ids, equal to account ids)."},
     )
 
@@ -185,7 +231,8 @@ class ProposalEventSchema(EventSchema):
 
     proposal_id = _id("The proposal.", required=True)
     title = fields.String(
-        required=True, validate=validate.Length(min=1, max=300),
+        required=True,
+        validate=validate.Length(min=1, max=300),
         metadata={"description": "Proposal title."},
     )
     kind = fields.String(load_default=None, allow_none=True, metadata={"description": "Kind."})
@@ -194,18 +241,19 @@ class ProposalEventSchema(EventSchema):
 
 
 class TallySchema(_Tolerant):
-    yes = fields.Integer(required=True, validate=validate.Range(min=0))
-    no = fields.Integer(required=True, validate=validate.Range(min=0))
-    abstain = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    yes = _count("Votes for.", required=True)
+    no = _count("Votes against.", required=True)
+    abstain = _count("Abstentions.", load_default=0)
 
 
 class ProposalClosedSchema(EventSchema):
     """governance: `proposal_closed`."""
 
     proposal_id = _id("The proposal.", required=True)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    title = _title()
     outcome = fields.String(
-        required=True, validate=validate.OneOf(["passed", "rejected", "no_quorum"]),
+        required=True,
+        validate=validate.OneOf(["passed", "rejected", "no_quorum"]),
         metadata={"description": "Result of the vote."},
     )
     tally = fields.Nested(TallySchema, required=True, metadata={"description": "Votes cast."})
@@ -216,24 +264,31 @@ class ElectionOpenedSchema(EventSchema):
     """governance: `election_opened`."""
 
     election_id = _id("The election.", required=True)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    seats = fields.Integer(required=True, validate=validate.Range(min=1))
+    title = _title()
+    seats = fields.Integer(
+        required=True, validate=validate.Range(min=1), metadata={"description": "Seats to fill."}
+    )
     closes_at = _moment("When voting closes.", required=True)
     member_ids = _member_ids()
 
 
 class ElectedSchema(_Tolerant):
     candidate_id = _id("Candidate.", required=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Display name."},
+    )
 
 
 class ElectionClosedSchema(EventSchema):
     """governance: `election_closed`."""
 
     election_id = _id("The election.", required=True)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    title = _title()
     elected = fields.List(
-        fields.Nested(ElectedSchema), required=True,
+        fields.Nested(ElectedSchema),
+        required=True,
         metadata={"description": "Elected candidates, in order of election."},
     )
     member_ids = _member_ids()
@@ -241,18 +296,25 @@ class ElectionClosedSchema(EventSchema):
 
 class AllocationSchema(_Tolerant):
     member_id = _id("The member (equal to the account id).", required=True)
-    allocated_cents = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
-    cash_cents = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
-    retained_cents = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    allocated_cents = _cents("Patronage allocated to the member.")
+    cash_cents = _cents("Part paid in cash.")
+    retained_cents = _cents("Part retained in the member's capital account.")
 
 
 class PatronageAllocatedSchema(EventSchema):
     """governance: `patronage_allocated`, one event per year's allocation run."""
 
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2200))
-    currency = fields.String(required=True, validate=CURRENCY)
+    year = fields.Integer(
+        required=True,
+        validate=validate.Range(min=2000, max=2200),
+        metadata={"description": "Fiscal year allocated."},
+    )
+    currency = fields.String(
+        required=True, validate=CURRENCY, metadata={"description": "ISO 4217 currency."}
+    )
     allocations = fields.List(
-        fields.Nested(AllocationSchema), required=True,
+        fields.Nested(AllocationSchema),
+        required=True,
         metadata={"description": "One line per member."},
     )
 
@@ -303,7 +365,8 @@ class NotificationSchema(Schema):
     body = fields.String(metadata={"description": "Plain text, in the reader's language."})
     link = fields.String(allow_none=True, metadata={"description": "App path to open."})
     refs = fields.Dict(
-        keys=fields.String(), values=fields.String(),
+        keys=fields.String(),
+        values=fields.String(),
         metadata={"description": "Ids of what it is about (booking_id, proposal_id...)."},
     )
     created_at = _moment("When it was created.")
@@ -358,8 +421,9 @@ PreferencesUpdateSchema.__doc__ = (
 class PreferencesSchema(Schema):
     preferences = fields.Dict(
         keys=fields.String(validate=validate.OneOf(CATEGORIES)),
-        values=fields.Dict(keys=fields.String(validate=validate.OneOf(CHANNELS)),
-                           values=fields.Boolean()),
+        values=fields.Dict(
+            keys=fields.String(validate=validate.OneOf(CHANNELS)), values=fields.Boolean()
+        ),
         metadata={"description": "category → channel → on/off."},
     )
     locked = fields.List(
@@ -375,11 +439,13 @@ class StartConversationArgsSchema(StrictSchema):
 
     to = _id("Account id of the other party.", required=True)
     subject = fields.String(
-        required=True, validate=validate.Length(min=1, max=200),
+        required=True,
+        validate=validate.Length(min=1, max=200),
         metadata={"description": "What it is about."},
     )
     body = fields.String(
-        required=True, validate=validate.Length(min=1, max=5000),
+        required=True,
+        validate=validate.Length(min=1, max=5000),
         metadata={"description": "The first message."},
     )
     booking_id = _id("The booking it is about, if any.", load_default=None, allow_none=True)
@@ -390,7 +456,8 @@ class PostMessageArgsSchema(StrictSchema):
 
     conversation_id = _id("The conversation.", required=True)
     body = fields.String(
-        required=True, validate=validate.Length(min=1, max=5000),
+        required=True,
+        validate=validate.Length(min=1, max=5000),
         metadata={"description": "The message."},
     )
 
@@ -441,22 +508,24 @@ class ConversationPageSchema(Schema):
     items = fields.List(
         fields.Nested(ConversationSchema), metadata={"description": "Latest activity first."}
     )
-    next_cursor = fields.String(allow_none=True)
+    next_cursor = fields.String(allow_none=True, metadata={"description": "Null on the last page."})
 
 
 class MessagePageSchema(Schema):
     items = fields.List(fields.Nested(MessageSchema), metadata={"description": "Newest first."})
-    next_cursor = fields.String(allow_none=True)
+    next_cursor = fields.String(allow_none=True, metadata={"description": "Null on the last page."})
 
 
 class ConversationDetailSchema(Schema):
-    conversation = fields.Nested(ConversationSchema)
-    messages = fields.Nested(MessagePageSchema)
+    conversation = fields.Nested(ConversationSchema, metadata={"description": "The thread."})
+    messages = fields.Nested(
+        MessagePageSchema, metadata={"description": "A page of its messages, newest first."}
+    )
 
 
 class StartedConversationSchema(Schema):
-    conversation = fields.Nested(ConversationSchema)
-    message = fields.Nested(MessageSchema)
+    conversation = fields.Nested(ConversationSchema, metadata={"description": "The thread."})
+    message = fields.Nested(MessageSchema, metadata={"description": "The message just sent."})
 
 
 # ---- RPC: operators ------------------------------------------------------------------------
@@ -467,7 +536,10 @@ class DeliverySchema(Schema):
     notification_id = _id("The email notification.")
     recipient_id = _id("The recipient's account.")
     kind = fields.String(metadata={"description": "What the email is about."})
-    status = fields.String(validate=validate.OneOf(DELIVERY_STATUSES))
+    status = fields.String(
+        validate=validate.OneOf(DELIVERY_STATUSES),
+        metadata={"description": "pending, failed (retrying), sent or dead."},
+    )
     attempts = fields.Integer(metadata={"description": "Tries so far."})
     last_error = fields.String(
         allow_none=True, metadata={"description": "Why the last try failed."}
@@ -478,14 +550,16 @@ class DeliverySchema(Schema):
 
 class DeliveryPageSchema(Schema):
     items = fields.List(fields.Nested(DeliverySchema), metadata={"description": "Oldest first."})
-    next_cursor = fields.String(allow_none=True)
+    next_cursor = fields.String(allow_none=True, metadata={"description": "Null on the last page."})
 
 
 class ReplayArgsSchema(StrictSchema):
     """`notifications.replay_dead_deliveries` (operators; admin only)."""
 
     delivery_ids = fields.List(
-        fields.String(validate=ID), load_default=None, allow_none=True,
+        fields.String(validate=ID),
+        load_default=None,
+        allow_none=True,
         validate=validate.Length(max=1000),
         metadata={"description": "Which dead deliveries; all of them when absent."},
     )

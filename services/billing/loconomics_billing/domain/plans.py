@@ -237,3 +237,18 @@ def sync_plans(gateway: StripeGateway, plans: tuple[Plan, ...] = PLANS) -> PlanS
             products_done.add(str(plan.stripe_product_id))
         _sync_plan(gateway, plan, report)
     return report
+
+
+def describe_plan(plan: Plan) -> dict:
+    """The plan as the RPC result (`PlanSchema`) shows it."""
+    return {
+        "id": plan.id,
+        "name": plan.name,
+        "description": plan.description,
+        "price": {"amount_cents": plan.amount_cents, "currency": plan.currency},
+        "interval": plan.interval,
+        "ownership": plan.ownership,
+        "max_listings": plan.max_listings,
+        "features": list(plan.features),
+        "trial_days": plan.trial_days,
+    }

@@ -10,7 +10,7 @@ two quirks of localstripe, named where they are handled.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 GOOD_STANDING = ("trialing", "active")
 
@@ -18,7 +18,7 @@ GOOD_STANDING = ("trialing", "active")
 def from_timestamp(value: int | str | None) -> datetime | None:
     if value in (None, ""):
         return None
-    return datetime.fromtimestamp(int(value), tz=timezone.utc)
+    return datetime.fromtimestamp(int(value), tz=UTC)
 
 
 def _id_of(value: str | dict | None) -> str | None:

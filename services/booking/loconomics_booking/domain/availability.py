@@ -87,7 +87,9 @@ def _checked_weekly(weekly: dict[str, list[dict]]) -> dict[str, list[dict]]:
         parsed = []
         for item in ranges:
             try:
-                parsed.append(WallRange(parse_wall_time(item["start"]), parse_wall_time(item["end"])))
+                parsed.append(
+                    WallRange(parse_wall_time(item["start"]), parse_wall_time(item["end"]))
+                )
             except ValueError:
                 errors.setdefault(f"weekly.{day}", []).append(
                     f"{item['start']}-{item['end']} is not a range within the day."
@@ -106,9 +108,7 @@ def _checked_weekly(weekly: dict[str, list[dict]]) -> dict[str, list[dict]]:
     return cleaned
 
 
-def set_schedule(
-    session: Session, emit: Emit, caller: Caller, data: dict, now: datetime
-) -> dict:
+def set_schedule(session: Session, emit: Emit, caller: Caller, data: dict, now: datetime) -> dict:
     """Replace the caller's weekly schedule (the PUT of the API) and tell the others."""
     professional_id = caller.require_role("professional")
     if not is_time_zone(data["time_zone"]):
@@ -130,7 +130,9 @@ def set_schedule(
     return view
 
 
-def _schedule_changed(session: Session, emit: Emit, professional_id: str, reason: str, now: datetime):
+def _schedule_changed(
+    session: Session, emit: Emit, professional_id: str, reason: str, now: datetime
+):
     view = get_schedule(session, professional_id)
     emit("schedule_changed", {**view, "reason": reason, "changed_at": now.isoformat()})
 
@@ -155,10 +157,9 @@ def time_off_view(row: TimeOff | WeeklyTimeOffRule) -> dict:
     }
 
 
-def add_time_off(
-    session: Session, emit: Emit, caller: Caller, data: dict, now: datetime
-) -> dict:
-    """One-off time off (`start`, `end`) or weekly (`weekday`, `start_time`, `end_time`, `until`)."""
+def add_time_off(session: Session, emit: Emit, caller: Caller, data: dict, now: datetime) -> dict:
+    """Add time off: one-off (`start`, `end`) or weekly (`weekday`, `start_time`, `end_time`,
+    `until`), the weekly kind in the professional's wall-clock time."""
     professional_id = caller.require_role("professional")
     if "weekday" in data:
         start_minute = parse_wall_time(data["start_time"])

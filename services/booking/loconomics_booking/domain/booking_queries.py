@@ -72,3 +72,30 @@ def cancellation_terms(session: Session, service_id: str, start: datetime) -> di
     return policies.describe(
         policies.Policy(service.policy), start, service.price_cents, service.currency, time_zone
     )
+
+
+def cancellation_quote(session: Session, caller: Caller, booking_id: str, now: datetime) -> dict:
+    """What cancelling now would cost the caller, before they decide."""
+    booking = load_booking(session, booking_id)
+    side = side_of(caller, booking)
+    settlement = policies.settle_cancellation(
+        policies.Policy(booking.policy),
+        booking.start,
+        booking.price_cents,
+        now,
+        policies.CancelledBy(side),
+        confirmed=booking.status == Status.CONFIRMED,
+    )
+    return {
+        "booking_id": booking.id,
+        "fee": {"amount_cents": settlement.fee_cents, "currency": booking.currency},
+        "refund": {"amount_cents": settlement.refund_cents, "currency": booking.currency},
+        "kept_percent": settlement.kept_percent,
+        "policy": policies.describe(
+            policies.Policy(booking.policy),
+            booking.start,
+            booking.price_cents,
+            booking.currency,
+            booking.time_zone,
+        ),
+    }

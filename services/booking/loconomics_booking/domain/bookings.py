@@ -106,7 +106,11 @@ def _checked_starts(data: dict) -> list[datetime]:
             "Give either start or proposed_starts.",
             {"start": ["Not with proposed_starts."], "proposed_starts": ["Not with start."]},
         )
-    starts = [data["start"]] if data.get("start") is not None else list(data.get("proposed_starts") or [])
+    starts = (
+        [data["start"]]
+        if data.get("start") is not None
+        else list(data.get("proposed_starts") or [])
+    )
     if not 1 <= len(starts) <= 3:
         raise field_error("proposed_starts", "Propose one to three starts.")
     if len(set(starts)) != len(starts):
@@ -114,9 +118,7 @@ def _checked_starts(data: dict) -> list[datetime]:
     return starts
 
 
-def create_booking(
-    session: Session, emit: Emit, caller: Caller, data: dict, now: datetime
-) -> dict:
+def create_booking(session: Session, emit: Emit, caller: Caller, data: dict, now: datetime) -> dict:
     """Book a service: confirmed at once (instant listing, or the professional booking
     their client) or requested with one to three proposed starts."""
     user_id = caller.require_user()
@@ -142,7 +144,10 @@ def create_booking(
         start.isoformat() for start in starts if not is_bookable_start(session, service, start, now)
     ]
     if unavailable:
-        raise Conflict(NOT_AVAILABLE, {"proposed_starts": [f"{start}: {NOT_AVAILABLE}" for start in unavailable]})
+        raise Conflict(
+            NOT_AVAILABLE,
+            {"proposed_starts": [f"{start}: {NOT_AVAILABLE}" for start in unavailable]},
+        )
     booking = _new_booking(session, service, user_id, "client", user_id, data, starts, now)
     booking.status = Status.REQUESTED.value
     booking.expires_at = min(now + REQUEST_LIFETIME, max(starts))
@@ -332,36 +337,11 @@ def decline_booking(
     flush_or_conflict(session)
     emit(
         "booking_declined",
-        event_payload(booking, declined_by="professional", reason=reason, **_money_fields(settlement)),
+        event_payload(
+            booking, declined_by="professional", reason=reason, **_money_fields(settlement)
+        ),
     )
     return booking_view(booking)
-
-
-def cancellation_quote(session: Session, caller: Caller, booking_id: str, now: datetime) -> dict:
-    """What cancelling now would cost the caller, before they decide."""
-    booking = load_booking(session, booking_id)
-    side = _require_side(caller, booking, "client", "professional", "admin")
-    settlement = policies.settle_cancellation(
-        policies.Policy(booking.policy),
-        booking.start,
-        booking.price_cents,
-        now,
-        policies.CancelledBy(side),
-        confirmed=booking.status == Status.CONFIRMED,
-    )
-    return {
-        "booking_id": booking.id,
-        "fee": {"amount_cents": settlement.fee_cents, "currency": booking.currency},
-        "refund": {"amount_cents": settlement.refund_cents, "currency": booking.currency},
-        "kept_percent": settlement.kept_percent,
-        "policy": policies.describe(
-            policies.Policy(booking.policy),
-            booking.start,
-            booking.price_cents,
-            booking.currency,
-            booking.time_zone,
-        ),
-    }
 
 
 def cancel_booking(

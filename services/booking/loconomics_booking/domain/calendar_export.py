@@ -24,9 +24,16 @@ from loconomics_plumbing.identity import Caller
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import BookableService, Booking, CalendarLink, TimeOff, WeeklyTimeOffRule
-from .local_time import Edge, parse_wall_time, wall_to_utc, zone
+from ..models import (
+    BookableService,
+    Booking,
+    CalendarLink,
+    Schedule,
+    TimeOff,
+    WeeklyTimeOffRule,
+)
 from .lifecycle import Status
+from .local_time import Edge, parse_wall_time, wall_to_utc, zone
 
 PAST = timedelta(days=30)
 AHEAD = timedelta(days=365)
@@ -58,9 +65,7 @@ def export_url(feed_base_url: str, token: str) -> str:
     return f"{feed_base_url.rstrip('/')}/{quote(token)}.ics"
 
 
-def calendar_settings(
-    session: Session, caller: Caller, feed_base_url: str, now: datetime
-) -> dict:
+def calendar_settings(session: Session, caller: Caller, feed_base_url: str, now: datetime) -> dict:
     """What `GET /v1/me/calendar` shows: the feed URL and how the import is doing."""
     professional_id = caller.require_role("professional")
     link = calendar_link(session, professional_id, now)
@@ -80,9 +85,7 @@ def settings_view(link: CalendarLink, feed_base_url: str) -> dict:
     }
 
 
-def reset_export_token(
-    session: Session, caller: Caller, feed_base_url: str, now: datetime
-) -> dict:
+def reset_export_token(session: Session, caller: Caller, feed_base_url: str, now: datetime) -> dict:
     """A new secret URL; whoever had the old one sees nothing any more."""
     professional_id = caller.require_role("professional")
     link = calendar_link(session, professional_id, now)
@@ -149,9 +152,11 @@ def export_feed(session: Session, token: str, now: datetime) -> bytes:
             WeeklyTimeOffRule.until >= (now - PAST).date(),
         )
     )
+    schedule = session.get(Schedule, professional_id)
+    time_zone = schedule.time_zone if schedule is not None else "UTC"
     uses_zones = False
     for rule in weekly:
-        event = _weekly_event(rule, now)
+        event = _weekly_event(rule, time_zone, now)
         if event is not None:
             calendar.add_component(event)
             uses_zones = True
@@ -162,10 +167,9 @@ def export_feed(session: Session, token: str, now: datetime) -> bytes:
     return calendar.to_ical()
 
 
-def _weekly_event(rule: WeeklyTimeOffRule, now: datetime) -> Event | None:
+def _weekly_event(rule: WeeklyTimeOffRule, time_zone: str, now: datetime) -> Event | None:
     """Weekly time off as one recurring event, from its creation week to its last date."""
-    schedule_zone = _zone_of_rule(rule)
-    tz = zone(schedule_zone)
+    tz = zone(time_zone)
     first_day = rule.created_at.astimezone(tz).date()
     first_day += timedelta(days=(rule.weekday - first_day.weekday()) % 7)
     if first_day > rule.until:
@@ -184,12 +188,3 @@ def _weekly_event(rule: WeeklyTimeOffRule, now: datetime) -> Event | None:
     event.add("summary", rule.note or "Time off")
     event.add("transp", "OPAQUE")
     return event
-
-
-def _zone_of_rule(rule: WeeklyTimeOffRule) -> str:
-    from ..models import Schedule
-    from sqlalchemy.orm import object_session
-
-    session = object_session(rule)
-    schedule = session.get(Schedule, rule.professional_id) if session is not None else None
-    return schedule.time_zone if schedule is not None else "UTC"

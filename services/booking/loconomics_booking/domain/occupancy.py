@@ -57,12 +57,16 @@ def assert_free(
 ) -> None:
     """Conflict when [start, end) meets time another booking of the professional holds.
 
-    `start`/`end` are the occupied interval of the booking about to hold time.
+    `start`/`end` are the occupied interval of the booking about to hold time. The
+    session's own pending changes are not flushed first: the booking being checked
+    may already carry its new time, and writing it is `flush_or_conflict`'s job.
     """
     query = holding_bookings_query(professional_id, start, end).with_only_columns(Booking.id)
     if exclude_booking_id is not None:
         query = query.where(Booking.id != exclude_booking_id)
-    if session.execute(query.limit(1)).first() is not None:
+    with session.no_autoflush:
+        taken = session.execute(query.limit(1)).first()
+    if taken is not None:
         raise Conflict(SLOT_TAKEN, {"start": [SLOT_TAKEN]})
 
 

@@ -172,7 +172,9 @@ def _tier_text(
         shown = deadline.astimezone(ZoneInfo(zone)) if zone else deadline
         when = f"Until {shown.strftime('%Y-%m-%d %H:%M %Z')}"
     if settlement.fee_cents == 0:
-        return f"{when}: cancel for free, full refund of {_money(settlement.refund_cents, currency)}."
+        return (
+            f"{when}: cancel for free, full refund of {_money(settlement.refund_cents, currency)}."
+        )
     return (
         f"{when}: {tier.kept_percent}% is kept ({_money(settlement.fee_cents, currency)}), "
         f"refund {_money(settlement.refund_cents, currency)}."

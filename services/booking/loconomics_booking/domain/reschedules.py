@@ -57,7 +57,11 @@ def _free_for(session: Session, booking: Booking, start: datetime) -> None:
     end = start + (booking.end - booking.start)
     occupied_start, occupied_end = occupied_interval(start, end, booking.buffer_minutes)
     assert_free(
-        session, booking.professional_id, occupied_start, occupied_end, exclude_booking_id=booking.id
+        session,
+        booking.professional_id,
+        occupied_start,
+        occupied_end,
+        exclude_booking_id=booking.id,
     )
 
 
@@ -70,9 +74,7 @@ def reschedule_booking(
     if side == "admin":
         raise Forbidden("Only the client or the professional may move a booking.")
     if booking.status not in OPEN:
-        raise Conflict(
-            f"A {booking.status} booking cannot be moved.", {"status": [booking.status]}
-        )
+        raise Conflict(f"A {booking.status} booking cannot be moved.", {"status": [booking.status]})
     ensure_request_open(booking, now)
     if booking.status == Status.CONFIRMED and booking.start <= now:
         raise Conflict("This booking has already started.")
@@ -181,8 +183,9 @@ def answer_reschedule(
         flush_or_conflict(session)
         emit(
             "booking_reschedule_declined",
-            event_payload(booking, proposed_start=start.isoformat(), proposed_by=proposed_by,
-                          declined_by=side),
+            event_payload(
+                booking, proposed_start=start.isoformat(), proposed_by=proposed_by, declined_by=side
+            ),
         )
         return booking_view(booking)
     if booking.status == Status.REQUESTED:
@@ -204,6 +207,7 @@ def lapse_pending(booking: Booking, emit: Emit, now: datetime) -> None:
     booking.updated_at = now
     emit(
         "booking_reschedule_expired",
-        event_payload(booking, proposed_start=start.isoformat() if start else None,
-                      proposed_by=proposed_by),
+        event_payload(
+            booking, proposed_start=start.isoformat() if start else None, proposed_by=proposed_by
+        ),
     )

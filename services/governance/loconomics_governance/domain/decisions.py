@@ -41,8 +41,5 @@ def decide(
     quorum_met = roll_size > 0 and cast * 100 >= quorum_percent * roll_size
     if not quorum_met:
         return Decision(NO_QUORUM, cast, False)
-    if kind == ORDINARY:
-        passed = yes > no
-    else:
-        passed = yes > 0 and 3 * yes >= 2 * (yes + no)
-    return Decision(PASSED if passed else REJECTED, cast, True)
+    majority = yes > no if kind == ORDINARY else yes > 0 and 3 * yes >= 2 * (yes + no)
+    return Decision(PASSED if majority else REJECTED, cast, True)

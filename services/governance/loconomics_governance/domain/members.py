@@ -230,7 +230,13 @@ def _open_ballots(session: Session, member: Member) -> list[dict]:
         )
     ).all()
     ballots = [
-        {"kind": kind, "ballot_id": bid, "title": title, "closes_at": closes_at, "voted": voted[bid]}
+        {
+            "kind": kind,
+            "ballot_id": bid,
+            "title": title,
+            "closes_at": closes_at,
+            "voted": voted[bid],
+        }
         for kind, rows in (("proposal", proposals), ("election", elections))
         for bid, title, closes_at in rows
     ]

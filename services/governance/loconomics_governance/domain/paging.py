@@ -26,7 +26,9 @@ def newest_first(
         try:
             at, last_id = datetime.fromisoformat(position[0]), str(position[1])
         except (IndexError, TypeError, ValueError):
-            raise Invalid("The cursor is not valid.", {"cursor": ["Not a cursor we gave."]}) from None
+            raise Invalid(
+                "The cursor is not valid.", {"cursor": ["Not a cursor we gave."]}
+            ) from None
         query = query.where(or_(created < at, and_(created == at, key < last_id)))
     rows = session.scalars(query.order_by(created.desc(), key.desc()).limit(limit + 1)).all()
     items = rows[:limit]

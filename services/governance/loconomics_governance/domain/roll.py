@@ -21,8 +21,9 @@ from .statuses import GOOD_STANDING
 
 def take_roll(session: Session, ballot_id: str, as_of: datetime) -> int:
     """Write the electorate of `ballot_id`; returns its size."""
-    eligible = sorted(mid for mid, status in statuses_at(session, as_of).items()
-                      if status == GOOD_STANDING)
+    eligible = sorted(
+        mid for mid, status in statuses_at(session, as_of).items() if status == GOOD_STANDING
+    )
     session.add_all(RollEntry(id=new_id(), ballot_id=ballot_id, member_id=mid) for mid in eligible)
     session.flush()
     return len(eligible)
@@ -61,11 +62,14 @@ def mark_voted(session: Session, ballot_id: str, member: Member, now: datetime) 
 
 
 def turnout(session: Session, ballot_id: str) -> int:
-    return session.scalar(
-        select(func.count()).where(
-            RollEntry.ballot_id == ballot_id, RollEntry.voted_at.is_not(None)
+    return (
+        session.scalar(
+            select(func.count()).where(
+                RollEntry.ballot_id == ballot_id, RollEntry.voted_at.is_not(None)
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def electorate(session: Session, ballot_id: str, voted: bool | None = None) -> list[str]:

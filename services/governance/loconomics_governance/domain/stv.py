@@ -133,8 +133,10 @@ def count(
         raise ValueError("an election fills at least one seat")
     papers = Counter()
     raw = [tuple(b) for b in ballots]
-    standing = tuple(candidates) if candidates is not None else tuple(
-        sorted({cid for ballot in raw for cid in ballot})
+    standing = (
+        tuple(candidates)
+        if candidates is not None
+        else tuple(sorted({cid for ballot in raw for cid in ballot}))
     )
     if len(set(standing)) != len(standing):
         raise ValueError("candidate ids must be unique")
@@ -149,9 +151,7 @@ def count(
 class _Counting:
     """The mutable state of one count; `run` walks the rules stage by stage."""
 
-    def __init__(
-        self, candidates: tuple[str, ...], seats: int, papers: Counter, seed: str
-    ) -> None:
+    def __init__(self, candidates: tuple[str, ...], seats: int, papers: Counter, seed: str) -> None:
         self.candidates = candidates
         self.seats = seats
         self.seed = seed
@@ -224,8 +224,9 @@ class _Counting:
         self.held[subject] = Counter()
         self.votes[subject] = self.quota
         lost = surplus - moved - non_transferable
-        self._record(SURPLUS, subject, tuple(sorted(values, reverse=True)), non_transferable,
-                     lost, tie_break)
+        self._record(
+            SURPLUS, subject, tuple(sorted(values, reverse=True)), non_transferable, lost, tie_break
+        )
 
     def _exclude_lowest(self) -> None:
         lowest = min(self.votes[cid] for cid in self.continuing)
@@ -301,9 +302,7 @@ class _Counting:
                 action=action,
                 subject=subject,
                 totals={cid: as_votes(units) for cid, units in totals.items()},
-                transfers={
-                    cid: as_votes(totals[cid] - previous[cid]) for cid in self.candidates
-                },
+                transfers={cid: as_votes(totals[cid] - previous[cid]) for cid in self.candidates},
                 transfer_values=tuple(as_votes(v) for v in transfer_values),
                 non_transferable=as_votes(non_transferable),
                 non_transferable_total=as_votes(self.non_transferable_total),
@@ -313,4 +312,3 @@ class _Counting:
                 tie_break=tie_break,
             )
         )
-

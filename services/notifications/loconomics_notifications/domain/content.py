@@ -149,8 +149,11 @@ _VALUES: dict[str, Callable[[dict[str, Any], str, _Reader], Values]] = {
     **{
         name: _vote
         for name in (
-            "proposal_opened", "proposal_closing_soon", "proposal_closed",
-            "election_opened", "election_closed",
+            "proposal_opened",
+            "proposal_closing_soon",
+            "proposal_closed",
+            "election_opened",
+            "election_closed",
         )
     },
 }
@@ -201,8 +204,10 @@ def calendar_attachment(
         end=_when(data["end"]),
         time_zone=data["time_zone"],
         summary=phrase(
-            reader.language, "calendar_summary",
-            service_name=values["service_name"], other_name=values["other_name"],
+            reader.language,
+            "calendar_summary",
+            service_name=values["service_name"],
+            other_name=values["other_name"],
         ),
         status=data["calendar_status"],
         sequence=data["calendar_sequence"],

@@ -102,7 +102,11 @@ def _sides(session: Session, caller: Caller, to: str, booking_id: str | None) ->
 
 
 def _append(
-    session: Session, conversation: Conversation, sender_id: str, body: str, now: datetime,
+    session: Session,
+    conversation: Conversation,
+    sender_id: str,
+    body: str,
+    now: datetime,
     emit: Emit,
 ) -> Message:
     if not body.strip():
@@ -185,9 +189,15 @@ def start_conversation(
         if not subject.strip():
             raise field_error("subject", "must not be blank")
         conversation = Conversation(
-            client_id=client_id, professional_id=professional_id, booking_id=booking_id,
-            subject=subject.strip(), message_count=0, client_read_seq=0,
-            professional_read_seq=0, created_at=now, last_message_at=now,
+            client_id=client_id,
+            professional_id=professional_id,
+            booking_id=booking_id,
+            subject=subject.strip(),
+            message_count=0,
+            client_read_seq=0,
+            professional_read_seq=0,
+            created_at=now,
+            last_message_at=now,
         )
         session.add(conversation)
         session.flush()
@@ -243,7 +253,10 @@ def list_conversations(
 
 
 def get_conversation(
-    session: Session, caller: Caller, conversation_id: str, limit: int = 20,
+    session: Session,
+    caller: Caller,
+    conversation_id: str,
+    limit: int = 20,
     cursor: str | None = None,
 ) -> dict:
     """A conversation and a page of its messages, newest first."""

@@ -124,7 +124,11 @@ def deliver_due(
                 send(message)
             except DeliveryError as failure:
                 record_attempt(
-                    session, delivery, now, failure.reason, permanent=failure.permanent,
+                    session,
+                    delivery,
+                    now,
+                    failure.reason,
+                    permanent=failure.permanent,
                     policy=policy,
                 )
             else:
@@ -168,7 +172,10 @@ def dead_deliveries(
         updated_at, delivery_id = decode_cursor(cursor, datetime, str)
         query = query.where(
             beyond(
-                EmailDelivery.updated_at, EmailDelivery.id, updated_at, delivery_id,
+                EmailDelivery.updated_at,
+                EmailDelivery.id,
+                updated_at,
+                delivery_id,
                 descending=False,
             )
         )

@@ -57,9 +57,7 @@ def list_notifications(
     query = query.order_by(Notification.created_at.desc(), Notification.id.desc())
     rows = list(session.scalars(query.limit(clamp_limit(limit) + 1)))
     page = rows[:limit]
-    next_cursor = (
-        encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
-    )
+    next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
     return {
         "items": [_as_item(session, n) for n in page],
         "next_cursor": next_cursor,

@@ -67,27 +67,39 @@ def _allocations(data: dict[str, Any]) -> Audience:
 
 
 def _booking(
-    template: str, audience: Callable, status: str, *, changes: bool = True,
-    category: str = "booking", transactional: bool = True,
+    template: str,
+    audience: Callable,
+    status: str,
+    *,
+    changes: bool = True,
+    category: str = "booking",
+    transactional: bool = True,
 ) -> Route:
     return Route(
-        template=template, category=category, transactional=transactional,
-        link="/bookings/{booking_id}", schema=schemas.BookingEventSchema, audience=audience,
-        calendar_status=status, changes_calendar=changes,
+        template=template,
+        category=category,
+        transactional=transactional,
+        link="/bookings/{booking_id}",
+        schema=schemas.BookingEventSchema,
+        audience=audience,
+        calendar_status=status,
+        changes_calendar=changes,
     )
 
 
 def _governance(template: str, schema: type[Schema], link: str, audience=_members) -> Route:
     return Route(
-        template=template, category="governance", transactional=False, link=link,
-        schema=schema, audience=audience,
+        template=template,
+        category="governance",
+        transactional=False,
+        link=link,
+        schema=schema,
+        audience=audience,
     )
 
 
 ROUTES: dict[str, Route] = {
-    "account_created": Route(
-        "welcome", "account", True, "/", schemas.AccountEventSchema, _account
-    ),
+    "account_created": Route("welcome", "account", True, "/", schemas.AccountEventSchema, _account),
     "booking_requested": _booking("booking_requested", _both_parties, "TENTATIVE"),
     "booking_confirmed": _booking("booking_confirmed", _both_parties, "CONFIRMED"),
     "booking_declined": _booking("booking_declined", _client, "CANCELLED"),
@@ -96,30 +108,51 @@ ROUTES: dict[str, Route] = {
     "booking_rescheduled": _booking("booking_rescheduled", _both_parties, "CONFIRMED"),
     "booking_completed": _booking("booking_completed", _both_parties, "CONFIRMED", changes=False),
     "booking_reminder_due": _booking(
-        "booking_reminder", _both_parties, "CONFIRMED", changes=False,
-        category="reminders", transactional=False,
+        "booking_reminder",
+        _both_parties,
+        "CONFIRMED",
+        changes=False,
+        category="reminders",
+        transactional=False,
     ),
     "booking_review_requested": Route(
-        "booking_review_requested", "reminders", False, "/bookings/{booking_id}/review",
-        schemas.BookingEventSchema, _client,
+        "booking_review_requested",
+        "reminders",
+        False,
+        "/bookings/{booking_id}/review",
+        schemas.BookingEventSchema,
+        _client,
     ),
     "membership_started": Route(
-        "membership_started", "membership", True, "/me/membership",
-        schemas.MembershipStartedSchema, _account,
+        "membership_started",
+        "membership",
+        True,
+        "/me/membership",
+        schemas.MembershipStartedSchema,
+        _account,
     ),
     "payment_failed": Route(
-        "payment_failed", "payment", True, "/me/membership",
-        schemas.PaymentFailedSchema, _account,
+        "payment_failed",
+        "payment",
+        True,
+        "/me/membership",
+        schemas.PaymentFailedSchema,
+        _account,
     ),
     "owner_status_changed": Route(
-        "owner_status_changed", "membership", False, "/me/membership",
-        schemas.OwnerStatusChangedSchema, _account,
+        "owner_status_changed",
+        "membership",
+        False,
+        "/me/membership",
+        schemas.OwnerStatusChangedSchema,
+        _account,
     ),
     "proposal_opened": _governance(
         "proposal_opened", schemas.ProposalEventSchema, "/governance/proposals/{proposal_id}"
     ),
     "proposal_closing_soon": _governance(
-        "proposal_closing_soon", schemas.ProposalEventSchema,
+        "proposal_closing_soon",
+        schemas.ProposalEventSchema,
         "/governance/proposals/{proposal_id}",
     ),
     "proposal_closed": _governance(
@@ -129,13 +162,18 @@ ROUTES: dict[str, Route] = {
         "election_opened", schemas.ElectionOpenedSchema, "/governance/elections/{election_id}"
     ),
     "election_closed": _governance(
-        "election_closed", schemas.ElectionClosedSchema,
+        "election_closed",
+        schemas.ElectionClosedSchema,
         "/governance/elections/{election_id}/result",
     ),
     # A written notice of allocation is owed to each member (Subchapter T), so it always goes.
     "patronage_allocated": Route(
-        "patronage_allocated", "governance", True, "/me/patronage",
-        schemas.PatronageAllocatedSchema, _allocations,
+        "patronage_allocated",
+        "governance",
+        True,
+        "/me/patronage",
+        schemas.PatronageAllocatedSchema,
+        _allocations,
     ),
 }
 
@@ -173,9 +211,7 @@ def handle_event(
         data["calendar_sequence"] = note_booking_event(session, data, route.changes_calendar)
         data["calendar_status"] = route.calendar_status
     stored = schema.dump(data)
-    stored.update(
-        {k: data[k] for k in ("calendar_sequence", "calendar_status") if k in data}
-    )
+    stored.update({k: data[k] for k in ("calendar_sequence", "calendar_status") if k in data})
     return notify(session, route, data["event_id"], event_name, route.audience(stored), now)
 
 
@@ -188,15 +224,18 @@ def notify(
     now: datetime,
 ) -> list[Notification]:
     """Create the notifications of one event, skipping any (recipient, channel) already made."""
-    existing = set(
-        session.execute(
+    existing = {
+        (recipient_id, channel)
+        for recipient_id, channel in session.execute(
             select(Notification.recipient_id, Notification.channel).where(
                 Notification.event_id == event_id
             )
-        ).tuples()
-    )
+        )
+    }
     wanted = channels_wanted(
-        session, [account_id for account_id, _, _ in audience], route.category,
+        session,
+        [account_id for account_id, _, _ in audience],
+        route.category,
         route.transactional,
     )
     created: list[Notification] = []
@@ -206,9 +245,16 @@ def notify(
                 continue
             existing.add((account_id, channel))
             notification = Notification(
-                event_id=event_id, event_name=event_name, template=route.template, role=role,
-                recipient_id=account_id, channel=channel, category=route.category,
-                transactional=route.transactional, data=data, created_at=now,
+                event_id=event_id,
+                event_name=event_name,
+                template=route.template,
+                role=role,
+                recipient_id=account_id,
+                channel=channel,
+                category=route.category,
+                transactional=route.transactional,
+                data=data,
+                created_at=now,
             )
             session.add(notification)
             created.append(notification)
@@ -217,8 +263,12 @@ def notify(
         if notification.channel == "email":
             session.add(
                 EmailDelivery(
-                    notification_id=notification.id, recipient_id=notification.recipient_id,
-                    status="pending", attempts=0, next_attempt_at=now, created_at=now,
+                    notification_id=notification.id,
+                    recipient_id=notification.recipient_id,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
                     updated_at=now,
                 )
             )

@@ -10,7 +10,9 @@ and ranks in fixed classes so the order never depends on dictionary or database 
     3 typo       a name or alias starts with something within the allowed edit distance
     4 typo word  the same against a later word
 
-Within a class: smaller edit distance, a name before an alias, shorter name, then name and id.
+Within a class: smaller edit distance, then the shorter matched name, alias or word (the
+closest completion: "paint" means "painter" before "painting lessons"), a name before an alias,
+the shorter title name, then name and id.
 The edit distance is the optimal-string-alignment Damerau-Levenshtein distance (an adjacent
 swap counts as one edit), allowed only for queries of 4 characters or more: 1 edit from 4, 2
 from 8. Shorter queries match by prefix only, where a typo would match half the catalog.
@@ -101,22 +103,25 @@ def _word_suffixes(term: str) -> list[str]:
     return [term[p:] for p in positions]
 
 
-def _match_term(query: str, term: str, limit: int) -> tuple[int, int] | None:
+def _match_term(query: str, term: str, limit: int) -> tuple[int, int, int] | None:
+    """(class, edit distance, length of the matched term or word), or None."""
     if term == query:
-        return EXACT, 0
+        return EXACT, 0, len(term)
     if term.startswith(query):
-        return PREFIX, 0
+        return PREFIX, 0, len(term)
     suffixes = _word_suffixes(term)
-    if any(s.startswith(query) for s in suffixes):
-        return WORD_PREFIX, 0
+    words = [len(s) for s in suffixes if s.startswith(query)]
+    if words:
+        return WORD_PREFIX, 0, min(words)
     if limit == 0:
         return None
     distance = prefix_distance(query, term, limit)
     if distance is not None:
-        return TYPO, distance
-    word_distances = [d for s in suffixes if (d := prefix_distance(query, s, limit)) is not None]
-    if word_distances:
-        return TYPO_WORD, min(word_distances)
+        return TYPO, distance, len(term)
+    typos = [(d, len(s)) for s in suffixes if (d := prefix_distance(query, s, limit)) is not None]
+    if typos:
+        distance, length = min(typos)
+        return TYPO_WORD, distance, length
     return None
 
 
@@ -134,8 +139,8 @@ def rank_titles(query: str, titles: Iterable[TitleTerms]) -> list[TitleMatch]:
             found = _match_term(folded, fold(original), limit)
             if found is None:
                 continue
-            match_class, distance = found
-            key = (match_class, distance, is_alias, len(folded_name), folded_name,
+            match_class, distance, length = found
+            key = (match_class, distance, length, is_alias, len(folded_name), folded_name,
                    title.job_title_id)
             current = best.get(title.job_title_id)
             if current is None or key < current.key:

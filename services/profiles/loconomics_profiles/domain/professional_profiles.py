@@ -183,10 +183,10 @@ def credential_view(credential: Credential, now: datetime) -> dict:
         "number": credential.number,
         "issuer": credential.issuer,
         "state": credential.state,
-        "expires_on": credential.expires_on.isoformat() if credential.expires_on else None,
+        "expires_on": credential.expires_on,
         "expired": bool(credential.expires_on and credential.expires_on < now.date()),
         "verified": credential.verified,
-        "verified_at": credential.verified_at.isoformat() if credential.verified_at else None,
+        "verified_at": credential.verified_at,
     }
 
 
@@ -210,7 +210,7 @@ def profile_view(session: Session, profile: ProfessionalProfile, now: datetime,
                         for c in _credentials(session, profile.professional_id)],
     }
     if owner:
-        view["updated_at"] = profile.updated_at.isoformat()
+        view["updated_at"] = profile.updated_at
     return view
 
 

@@ -115,9 +115,9 @@ def review_view(review: Review) -> dict:
         "rating": review.rating,
         "text": review.text,
         "reply_text": review.reply_text,
-        "replied_at": review.replied_at.isoformat() if review.replied_at else None,
-        "created_at": review.created_at.isoformat(),
-        "published_at": review.published_at.isoformat() if review.published_at else None,
+        "replied_at": review.replied_at,
+        "created_at": review.created_at,
+        "published_at": review.published_at,
     }
 
 

@@ -1,0 +1,117 @@
+"""The gateway alone, with its RPC pool replaced: validation, auth, problems, OpenAPI."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from falcon import testing
+from loconomics_gateway.app import create_app
+from loconomics_gateway.rpc import BrokerUnavailable, DeadlineExceeded, ServiceUnavailable
+from loconomics_gateway.settings import Settings
+from loconomics_plumbing.errors import Conflict
+from loconomics_plumbing.tokens import issue_access_token
+from openapi_spec_validator import validate
+
+
+class FakePool:
+    """Answers RPC calls from a script; records who called what."""
+
+    timeout = 1.0
+
+    def __init__(self):
+        self.calls = []
+        self.answers = {}
+
+    def call(self, service, method, caller=None, timeout=None, request_id=None, **kwargs):
+        self.calls.append((service, method, caller, kwargs))
+        answer = self.answers.get((service, method), {"ok": True})
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+@pytest.fixture
+def pool():
+    return FakePool()
+
+
+@pytest.fixture
+def client(pool):
+    settings = Settings.from_env()
+    return testing.TestClient(create_app(settings, pool_of=lambda: pool))
+
+
+def token_for(user_id="acc-1", roles=("client",)):
+    token, _ = issue_access_token(user_id, list(roles), datetime.now(UTC))
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_valid_sign_up_is_passed_through_as_sent(client, pool):
+    body = {"email": "a@example.org", "password": "0123456789", "name": "A", "roles": ["client"]}
+    pool.answers[("profiles", "sign_up")] = {"id": "x"}
+    answer = client.simulate_post("/v1/accounts", json=body)
+    assert answer.status_code == 201
+    assert pool.calls[0][:2] == ("profiles", "sign_up")
+    assert pool.calls[0][3] == body
+
+
+def test_invalid_input_never_reaches_a_service(client, pool):
+    answer = client.simulate_post("/v1/accounts", json={"email": 3})
+    assert answer.status_code == 422
+    assert {"email", "password", "name", "roles"} <= set(answer.json["errors"])
+    assert pool.calls == []
+
+
+def test_identity_travels_from_the_token(client, pool):
+    answer = client.simulate_get("/v1/me", headers=token_for("acc-7", ("professional",)))
+    assert answer.status_code == 200
+    caller = pool.calls[0][2]
+    assert caller.user_id == "acc-7" and caller.roles == {"professional"}
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (Conflict("taken", {"email": ["Already registered."]}), 409),
+        (BrokerUnavailable("down"), 503),
+        (ServiceUnavailable("profiles"), 503),
+        (DeadlineExceeded("profiles.get_me"), 504),
+        (RuntimeError("a bug"), 500),
+    ],
+)
+def test_failures_become_problems(client, pool, error, status):
+    pool.answers[("profiles", "get_me")] = error
+    answer = client.simulate_get("/v1/me", headers=token_for())
+    assert answer.status_code == status
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json["status"] == status
+    if status == 503:
+        assert int(answer.headers["retry-after"]) > 0
+    if status == 500:
+        assert "a bug" not in answer.text
+
+
+def test_readiness_reports_each_service(client, pool):
+    pool.answers[("billing", "ping")] = ServiceUnavailable("billing")
+    answer = client.simulate_get("/readyz")
+    assert answer.status_code == 503
+    assert answer.json["services"]["billing"] == "not running"
+    assert answer.json["services"]["profiles"] == "ok"
+
+
+def test_openapi_document_is_valid_3_1_and_lists_every_route(client):
+    spec = client.simulate_get("/openapi.json").json
+    validate(spec)
+    assert spec["openapi"] == "3.1.0"
+    signup = spec["paths"]["/v1/accounts"]["post"]
+    assert "requestBody" in signup and "422" in signup["responses"]
+    me = spec["paths"]["/v1/me"]["get"]
+    assert me["security"] == [{"bearer": []}] and "401" in me["responses"]
+
+
+def test_security_relevant_headers_and_request_id(client):
+    answer = client.simulate_get("/healthz", headers={"X-Request-Id": "abc123"})
+    assert answer.headers["x-request-id"] == "abc123"
+    odd = client.simulate_get("/healthz", headers={"X-Request-Id": "<script>"})
+    assert odd.headers["x-request-id"] != "<script>"

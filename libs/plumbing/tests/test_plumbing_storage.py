@@ -1,0 +1,190 @@
+"""The unit of work, the outbox relay and the processed-events memory, on real SQLite files."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from loconomics_plumbing.outbox import pending_count, prune_published, relay_pending
+from loconomics_plumbing.storage import (
+    UnitOfWork,
+    UtcDateTime,
+    add_plumbing_tables,
+    make_engine,
+    session_factory,
+)
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+
+T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path):
+    metadata = MetaData()
+    members = Table(
+        "members",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(50), unique=True),
+        Column("joined_at", UtcDateTime()),
+    )
+    add_plumbing_tables(metadata)
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    metadata.create_all(engine)
+    return engine, metadata, members
+
+
+def unit(engine, metadata, **kwargs) -> UnitOfWork:
+    return UnitOfWork(session_factory(engine)(), metadata, **kwargs)
+
+
+def test_event_is_stored_only_with_the_change_that_caused_it(store):
+    engine, metadata, members = store
+    work = unit(engine, metadata, clock=lambda: T0)
+    work.session.execute(insert(members).values(name="ana", joined_at=T0))
+    event = work.emit("member_joined", {"name": "ana"})
+    work.rollback()
+    assert pending_count(engine, metadata) == 0
+
+    work.session.execute(insert(members).values(name="ana", joined_at=T0))
+    event = work.emit("member_joined", {"name": "ana"})
+    work.commit()
+    assert pending_count(engine, metadata) == 1
+    assert event["occurred_at"] == T0.isoformat()
+    assert len(event["event_id"]) == 36
+
+
+def test_commit_wakes_the_relay_only_when_events_were_written(store):
+    engine, metadata, members = store
+    wakes = []
+    work = unit(engine, metadata, on_commit=lambda: wakes.append(1))
+    work.session.execute(insert(members).values(name="bo", joined_at=T0))
+    work.commit()
+    assert wakes == []
+    work.emit("member_joined", {"name": "bo"})
+    work.commit()
+    assert wakes == [1]
+
+
+def test_relay_publishes_in_order_and_marks_what_it_published(store):
+    engine, metadata, _ = store
+    clock = iter(T0 + timedelta(seconds=n) for n in range(100))
+    work = unit(engine, metadata, clock=lambda: next(clock))
+    for n in range(5):
+        work.emit("counted", {"n": n})
+    work.commit()
+    published = []
+    assert relay_pending(engine, metadata, lambda t, p: published.append(p["n"])) == 5
+    assert published == [0, 1, 2, 3, 4]
+    assert relay_pending(engine, metadata, lambda t, p: published.append(p["n"])) == 0
+    assert pending_count(engine, metadata) == 0
+
+
+def test_a_broker_failure_keeps_unpublished_events_for_the_next_round(store):
+    engine, metadata, _ = store
+    work = unit(engine, metadata)
+    for n in range(3):
+        work.emit("counted", {"n": n})
+    work.commit()
+    sent = []
+
+    def flaky(event_type, payload):
+        if payload["n"] == 1:
+            raise ConnectionError("broker gone")
+        sent.append(payload["n"])
+
+    with pytest.raises(ConnectionError):
+        relay_pending(engine, metadata, flaky)
+    assert sent == [0]
+    assert pending_count(engine, metadata) == 2
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    relay_pending(engine, metadata, lambda t, p: sent.append(p["n"]), clock=lambda: later)
+    assert sent == [0, 1, 2]
+    assert pending_count(engine, metadata) == 0
+
+
+def test_a_claimed_batch_is_not_published_twice_within_its_lease(store):
+    engine, metadata, _ = store
+    work = unit(engine, metadata)
+    work.emit("counted", {"n": 1})
+    work.commit()
+    outbox = metadata.tables["outbox_events"]
+    with engine.begin() as conn:
+        conn.execute(
+            outbox.update().values(claimed_by="other", claimed_until=T0 + timedelta(hours=1))
+        )
+    assert relay_pending(engine, metadata, lambda t, p: None, clock=lambda: T0) == 0
+    expired = T0 + timedelta(hours=2)
+    assert relay_pending(engine, metadata, lambda t, p: None, clock=lambda: expired) == 1
+
+
+def test_old_published_events_are_pruned(store):
+    engine, metadata, _ = store
+    work = unit(engine, metadata)
+    work.emit("counted", {"n": 1})
+    work.commit()
+    relay_pending(engine, metadata, lambda t, p: None, clock=lambda: T0)
+    assert prune_published(engine, metadata, clock=lambda: T0 + timedelta(days=1)) == 0
+    assert prune_published(engine, metadata, clock=lambda: T0 + timedelta(days=8)) == 1
+
+
+def test_first_time_is_true_once_per_handler_key(store):
+    engine, metadata, members = store
+    first = unit(engine, metadata)
+    assert first.first_time("on_joined:e1") is True
+    first.session.execute(insert(members).values(name="cy", joined_at=T0))
+    first.commit()
+    again = unit(engine, metadata)
+    assert again.first_time("on_joined:e1") is False
+    assert again.first_time("on_left:e1") is True
+    again.rollback()
+    retry = unit(engine, metadata)
+    assert retry.first_time("on_left:e1") is True
+
+
+def test_datetimes_come_back_aware_utc_and_naive_ones_are_refused(store):
+    engine, metadata, members = store
+    work = unit(engine, metadata)
+    paris = T0.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Paris"))
+    work.session.execute(insert(members).values(name="di", joined_at=paris))
+    work.commit()
+    stored = work.session.execute(select(members.c.joined_at)).scalar_one()
+    assert stored == T0 and stored.tzinfo is not None
+    with pytest.raises(Exception, match="naive"):
+        work.session.execute(insert(members).values(name="ed", joined_at=datetime(2026, 1, 1)))
+
+
+def test_sqlite_writers_in_threads_never_lose_an_update(store):
+    """BEGIN IMMEDIATE plus the writer lock make read-modify-write safe within a process."""
+    engine, metadata, members = store
+    with engine.begin() as conn:
+        conn.execute(insert(members).values(id=1, name="0", joined_at=T0))
+    sessions = session_factory(engine)
+
+    def bump():
+        for _ in range(20):
+            with sessions() as session, session.begin():
+                value = int(session.execute(select(members.c.name)).scalar_one())
+                session.execute(members.update().values(name=str(value + 1)))
+
+    threads = [threading.Thread(target=bump) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with engine.connect() as conn:
+        assert conn.execute(select(members.c.name)).scalar_one() == "80"
+
+
+def test_event_payload_is_json_with_its_envelope(store):
+    engine, metadata, _ = store
+    work = unit(engine, metadata, clock=lambda: T0)
+    work.emit("price_set", {"amount_cents": 1900, "currency": "USD"})
+    work.commit()
+    with engine.connect() as conn:
+        row = conn.execute(select(metadata.tables["outbox_events"])).one()
+    body = json.loads(row.payload)
+    assert row.event_type == "price_set"
+    assert body["amount_cents"] == 1900 and body["event_id"] == row.event_id

@@ -1,0 +1,576 @@
+"""The shape of every booking RPC argument, result and event.
+
+Inputs refuse unknown fields; every time is ISO 8601 with an offset (a naive
+time is refused: it would mean something different in every zone). The gateway
+builds its OpenAPI document from these same schemas.
+"""
+
+from __future__ import annotations
+
+from loconomics_plumbing.validation import MoneySchema, PageArgsSchema, StrictSchema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from .domain.lifecycle import Status
+from .domain.local_time import WEEKDAYS, is_time_zone, parse_wall_time
+from .domain.policies import Policy
+
+STATUSES = tuple(status.value for status in Status)
+POLICIES = tuple(policy.value for policy in Policy)
+SIDES = ("client", "professional")
+ACTORS = ("client", "professional", "admin", "system")
+WALL_TIME = r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"
+ID = validate.Length(min=1, max=64)
+
+
+def _instant(description: str, **kwargs) -> fields.AwareDateTime:
+    return fields.AwareDateTime(format="iso", metadata={"description": description}, **kwargs)
+
+
+def _time_zone(value: str) -> None:
+    if not is_time_zone(value):
+        raise ValidationError("Not an IANA time zone, e.g. America/New_York.")
+
+
+# --- scheduling ---------------------------------------------------------------------------
+
+
+class WallRangeSchema(StrictSchema):
+    start = fields.String(
+        required=True,
+        validate=validate.Regexp(WALL_TIME),
+        metadata={"description": "Local wall time HH:MM.", "example": "09:00"},
+    )
+    end = fields.String(
+        required=True,
+        validate=validate.Regexp(WALL_TIME),
+        metadata={
+            "description": "Local wall time HH:MM, after start; 24:00 ends the day.",
+            "example": "12:00",
+        },
+    )
+
+    @validates_schema
+    def _ordered(self, data: dict, **kwargs) -> None:
+        if parse_wall_time(data["end"]) <= parse_wall_time(data["start"]):
+            raise ValidationError("Must be after start.", "end")
+
+
+def _weekly_field(**kwargs) -> fields.Dict:
+    return fields.Dict(
+        keys=fields.String(validate=validate.OneOf(WEEKDAYS)),
+        values=fields.List(fields.Nested(WallRangeSchema), validate=validate.Length(max=12)),
+        metadata={
+            "description": "Ranges per weekday (mon..sun) in the professional's time zone; "
+            "ranges of one day must not overlap (touching ranges join up).",
+            "example": {
+                "mon": [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}]
+            },
+        },
+        **kwargs,
+    )
+
+
+class ScheduleInputSchema(StrictSchema):
+    """`PUT /v1/me/schedule`: the whole weekly schedule at once."""
+
+    time_zone = fields.String(
+        required=True,
+        validate=_time_zone,
+        metadata={"description": "IANA time zone of the ranges.", "example": "America/New_York"},
+    )
+    weekly = _weekly_field(required=True)
+    advance_notice_hours = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0, max=24 * 90),
+        metadata={"description": "How long before a start it can still be booked."},
+    )
+    buffer_minutes = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0, max=24 * 60),
+        metadata={
+            "description": "Free time kept after each booking and around imported busy events."
+        },
+    )
+    slot_increment_minutes = fields.Integer(
+        load_default=15,
+        validate=validate.Range(min=5, max=24 * 60),
+        metadata={"description": "Step between offered starts, from each range's start."},
+    )
+
+
+class ScheduleSchema(Schema):
+    professional_id = fields.String(required=True)
+    time_zone = fields.String(required=True)
+    weekly = _weekly_field(required=True)
+    advance_notice_hours = fields.Integer(required=True)
+    buffer_minutes = fields.Integer(required=True)
+    slot_increment_minutes = fields.Integer(required=True)
+
+
+class TimeOffInputSchema(StrictSchema):
+    """`POST /v1/me/time-off`: one-off (`start`, `end`) or weekly (`weekday`, times, `until`)."""
+
+    start = _instant("One-off: first instant off.", load_default=None)
+    end = _instant("One-off: first instant back (exclusive).", load_default=None)
+    weekday = fields.String(
+        load_default=None,
+        validate=validate.OneOf(WEEKDAYS),
+        metadata={"description": "Weekly: the weekday (mon..sun)."},
+    )
+    start_time = fields.String(
+        load_default=None,
+        validate=validate.Regexp(WALL_TIME),
+        metadata={"description": "Weekly: local wall time HH:MM."},
+    )
+    end_time = fields.String(
+        load_default=None,
+        validate=validate.Regexp(WALL_TIME),
+        metadata={"description": "Weekly: local wall time HH:MM (24:00 ends the day)."},
+    )
+    until = fields.Date(
+        load_default=None,
+        metadata={"description": "Weekly: last local date it applies (inclusive)."},
+    )
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+    @validates_schema
+    def _one_kind(self, data: dict, **kwargs) -> None:
+        once = ("start", "end")
+        weekly = ("weekday", "start_time", "end_time", "until")
+        has_once = any(data.get(name) is not None for name in once)
+        has_weekly = any(data.get(name) is not None for name in weekly)
+        if has_once == has_weekly:
+            raise ValidationError("Give start and end, or weekday, start_time, end_time and until.")
+        needed = once if has_once else weekly
+        missing = {
+            name: ["Missing data for required field."] for name in needed if data.get(name) is None
+        }
+        if missing:
+            raise ValidationError(missing)
+        if has_once and data["end"] <= data["start"]:
+            raise ValidationError("Must be after start.", "end")
+        if has_weekly and parse_wall_time(data["end_time"]) <= parse_wall_time(data["start_time"]):
+            raise ValidationError("Must be after start_time.", "end_time")
+
+
+class TimeOffSchema(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("once", "weekly")))
+    start = _instant("One-off: first instant off.")
+    end = _instant("One-off: first instant back.")
+    weekday = fields.String(validate=validate.OneOf(WEEKDAYS))
+    start_time = fields.String()
+    end_time = fields.String()
+    until = fields.Date()
+    note = fields.String(allow_none=True)
+
+
+class TimeOffListSchema(Schema):
+    items = fields.List(fields.Nested(TimeOffSchema), required=True)
+
+
+class TimeOffIdSchema(StrictSchema):
+    time_off_id = fields.String(required=True, validate=ID)
+
+
+class SlotsQuerySchema(StrictSchema):
+    """`GET /v1/professionals/{id}/slots?service_id=&from=&to=`."""
+
+    professional_id = fields.String(required=True, validate=ID)
+    service_id = fields.String(required=True, validate=ID)
+    from_ = _instant("Window start (inclusive).", required=True, data_key="from")
+    to = _instant("Window end (exclusive); at most 62 days after from.", required=True)
+
+    @validates_schema
+    def _window(self, data: dict, **kwargs) -> None:
+        if data["to"] <= data["from_"]:
+            raise ValidationError("Must be after from.", "to")
+
+
+class SlotsSchema(Schema):
+    items = fields.List(
+        fields.AwareDateTime(format="iso"),
+        required=True,
+        metadata={"description": "Every bookable start in the window, ascending, UTC."},
+    )
+
+
+class CalendarImportInputSchema(StrictSchema):
+    """`PUT /v1/me/calendar`: the iCal URL whose events count as busy time (null unlinks)."""
+
+    import_url = fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.Length(max=2000),
+        metadata={
+            "description": "http(s) or webcal URL of an iCal feed.",
+            "example": "webcal://calendar.example.org/private/abc/basic.ics",
+        },
+    )
+
+
+class CalendarSettingsSchema(Schema):
+    export_url = fields.String(
+        required=True, metadata={"description": "Secret iCal feed of bookings and time off."}
+    )
+    import_url = fields.String(allow_none=True)
+    import_status = fields.String(
+        validate=validate.OneOf(("none", "pending", "ok", "failing")),
+        metadata={"description": "none, pending (not read yet), ok, failing."},
+    )
+    import_error = fields.String(allow_none=True)
+    import_checked_at = fields.AwareDateTime(format="iso", allow_none=True)
+    import_succeeded_at = fields.AwareDateTime(format="iso", allow_none=True)
+
+
+class CalendarTokenSchema(StrictSchema):
+    token = fields.String(required=True, validate=validate.Length(min=20, max=64))
+
+
+# --- bookings -----------------------------------------------------------------------------
+
+
+class CreateBookingSchema(StrictSchema):
+    """`POST /v1/bookings`: one `start` (instant, or a professional booking their client)
+    or one to three `proposed_starts` (a request)."""
+
+    service_id = fields.String(required=True, validate=ID)
+    start = _instant("The start to book.", load_default=None)
+    proposed_starts = fields.List(
+        fields.AwareDateTime(format="iso"),
+        load_default=None,
+        validate=validate.Length(min=1, max=3),
+        metadata={"description": "One to three starts for the professional to choose from."},
+    )
+    client_id = fields.String(
+        load_default=None,
+        validate=ID,
+        metadata={"description": "Only when a professional books their own client."},
+    )
+    idempotency_key = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "The Idempotency-Key header: a repeat returns the first booking."},
+    )
+
+    @validates_schema
+    def _one_form(self, data: dict, **kwargs) -> None:
+        if (data.get("start") is None) == (not data.get("proposed_starts")):
+            raise ValidationError("Give start or proposed_starts (not both).", "start")
+
+
+class BookingIdSchema(StrictSchema):
+    booking_id = fields.String(required=True, validate=ID)
+
+
+class ConfirmBookingSchema(BookingIdSchema):
+    start = _instant("One of the request's proposed starts.", required=True)
+
+
+class ReasonSchema(BookingIdSchema):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class RescheduleSchema(BookingIdSchema):
+    start = _instant("The new start.", required=True)
+
+
+class AnswerRescheduleSchema(BookingIdSchema):
+    accept = fields.Boolean(required=True, metadata={"description": "Accept or decline the move."})
+
+
+class DisputeSchema(BookingIdSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class ResolveDisputeSchema(BookingIdSchema):
+    outcome = fields.String(
+        required=True,
+        validate=validate.OneOf(("completed", "refunded")),
+        metadata={"description": "completed: the professional is paid; refunded: all back."},
+    )
+
+
+class ListBookingsSchema(PageArgsSchema):
+    as_ = fields.String(
+        load_default="client",
+        data_key="as",
+        validate=validate.OneOf(SIDES),
+        metadata={"description": "The caller's bookings as client or as professional."},
+    )
+    status = fields.List(
+        fields.String(validate=validate.OneOf(STATUSES)),
+        load_default=None,
+        metadata={"description": "Only these statuses."},
+    )
+
+
+class CancellationTermsQuerySchema(StrictSchema):
+    service_id = fields.String(required=True, validate=ID)
+    start = _instant("The start the client is about to book.", required=True)
+
+
+class PendingRescheduleSchema(Schema):
+    start = fields.AwareDateTime(format="iso", required=True)
+    end = fields.AwareDateTime(format="iso", required=True)
+    proposed_by = fields.String(validate=validate.OneOf(SIDES))
+    expires_at = fields.AwareDateTime(format="iso", allow_none=True)
+
+
+class SettlementSchema(Schema):
+    fee = fields.Nested(MoneySchema, required=True, metadata={"description": "Kept."})
+    refund = fields.Nested(MoneySchema, required=True, metadata={"description": "Given back."})
+
+
+class BookingSchema(Schema):
+    id = fields.String(required=True)
+    client_id = fields.String(required=True)
+    professional_id = fields.String(required=True)
+    service_id = fields.String(required=True)
+    listing_id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    start = fields.AwareDateTime(
+        format="iso",
+        required=True,
+        metadata={"description": "Confirmed start; for a request, its first proposed start."},
+    )
+    end = fields.AwareDateTime(format="iso", required=True)
+    time_zone = fields.String(required=True, metadata={"description": "The professional's zone."})
+    price = fields.Nested(MoneySchema, required=True)
+    policy = fields.String(required=True, validate=validate.OneOf(POLICIES))
+    instant = fields.Boolean(required=True)
+    created_by = fields.String(validate=validate.OneOf(SIDES))
+    proposed_starts = fields.List(fields.AwareDateTime(format="iso"))
+    expires_at = fields.AwareDateTime(format="iso", allow_none=True)
+    pending_reschedule = fields.Nested(PendingRescheduleSchema, allow_none=True)
+    closed_at = fields.AwareDateTime(format="iso", allow_none=True)
+    closed_by = fields.String(allow_none=True, validate=validate.OneOf(ACTORS))
+    close_reason = fields.String(allow_none=True)
+    settlement = fields.Nested(SettlementSchema, allow_none=True)
+    confirmed_at = fields.AwareDateTime(format="iso", allow_none=True)
+    performed_at = fields.AwareDateTime(format="iso", allow_none=True)
+    completed_at = fields.AwareDateTime(format="iso", allow_none=True)
+    disputed_at = fields.AwareDateTime(format="iso", allow_none=True)
+    created_at = fields.AwareDateTime(format="iso", required=True)
+    updated_at = fields.AwareDateTime(format="iso", required=True)
+
+
+class BookingPageSchema(Schema):
+    items = fields.List(fields.Nested(BookingSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class PolicyTierSchema(Schema):
+    until = fields.AwareDateTime(
+        format="iso", allow_none=True, metadata={"description": "Deadline (UTC); null: after."}
+    )
+    until_local = fields.String(allow_none=True, metadata={"description": "Same, local time."})
+    hours_before_start = fields.Integer(allow_none=True)
+    kept_percent = fields.Integer(validate=validate.Range(min=0, max=100))
+    fee = fields.Nested(MoneySchema)
+    refund = fields.Nested(MoneySchema)
+    text = fields.String(metadata={"description": "The tier in words, for the client."})
+
+
+class CancellationTermsSchema(Schema):
+    policy = fields.String(required=True, validate=validate.OneOf(POLICIES))
+    summary = fields.String(required=True)
+    start = fields.AwareDateTime(format="iso", required=True)
+    price = fields.Nested(MoneySchema, required=True)
+    no_show = fields.String()
+    professional_cancels = fields.String()
+    tiers = fields.List(fields.Nested(PolicyTierSchema), required=True)
+
+
+class CancellationQuoteSchema(Schema):
+    booking_id = fields.String(required=True)
+    fee = fields.Nested(MoneySchema, required=True)
+    refund = fields.Nested(MoneySchema, required=True)
+    kept_percent = fields.Integer(required=True)
+    policy = fields.Nested(CancellationTermsSchema, required=True)
+
+
+# --- events emitted -----------------------------------------------------------------------
+
+
+class EventSchema(Schema):
+    """What the plumbing adds to every event."""
+
+    event_id = fields.String()
+    occurred_at = fields.AwareDateTime(format="iso")
+
+
+class BookingEventSchema(EventSchema):
+    """The core of every booking_* event."""
+
+    booking_id = fields.String(required=True)
+    client_id = fields.String(required=True)
+    professional_id = fields.String(required=True)
+    service_id = fields.String(required=True)
+    listing_id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    start = fields.AwareDateTime(format="iso", required=True)
+    end = fields.AwareDateTime(format="iso", required=True)
+    time_zone = fields.String(required=True)
+    price = fields.Nested(MoneySchema, required=True)
+    policy = fields.String(required=True, validate=validate.OneOf(POLICIES))
+    instant = fields.Boolean(required=True)
+    created_by = fields.String(required=True, validate=validate.OneOf(SIDES))
+
+
+class BookingRequestedEventSchema(BookingEventSchema):
+    proposed_starts = fields.List(fields.AwareDateTime(format="iso"), required=True)
+    expires_at = fields.AwareDateTime(format="iso", required=True)
+
+
+class BookingConfirmedEventSchema(BookingEventSchema):
+    previous_start = fields.AwareDateTime(format="iso")
+    previous_end = fields.AwareDateTime(format="iso")
+    rescheduled_by = fields.String(validate=validate.OneOf(SIDES))
+
+
+class _MoneyOutcome(BookingEventSchema):
+    fee_cents = fields.Integer(required=True, metadata={"description": "Kept from the client."})
+    refund_cents = fields.Integer(required=True, metadata={"description": "Given back."})
+    kept_percent = fields.Integer(required=True)
+
+
+class BookingDeclinedEventSchema(_MoneyOutcome):
+    declined_by = fields.String(required=True)
+    reason = fields.String(allow_none=True)
+
+
+class BookingExpiredEventSchema(_MoneyOutcome):
+    pass
+
+
+class BookingCancelledEventSchema(_MoneyOutcome):
+    cancelled_by = fields.String(required=True, validate=validate.OneOf(ACTORS))
+    reported_by = fields.String(metadata={"description": "Who reported a no-show."})
+    reason = fields.String(allow_none=True, metadata={"description": "no_show, dispute, or text."})
+    no_show = fields.Boolean(required=True)
+
+
+class BookingRescheduledEventSchema(BookingEventSchema):
+    previous_start = fields.AwareDateTime(format="iso", required=True)
+    previous_end = fields.AwareDateTime(format="iso", required=True)
+    rescheduled_by = fields.String(required=True, validate=validate.OneOf(SIDES))
+
+
+class BookingRescheduleProposedEventSchema(BookingEventSchema):
+    proposed_start = fields.AwareDateTime(format="iso", required=True)
+    proposed_end = fields.AwareDateTime(format="iso", required=True)
+    proposed_by = fields.String(required=True, validate=validate.OneOf(SIDES))
+    expires_at = fields.AwareDateTime(format="iso", required=True)
+
+
+class BookingRescheduleDeclinedEventSchema(BookingEventSchema):
+    proposed_start = fields.AwareDateTime(format="iso", required=True)
+    proposed_by = fields.String(required=True, validate=validate.OneOf(SIDES))
+    declined_by = fields.String(required=True, validate=validate.OneOf(SIDES))
+
+
+class BookingRescheduleExpiredEventSchema(BookingEventSchema):
+    proposed_start = fields.AwareDateTime(format="iso", allow_none=True)
+    proposed_by = fields.String(allow_none=True, validate=validate.OneOf(SIDES))
+
+
+class BookingCompletedEventSchema(BookingEventSchema):
+    completed_by = fields.String(
+        required=True, validate=validate.OneOf(("client", "admin", "system"))
+    )
+
+
+class BookingDisputedEventSchema(BookingEventSchema):
+    disputed_by = fields.String(required=True, validate=validate.OneOf(SIDES))
+    reason = fields.String(required=True)
+
+
+class ScheduleChangedEventSchema(EventSchema):
+    professional_id = fields.String(required=True)
+    time_zone = fields.String(required=True)
+    weekly = _weekly_field(required=True)
+    advance_notice_hours = fields.Integer(required=True)
+    buffer_minutes = fields.Integer(required=True)
+    slot_increment_minutes = fields.Integer(required=True)
+    reason = fields.String(
+        required=True, validate=validate.OneOf(("schedule", "time_off", "calendar_import"))
+    )
+    changed_at = fields.AwareDateTime(format="iso", required=True)
+
+
+class CalendarImportFailedEventSchema(EventSchema):
+    professional_id = fields.String(required=True)
+    reason = fields.String(required=True)
+    failed_at = fields.AwareDateTime(format="iso", required=True)
+
+
+EMITTED_EVENTS: dict[str, type[Schema]] = {
+    "booking_requested": BookingRequestedEventSchema,
+    "booking_confirmed": BookingConfirmedEventSchema,
+    "booking_declined": BookingDeclinedEventSchema,
+    "booking_expired": BookingExpiredEventSchema,
+    "booking_cancelled": BookingCancelledEventSchema,
+    "booking_rescheduled": BookingRescheduledEventSchema,
+    "booking_reschedule_proposed": BookingRescheduleProposedEventSchema,
+    "booking_reschedule_declined": BookingRescheduleDeclinedEventSchema,
+    "booking_reschedule_expired": BookingRescheduleExpiredEventSchema,
+    "booking_performed": BookingEventSchema,
+    "booking_completed": BookingCompletedEventSchema,
+    "booking_disputed": BookingDisputedEventSchema,
+    "booking_reminder_due": BookingEventSchema,
+    "booking_review_requested": BookingEventSchema,
+    "schedule_changed": ScheduleChangedEventSchema,
+    "calendar_import_failed": CalendarImportFailedEventSchema,
+}
+
+
+# --- events consumed ----------------------------------------------------------------------
+
+
+class ListedServiceSchema(Schema):
+    """One service of a listing as profiles publishes it (unknown extra fields ignored)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    service_id = fields.String(required=True, validate=ID)
+    name = fields.String(load_default="", validate=validate.Length(max=200))
+    pricing_type = fields.String(load_default="service")
+    price = fields.Nested(MoneySchema, required=True)
+    duration_minutes = fields.Integer(required=True, validate=validate.Range(min=5, max=24 * 60))
+    active = fields.Boolean(load_default=True)
+
+
+class ListingEventSchema(Schema):
+    """`listing_published`, `listing_changed`, `listing_removed` from profiles.
+
+    Each describes the whole listing; `version` (raised on every change) or
+    `changed_at` orders them. Unknown fields are kept out of the way, not refused:
+    the producer may add fields without breaking booking.
+    """
+
+    class Meta:
+        unknown = INCLUDE
+
+    listing_id = fields.String(required=True, validate=ID)
+    professional_id = fields.String(load_default=None, validate=ID)
+    version = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    changed_at = fields.AwareDateTime(format="iso", load_default=None)
+    cancellation_policy = fields.String(load_default=None, validate=validate.OneOf(POLICIES))
+    instant_booking = fields.Boolean(load_default=False)
+    active = fields.Boolean(load_default=True)
+    services = fields.List(fields.Nested(ListedServiceSchema), load_default=list)
+
+    @validates_schema
+    def _ordered(self, data: dict, **kwargs) -> None:
+        if data.get("version") is None and data.get("changed_at") is None:
+            raise ValidationError("A listing event needs version or changed_at.", "version")
+        if data.get("services"):
+            missing = {
+                name: ["Needed when services are listed."]
+                for name in ("professional_id", "cancellation_policy")
+                if data.get(name) is None
+            }
+            if missing:
+                raise ValidationError(missing)

@@ -1,0 +1,186 @@
+"""The no-overlap rule on PostgreSQL: the exclusion constraint, under real concurrency.
+
+Uses LOCONOMICS_TEST_PG_URL when set; otherwise starts a throwaway cluster
+(initdb + pg_ctl, as the postgres user when run by root) for this module.
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from loconomics_booking.domain.availability import set_schedule
+from loconomics_booking.domain.bookable_services import apply_listing_event
+from loconomics_booking.domain.bookings import create_booking
+from loconomics_booking.domain.due_work import due_work
+from loconomics_booking.domain.occupancy import flush_or_conflict
+from loconomics_booking.models import Base, Booking
+from loconomics_plumbing.errors import Conflict
+from loconomics_plumbing.identity import Caller
+from loconomics_plumbing.storage import make_engine
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+pytestmark = pytest.mark.postgres
+
+EARLY = datetime(2026, 1, 1, tzinfo=UTC)
+NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
+T0 = datetime(2026, 3, 4, 15, tzinfo=UTC)  # Wednesday 10:00 New York
+PORT = 54000 + os.getpid() % 1000
+
+
+def _binary(name: str) -> str:
+    found = shutil.which(name) or next(
+        (str(path) for path in Path("/usr/lib/postgresql").glob(f"*/bin/{name}")), None
+    )
+    if found is None:
+        raise RuntimeError(f"{name} not found: install PostgreSQL or set LOCONOMICS_TEST_PG_URL")
+    return found
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    if os.environ.get("LOCONOMICS_TEST_PG_URL"):
+        yield os.environ["LOCONOMICS_TEST_PG_URL"]
+        return
+    # Not under pytest's tmp_path: that is private to root, and the server runs as postgres.
+    folder = Path(tempfile.mkdtemp(prefix="booking-pg-"))
+    data = folder / "data"
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres")
+    subprocess.run(
+        _as_postgres([_binary("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"]),
+        check=True,
+        capture_output=True,
+    )
+    options = f"-k {folder} -p {PORT} -c listen_addresses='' -c fsync=off"
+    control = [_binary("pg_ctl"), "-D", str(data), "-w"]
+    subprocess.run(
+        _as_postgres([*control, "-o", options, "-l", str(folder / "log"), "start"]),
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://postgres@/postgres?host={folder}&port={PORT}"
+    finally:
+        subprocess.run(_as_postgres([*control, "-m", "fast", "stop"]), capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def engine(pg_url):
+    """A fresh schema per test, so tests never see each other's bookings."""
+    schema = f"booking_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(pg_url)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    admin.dispose()
+    separator = "&" if "?" in pg_url else "?"
+    engine = make_engine(f"{pg_url}{separator}options=-csearch_path%3D{schema},public")
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def _ready(engine, listing_payload) -> None:
+    pro = Caller("pro-1", frozenset({"professional"}))
+    with Session(engine) as db:
+        set_schedule(
+            db,
+            lambda *event: None,
+            pro,
+            {
+                "time_zone": "America/New_York",
+                "weekly": {"wed": [{"start": "09:00", "end": "17:00"}]},
+            },
+            EARLY,
+        )
+        apply_listing_event(db, "listing_published", listing_payload(instant=True), EARLY)
+        db.commit()
+
+
+def test_the_exclusion_constraint_is_installed(engine):
+    with engine.connect() as connection:
+        definition = connection.execute(
+            text(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conname = 'bookings_no_overlap'"
+            )
+        ).scalar_one()
+    assert definition.startswith("EXCLUDE USING gist")
+
+
+def test_fifty_concurrent_bookings_of_one_slot_make_exactly_one(engine, listing):
+    _ready(engine, listing)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(50)
+
+    def attempt(number: int) -> None:
+        caller = Caller(f"client-{number}", frozenset({"client"}))
+        barrier.wait()
+        with Session(engine) as db:
+            try:
+                create_booking(
+                    db, lambda *event: None, caller, {"service_id": "svc-1", "start": T0}, NOW
+                )
+                db.commit()
+                outcomes.append("booked")
+            except Conflict:
+                db.rollback()
+                outcomes.append("conflict")
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["booked"] + ["conflict"] * 49
+
+
+def test_an_overlap_written_past_the_check_is_refused(engine, listing):
+    _ready(engine, listing)
+    with Session(engine) as db:
+        booked = create_booking(
+            db,
+            lambda *event: None,
+            Caller("client-1", frozenset({"client"})),
+            {"service_id": "svc-1", "start": T0},
+            NOW,
+        )
+        db.commit()
+        original = db.get(Booking, booked["id"])
+        columns = [c.key for c in Booking.__table__.columns if c.key not in ("id", "version")]
+        clone = Booking(**{key: getattr(original, key) for key in columns})
+        clone.id = "overlapping"
+        clone.idempotency_key = None
+        clone.occupied_start = original.occupied_start + timedelta(minutes=30)
+        db.add(clone)
+        with pytest.raises(Conflict):
+            flush_or_conflict(db)
+
+
+def test_due_work_runs_on_postgres(engine, listing):
+    _ready(engine, listing)
+    events: list[str] = []
+    with Session(engine) as db:
+        create_booking(
+            db,
+            lambda *event: None,
+            Caller("client-1", frozenset({"client"})),
+            {"service_id": "svc-1", "start": T0},
+            NOW,
+        )
+        db.commit()
+        done = due_work(db, lambda name, payload: events.append(name), T0 + timedelta(hours=2))
+        db.commit()
+    assert done["performed"] == 1
+    assert events == ["booking_performed"]

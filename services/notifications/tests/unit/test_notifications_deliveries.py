@@ -1,0 +1,180 @@
+from datetime import timedelta
+
+import pytest
+from loconomics_notifications.domain.deliveries import (
+    DeliveryError,
+    RetryPolicy,
+    dead_deliveries,
+    deliver_due,
+    due_deliveries,
+    record_attempt,
+    replay_dead,
+)
+from loconomics_notifications.domain.emails import Mailbox
+from loconomics_notifications.domain.routing import handle_event
+from loconomics_notifications.models import EmailDelivery
+from loconomics_plumbing.errors import Conflict, Forbidden, Invalid
+from sqlalchemy import select
+
+MAILBOX = Mailbox("hello@loconomics.test")
+
+
+def test_backoff_doubles_from_one_minute_and_is_capped():
+    policy = RetryPolicy()
+    assert [policy.delay_after(n) / timedelta(minutes=1) for n in range(1, 9)] == [
+        1,
+        2,
+        4,
+        8,
+        16,
+        32,
+        60,
+        60,
+    ]
+    custom = RetryPolicy(
+        first_delay=timedelta(seconds=10), factor=3, max_delay=timedelta(minutes=2)
+    )
+    assert [custom.delay_after(n).total_seconds() for n in (1, 2, 3, 4)] == [10, 30, 90, 120]
+
+
+@pytest.fixture
+def one_delivery(session, now, people):
+    """The welcome email of the client."""
+    return session.scalars(
+        select(EmailDelivery).where(EmailDelivery.recipient_id == "client1")
+    ).one()
+
+
+def test_a_failure_schedules_the_next_try(session, now, one_delivery):
+    record_attempt(session, one_delivery, now, "451 try later")
+    assert (one_delivery.status, one_delivery.attempts) == ("failed", 1)
+    assert one_delivery.next_attempt_at == now + timedelta(minutes=1)
+    assert one_delivery.last_error == "451 try later"
+    record_attempt(session, one_delivery, now + timedelta(minutes=1), "451 still")
+    assert one_delivery.next_attempt_at == now + timedelta(minutes=3)
+
+
+def test_success_marks_it_sent_for_good(session, now, one_delivery):
+    record_attempt(session, one_delivery, now)
+    assert (one_delivery.status, one_delivery.sent_at, one_delivery.next_attempt_at) == (
+        "sent",
+        now,
+        None,
+    )
+    with pytest.raises(Conflict):
+        record_attempt(session, one_delivery, now)
+
+
+def test_the_last_try_goes_to_the_dead_letters(session, now, one_delivery):
+    policy = RetryPolicy(max_attempts=3)
+    for _ in range(3):
+        record_attempt(session, one_delivery, now, "451", policy=policy)
+    assert (one_delivery.status, one_delivery.attempts, one_delivery.next_attempt_at) == (
+        "dead",
+        3,
+        None,
+    )
+
+
+def test_a_permanent_refusal_is_dead_at_once(session, now, one_delivery):
+    record_attempt(session, one_delivery, now, "550 no such user", permanent=True)
+    assert one_delivery.status == "dead" and one_delivery.attempts == 1
+
+
+def test_due_deliveries_are_the_pending_and_failed_whose_time_has_come(session, now, people):
+    all_ids = {d.id for d in due_deliveries(session, now)}
+    assert len(all_ids) == 3  # the three welcome emails
+    first, second, third = session.scalars(select(EmailDelivery)).all()
+    record_attempt(session, first, now, "451")
+    record_attempt(session, second, now)
+    assert {d.id for d in due_deliveries(session, now)} == {third.id}
+    assert {d.id for d in due_deliveries(session, now + timedelta(minutes=1))} == {
+        first.id,
+        third.id,
+    }
+    assert len(due_deliveries(session, now + timedelta(minutes=1), limit=1)) == 1
+
+
+class FlakyServer:
+    """Refuses with 451 the first `refusals` times, then accepts; remembers what it accepted."""
+
+    def __init__(self, refusals: int = 0, permanent: bool = False):
+        self.refusals = refusals
+        self.permanent = permanent
+        self.accepted = []
+
+    def __call__(self, message):
+        if self.refusals:
+            self.refusals -= 1
+            code = "550" if self.permanent else "451"
+            raise DeliveryError(f"{code} not now", permanent=self.permanent)
+        self.accepted.append(message)
+
+
+def test_deliver_due_retries_until_the_server_accepts(session, now, people, make_booking):
+    handle_event(session, "booking_confirmed", make_booking(), now)
+    server = FlakyServer(refusals=5 * 3)  # every email refused for the first three rounds
+    moment = now
+    for _ in range(3):
+        run = deliver_due(session, moment, server, MAILBOX, limit=100)
+        assert (run.sent, run.retrying, run.dead) == (0, 5, 0)
+        moment += timedelta(hours=1)
+    run = deliver_due(session, moment, server, MAILBOX, limit=100)
+    assert (run.sent, run.dead) == (5, 0)
+    assert len(server.accepted) == 5
+    assert deliver_due(session, moment + timedelta(days=1), server, MAILBOX).sent == 0
+    assert {d.status for d in session.scalars(select(EmailDelivery))} == {"sent"}
+
+
+def test_deliver_due_dead_letters_a_permanent_refusal(session, now, people):
+    run = deliver_due(session, now, FlakyServer(refusals=99, permanent=True), MAILBOX)
+    assert (run.sent, run.retrying, run.dead) == (0, 0, 3)
+
+
+def test_an_email_for_an_unknown_contact_waits_and_then_goes(
+    session, now, make_booking, make_account
+):
+    handle_event(
+        session, "booking_confirmed", make_booking(client_id="late", professional_id="p"), now
+    )
+    server = FlakyServer()
+    run = deliver_due(session, now, server, MAILBOX)
+    assert (run.sent, run.retrying) == (0, 2)
+    handle_event(session, "account_changed", make_account("late", "Léa"), now)
+    run = deliver_due(session, now + timedelta(minutes=1), server, MAILBOX)
+    assert run.sent == 1  # Léa's; "p" is still unknown
+    assert [str(m["To"]) for m in server.accepted] == ["Léa <late@example.org>"]
+    failed = session.scalars(select(EmailDelivery).where(EmailDelivery.recipient_id == "p")).one()
+    assert "no contact" in failed.last_error
+
+
+def test_operators_list_and_replay_dead_letters(session, now, people):
+    policy = RetryPolicy(max_attempts=1)
+    deliver_due(session, now, FlakyServer(refusals=99), MAILBOX, policy=policy)
+    page = dead_deliveries(session, people["admin"], limit=2)
+    assert len(page["items"]) == 2 and page["next_cursor"]
+    rest = dead_deliveries(session, people["admin"], limit=2, cursor=page["next_cursor"])
+    assert len(rest["items"]) == 1 and rest["next_cursor"] is None
+    ids = [i["id"] for i in page["items"] + rest["items"]]
+    assert len(set(ids)) == 3
+    assert {i["kind"] for i in page["items"]} == {"welcome"}
+    assert page["items"][0]["last_error"] == "451 not now"
+
+    assert replay_dead(session, people["admin"], now, [ids[0]]) == 1
+    assert replay_dead(session, people["admin"], now) == 2
+    server = FlakyServer()
+    assert deliver_due(session, now, server, MAILBOX, policy=policy).sent == 3
+    assert dead_deliveries(session, people["admin"])["items"] == []
+
+
+def test_only_operators_see_or_replay_dead_letters(session, now, people):
+    with pytest.raises(Forbidden):
+        dead_deliveries(session, people["client"])
+    with pytest.raises(Forbidden):
+        replay_dead(session, people["pro"], now)
+
+
+def test_a_forged_cursor_is_invalid(session, people):
+    with pytest.raises(Invalid) as caught:
+        dead_deliveries(session, people["admin"], cursor="bm90IGEgY3Vyc29y")
+    assert "cursor" in caught.value.errors

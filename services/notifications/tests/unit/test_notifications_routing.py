@@ -1,0 +1,271 @@
+from datetime import timedelta
+
+import pytest
+from loconomics_notifications.domain.preferences import set_preferences
+from loconomics_notifications.domain.routing import CONSUMED_EVENTS, ROUTES, handle_event
+from loconomics_notifications.models import EmailDelivery, Notification
+from loconomics_plumbing.errors import Invalid
+from sqlalchemy import select
+
+
+def _made(session, event_id):
+    rows = session.scalars(select(Notification).where(Notification.event_id == event_id))
+    return {(n.recipient_id, n.template, n.role, n.channel) for n in rows}
+
+
+@pytest.mark.parametrize(
+    ("event_name", "template", "recipients"),
+    [
+        (
+            "booking_requested",
+            "booking_requested",
+            {("client1", "client"), ("pro1", "professional")},
+        ),
+        (
+            "booking_confirmed",
+            "booking_confirmed",
+            {("client1", "client"), ("pro1", "professional")},
+        ),
+        ("booking_declined", "booking_declined", {("client1", "client")}),
+        ("booking_expired", "booking_expired", {("client1", "client"), ("pro1", "professional")}),
+        (
+            "booking_cancelled",
+            "booking_cancelled",
+            {("client1", "client"), ("pro1", "professional")},
+        ),
+        (
+            "booking_rescheduled",
+            "booking_rescheduled",
+            {("client1", "client"), ("pro1", "professional")},
+        ),
+        (
+            "booking_completed",
+            "booking_completed",
+            {("client1", "client"), ("pro1", "professional")},
+        ),
+        (
+            "booking_reminder_due",
+            "booking_reminder",
+            {("client1", "client"), ("pro1", "professional")},
+        ),
+        ("booking_review_requested", "booking_review_requested", {("client1", "client")}),
+    ],
+)
+def test_booking_events_reach_the_right_parties_on_both_channels(
+    session, now, people, make_booking, event_name, template, recipients
+):
+    event = make_booking()
+    created = handle_event(session, event_name, event, now)
+    expected = {
+        (account, template, role, channel)
+        for account, role in recipients
+        for channel in ("email", "in_app")
+    }
+    assert _made(session, event["event_id"]) == expected
+    assert len(created) == len(expected)
+
+
+def test_categories_and_transactional_flags(session, now, people, make_booking):
+    handle_event(session, "booking_confirmed", make_booking(), now)
+    handle_event(session, "booking_reminder_due", make_booking(), now)
+    by_template = {n.template: n for n in session.scalars(select(Notification))}
+    assert (
+        by_template["booking_confirmed"].category,
+        by_template["booking_confirmed"].transactional,
+    ) == ("booking", True)
+    assert (
+        by_template["booking_reminder"].category,
+        by_template["booking_reminder"].transactional,
+    ) == ("reminders", False)
+
+
+def test_a_repeated_event_gives_one_notification_per_recipient_and_channel(
+    session, now, people, make_booking
+):
+    event = make_booking()
+    first = handle_event(session, "booking_confirmed", event, now)
+    again = handle_event(session, "booking_confirmed", event, now + timedelta(minutes=5))
+    assert len(first) == 4 and again == []
+    assert session.query(Notification).filter_by(event_id=event["event_id"]).count() == 4
+    assert (
+        session.query(EmailDelivery)
+        .join(Notification, Notification.id == EmailDelivery.notification_id)
+        .filter(Notification.event_id == event["event_id"])
+        .count()
+        == 2
+    )
+
+
+def test_every_email_notification_has_one_pending_delivery(session, now, people, make_booking):
+    handle_event(session, "booking_requested", make_booking(), now)
+    emails = session.query(Notification).filter_by(channel="email").all()
+    deliveries = session.query(EmailDelivery).all()
+    assert {d.notification_id for d in deliveries} == {n.id for n in emails}
+    assert all(d.status == "pending" and d.next_attempt_at == now for d in deliveries)
+
+
+def test_preferences_decide_optional_channels(session, now, people, make_booking):
+    set_preferences(
+        session,
+        people["client"],
+        {"reminders": {"email": False}, "booking": {"in_app": False}},
+        now,
+    )
+    reminder = make_booking()
+    handle_event(session, "booking_reminder_due", reminder, now)
+    confirmed = make_booking()
+    handle_event(session, "booking_confirmed", confirmed, now)
+    assert ("client1", "booking_reminder", "client", "email") not in _made(
+        session, reminder["event_id"]
+    )
+    assert ("client1", "booking_reminder", "client", "in_app") in _made(
+        session, reminder["event_id"]
+    )
+    made = _made(session, confirmed["event_id"])
+    assert ("client1", "booking_confirmed", "client", "email") in made
+    assert ("client1", "booking_confirmed", "client", "in_app") not in made
+
+
+def test_governance_events_fan_out_to_the_members_named(session, now, people, make_account):
+    event = {
+        "event_id": "gov1",
+        "occurred_at": now.isoformat(),
+        "proposal_id": "p9",
+        "title": "Budget",
+        "closes_at": (now + timedelta(days=7)).isoformat(),
+        "member_ids": ["pro1", "client1", "pro1"],
+    }
+    handle_event(session, "proposal_opened", event, now)
+    made = _made(session, "gov1")
+    assert {r for r, *_ in made} == {"pro1", "client1"}
+    assert len(made) == 4
+    stored = session.scalars(select(Notification).where(Notification.event_id == "gov1")).first()
+    assert "member_ids" not in stored.data and stored.data["proposal_id"] == "p9"
+
+
+def test_patronage_gives_each_member_only_their_own_line(session, now, people):
+    event = {
+        "event_id": "pat1",
+        "occurred_at": now.isoformat(),
+        "year": 2025,
+        "currency": "USD",
+        "allocations": [
+            {
+                "member_id": "pro1",
+                "allocated_cents": 10000,
+                "cash_cents": 2000,
+                "retained_cents": 8000,
+            },
+            {
+                "member_id": "client1",
+                "allocated_cents": 500,
+                "cash_cents": 100,
+                "retained_cents": 400,
+            },
+        ],
+    }
+    set_preferences(session, people["pro"], {"governance": {"email": False}}, now)
+    handle_event(session, "patronage_allocated", event, now)
+    pro_email = session.scalars(
+        select(Notification).where(
+            Notification.event_id == "pat1",
+            Notification.recipient_id == "pro1",
+            Notification.channel == "email",
+        )
+    ).one()  # a notice of allocation is owed even with governance email off
+    assert pro_email.data["allocated_cents"] == 10000 and "allocations" not in pro_email.data
+
+
+@pytest.mark.parametrize(
+    ("event_name", "payload", "template", "category"),
+    [
+        (
+            "membership_started",
+            {
+                "account_id": "pro1",
+                "plan_name": "Owner",
+                "price": {"amount_cents": 2900, "currency": "USD"},
+                "interval": "month",
+                "current_period_end": "2026-04-01T00:00:00Z",
+            },
+            "membership_started",
+            "membership",
+        ),
+        (
+            "payment_failed",
+            {
+                "account_id": "pro1",
+                "amount": {"amount_cents": 2900, "currency": "USD"},
+                "purpose": "membership",
+            },
+            "payment_failed",
+            "payment",
+        ),
+        (
+            "owner_status_changed",
+            {"account_id": "pro1", "owner_status": "owner", "previous_status": "pending"},
+            "owner_status_changed",
+            "membership",
+        ),
+    ],
+)
+def test_billing_events_reach_the_account(
+    session, now, people, event_name, payload, template, category
+):
+    payload = {"event_id": f"bill-{event_name}", "occurred_at": now.isoformat(), **payload}
+    created = handle_event(session, event_name, payload, now)
+    assert {(n.recipient_id, n.template, n.category) for n in created} == {
+        ("pro1", template, category)
+    }
+
+
+def test_a_malformed_booking_event_names_every_bad_field(session, now, people, make_booking):
+    event = make_booking(time_zone="Mars/Base")
+    event["end"] = event["start"]
+    del event["price"]
+    with pytest.raises(Invalid) as caught:
+        handle_event(session, "booking_confirmed", event, now)
+    assert {"time_zone", "price"} <= set(caught.value.errors)
+
+
+def test_end_must_follow_start(session, now, people, make_booking):
+    event = make_booking()
+    event["end"] = event["start"]
+    with pytest.raises(Invalid) as caught:
+        handle_event(session, "booking_confirmed", event, now)
+    assert "end" in caught.value.errors
+
+
+def test_unknown_fields_in_events_are_tolerated(session, now, people, make_booking):
+    created = handle_event(session, "booking_confirmed", make_booking(new_field="x"), now)
+    assert len(created) == 4
+
+
+def test_events_we_do_not_route_are_ignored(session, now, people):
+    assert handle_event(session, "listing_created", {"anything": 1}, now) == []
+    assert session.query(Notification).filter_by(event_name="listing_created").count() == 0
+
+
+def test_every_event_the_issue_lists_is_consumed():
+    assert "account_changed" in CONSUMED_EVENTS and "account_changed" not in ROUTES
+    assert {
+        "account_created",
+        "booking_requested",
+        "booking_confirmed",
+        "booking_declined",
+        "booking_expired",
+        "booking_cancelled",
+        "booking_rescheduled",
+        "booking_completed",
+        "booking_reminder_due",
+        "booking_review_requested",
+        "membership_started",
+        "payment_failed",
+        "owner_status_changed",
+        "proposal_opened",
+        "proposal_closing_soon",
+        "proposal_closed",
+        "election_opened",
+        "election_closed",
+        "patronage_allocated",
+    } <= set(CONSUMED_EVENTS)

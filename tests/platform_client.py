@@ -1,0 +1,66 @@
+"""A small HTTP client for the gateway, shared by the cross-service tests."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import requests
+
+
+@dataclass
+class Person:
+    account_id: str
+    email: str
+    password: str
+    token: str
+
+    @property
+    def auth(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class ApiClient:
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.http = requests.Session()
+
+    def request(self, method: str, path: str, token: str | None = None, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        kwargs.setdefault("timeout", 30)
+        return self.http.request(method, self.base_url + path, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs):
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs):
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs):
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs):
+        return self.request("DELETE", path, **kwargs)
+
+    def sign_up(self, roles: list[str] | None = None, name: str = "Test Member", **extra) -> Person:
+        email = f"{uuid.uuid4().hex[:12]}@example.org"
+        password = "correct horse battery staple"
+        answer = self.post(
+            "/v1/accounts",
+            json={
+                "email": email,
+                "password": password,
+                "name": name,
+                "roles": roles or ["client"],
+                **extra,
+            },
+        )
+        assert answer.status_code == 201, answer.text
+        session = self.post("/v1/sessions", json={"email": email, "password": password})
+        assert session.status_code == 201, session.text
+        return Person(answer.json()["id"], email, password, session.json()["access_token"])
