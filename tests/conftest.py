@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from local_platform import Platform
-
 from platform_client import ApiClient
 
 

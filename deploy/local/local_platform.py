@@ -195,7 +195,11 @@ class Platform:
         self.spawn("smtp-sink", argv)
 
     def migrate(self) -> None:
-        owning = [s for s in SERVICES if (ROOT / f"services/{s}/loconomics_{s}/migrations").is_dir()]
+        owning = [
+            name
+            for name in SERVICES
+            if (ROOT / f"services/{name}/loconomics_{name}/migrations").is_dir()
+        ]
         subprocess.run(
             [str(BIN / "python"), "-m", "loconomics_plumbing.migrate", "upgrade", *owning],
             cwd=ROOT,
