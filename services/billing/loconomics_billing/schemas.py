@@ -51,6 +51,7 @@ class MoneySchema(Schema):
 
 # Plans
 
+
 class PlanSchema(Schema):
     id = fields.Str(required=True, metadata={"description": "Plan id, e.g. owner-pro-annual."})
     name = fields.Str(required=True)
@@ -84,6 +85,7 @@ class PlanSyncResultSchema(Schema):
 
 
 # Membership
+
 
 class PutMembershipArgs(InputSchema):
     plan_id = fields.Str(
@@ -219,6 +221,7 @@ class OwnerStatusHistorySchema(Schema):
 
 # Records
 
+
 class ListRecordsArgs(InputSchema):
     limit = fields.Int(load_default=20, validate=validate.Range(min=1, max=100))
     cursor = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=512))
@@ -272,6 +275,7 @@ class RecordPageSchema(Schema):
 
 # Booking payments
 
+
 class RegisterBookingPaymentArgs(InputSchema):
     booking_id = fields.Str(required=True, validate=ID)
     payment_method_id = fields.Str(
@@ -311,6 +315,7 @@ class LinkPayoutAccountArgs(InputSchema):
 
 # Webhooks
 
+
 class StripeWebhookArgs(InputSchema):
     payload = fields.Str(
         required=True, metadata={"description": "The raw request body, byte for byte, as UTF-8."}
@@ -331,6 +336,7 @@ class StripeWebhookResultSchema(Schema):
 
 
 # Events emitted
+
 
 class OwnerStatusChangedEvent(Schema):
     user_id = fields.Str(required=True)
@@ -418,6 +424,7 @@ EMITTED_EVENTS: dict[str, type[Schema]] = {
 
 
 # Events consumed (from booking; only the fields billing reads, the rest is ignored)
+
 
 class BookingEvent(ConsumedEventSchema):
     """The core every booking_* event carries."""

@@ -86,8 +86,9 @@ class StripeGateway(Protocol):
         idempotency_key: str,
     ) -> dict: ...
 
-    def change_subscription_plan(self, subscription_id: str, item_id: str, plan_id: str) -> dict:
-        ...
+    def change_subscription_plan(
+        self, subscription_id: str, item_id: str, plan_id: str
+    ) -> dict: ...
 
     def set_cancel_at_period_end(self, subscription_id: str, cancel: bool) -> dict: ...
 
@@ -111,8 +112,7 @@ class StripeGateway(Protocol):
         idempotency_key: str,
     ) -> dict: ...
 
-    def capture_payment_intent(self, payment_intent_id: str, amount_cents: int | None) -> dict:
-        ...
+    def capture_payment_intent(self, payment_intent_id: str, amount_cents: int | None) -> dict: ...
 
     def cancel_payment_intent(self, payment_intent_id: str) -> dict: ...
 
@@ -330,9 +330,7 @@ class StripeSdkGateway:
         params: dict[str, Any] = {"expand": ["latest_charge"]}
         if amount_cents is not None:
             params["amount_to_capture"] = amount_cents
-        return self._call(
-            self.client.v1.payment_intents.capture, payment_intent_id, params=params
-        )
+        return self._call(self.client.v1.payment_intents.capture, payment_intent_id, params=params)
 
     def cancel_payment_intent(self, payment_intent_id: str) -> dict:
         return self._call(

@@ -96,9 +96,7 @@ def link_payout_account(
     session: Session, user_id: str, stripe_account_id: str, now: datetime
 ) -> PayoutAccount:
     """Record the professional's Connect account, where their clients' payments go."""
-    account = session.scalars(
-        select(PayoutAccount).where(PayoutAccount.user_id == user_id)
-    ).first()
+    account = session.scalars(select(PayoutAccount).where(PayoutAccount.user_id == user_id)).first()
     if account is None:
         account = PayoutAccount(
             user_id=user_id, stripe_account_id=stripe_account_id, created_at=now
@@ -111,9 +109,7 @@ def link_payout_account(
 
 def _destination_for(session: Session, professional_user_id: str) -> str | None:
     return session.scalar(
-        select(PayoutAccount.stripe_account_id).where(
-            PayoutAccount.user_id == professional_user_id
-        )
+        select(PayoutAccount.stripe_account_id).where(PayoutAccount.user_id == professional_user_id)
     )
 
 
@@ -157,9 +153,7 @@ def _party_fields(payment: BookingPayment) -> dict:
     }
 
 
-def _fail(
-    payment: BookingPayment, reason: str, now: datetime, emit: Emit
-) -> BookingPayment:
+def _fail(payment: BookingPayment, reason: str, now: datetime, emit: Emit) -> BookingPayment:
     already = payment.status == PaymentStatus.FAILED and payment.failure_reason == reason
     payment.status = PaymentStatus.FAILED.value
     payment.failure_reason = reason

@@ -38,9 +38,7 @@ def ensure_customer(
     if existing is not None:
         return existing
     created = gateway.create_customer(user_id, idempotency_key=f"customer-{user_id}")
-    customer = StripeCustomer(
-        user_id=user_id, stripe_customer_id=created["id"], created_at=now
-    )
+    customer = StripeCustomer(user_id=user_id, stripe_customer_id=created["id"], created_at=now)
     session.add(customer)
     session.flush()
     return customer

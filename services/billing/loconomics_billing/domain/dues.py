@@ -88,9 +88,7 @@ def apply_invoice_state(
 def _record_dues(
     session: Session, invoice: MembershipInvoice, state: InvoiceState, now: datetime, emit: Emit
 ) -> None:
-    exists = session.scalar(
-        select(DuesPayment.id).where(DuesPayment.stripe_invoice_id == state.id)
-    )
+    exists = session.scalar(select(DuesPayment.id).where(DuesPayment.stripe_invoice_id == state.id))
     if exists is not None:
         return
     paid_at = state.paid_at or now

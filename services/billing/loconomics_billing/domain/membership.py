@@ -351,9 +351,7 @@ def update_payment_method(
         try:
             gateway.pay_invoice(state.latest_invoice.id)
         except CardDeclined as exc:
-            raise field_error(
-                "payment_method_id", f"the card was declined ({exc.code})"
-            ) from exc
+            raise field_error("payment_method_id", f"the card was declined ({exc.code})") from exc
     refresh_subscription(session, gateway, subscription_id, now, emit, "payment method updated")
     return membership
 
@@ -484,9 +482,7 @@ def describe_membership(session: Session, membership: Membership) -> dict:
         "features": list(plan.features),
         "max_listings": plan.max_listings,
         "acknowledgment": (
-            {"version": signature.version, "signed_at": signature.signed_at}
-            if signature
-            else None
+            {"version": signature.version, "signed_at": signature.signed_at} if signature else None
         ),
     }
 

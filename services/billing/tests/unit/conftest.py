@@ -161,13 +161,30 @@ class FakeStripe:
     def retrieve_plan(self, plan_id):
         return copy.deepcopy(self.plans.get(plan_id))
 
-    def create_plan(self, *, plan_id, product_id, amount_cents, currency, interval, nickname,
-                    trial_period_days, metadata):
+    def create_plan(
+        self,
+        *,
+        plan_id,
+        product_id,
+        amount_cents,
+        currency,
+        interval,
+        nickname,
+        trial_period_days,
+        metadata,
+    ):
         self.plans[plan_id] = {
-            "id": plan_id, "object": "plan", "product": product_id, "amount": amount_cents,
-            "currency": currency.lower(), "interval": interval, "interval_count": 1,
-            "nickname": nickname, "trial_period_days": trial_period_days,
-            "metadata": dict(metadata), "active": True,
+            "id": plan_id,
+            "object": "plan",
+            "product": product_id,
+            "amount": amount_cents,
+            "currency": currency.lower(),
+            "interval": interval,
+            "interval_count": 1,
+            "nickname": nickname,
+            "trial_period_days": trial_period_days,
+            "metadata": dict(metadata),
+            "active": True,
         }
         return copy.deepcopy(self.plans[plan_id])
 
@@ -181,7 +198,9 @@ class FakeStripe:
         if idempotency_key in self.idempotent:
             return copy.deepcopy(self.idempotent[idempotency_key])
         customer = {
-            "id": self._id("cus"), "object": "customer", "metadata": {"user_id": user_id},
+            "id": self._id("cus"),
+            "object": "customer",
+            "metadata": {"user_id": user_id},
             "invoice_settings": {"default_payment_method": None},
         }
         self.customers[customer["id"]] = customer
@@ -213,15 +232,31 @@ class FakeStripe:
     def _invoice(self, sub: dict, amount: int, start: datetime, end: datetime) -> dict:
         item = sub["items"]["data"][0]
         invoice = {
-            "id": self._id("in"), "object": "invoice", "customer": sub["customer"],
-            "parent": {"type": "subscription_details",
-                       "subscription_details": {"subscription": sub["id"]}},
-            "status": "open", "amount_due": amount, "amount_paid": 0,
-            "currency": "usd", "attempted": False, "attempt_count": 0,
-            "period_start": self._ts(start), "period_end": self._ts(end),
-            "status_transitions": {"paid_at": None}, "created": self._ts(),
-            "lines": {"data": [{"proration": False,
-                                "pricing": {"price_details": {"price": item["price"]["id"]}}}]},
+            "id": self._id("in"),
+            "object": "invoice",
+            "customer": sub["customer"],
+            "parent": {
+                "type": "subscription_details",
+                "subscription_details": {"subscription": sub["id"]},
+            },
+            "status": "open",
+            "amount_due": amount,
+            "amount_paid": 0,
+            "currency": "usd",
+            "attempted": False,
+            "attempt_count": 0,
+            "period_start": self._ts(start),
+            "period_end": self._ts(end),
+            "status_transitions": {"paid_at": None},
+            "created": self._ts(),
+            "lines": {
+                "data": [
+                    {
+                        "proration": False,
+                        "pricing": {"price_details": {"price": item["price"]["id"]}},
+                    }
+                ]
+            },
         }
         self.invoices[invoice["id"]] = invoice
         sub["latest_invoice"] = invoice["id"]
@@ -255,16 +290,28 @@ class FakeStripe:
         start = self.now
         end = (
             datetime.fromtimestamp(trial_end, UTC)
-            if trial_end else self._period_end(start, plan["interval"])
+            if trial_end
+            else self._period_end(start, plan["interval"])
         )
         sub = {
-            "id": self._id("sub"), "object": "subscription", "customer": customer_id,
+            "id": self._id("sub"),
+            "object": "subscription",
+            "customer": customer_id,
             "status": "trialing" if trial_end else "incomplete",
-            "metadata": {"user_id": user_id}, "cancel_at_period_end": False,
-            "trial_end": trial_end, "latest_invoice": None,
-            "items": {"data": [{"id": self._id("si"), "price": copy.deepcopy(plan),
-                                "current_period_start": self._ts(start),
-                                "current_period_end": self._ts(end)}]},
+            "metadata": {"user_id": user_id},
+            "cancel_at_period_end": False,
+            "trial_end": trial_end,
+            "latest_invoice": None,
+            "items": {
+                "data": [
+                    {
+                        "id": self._id("si"),
+                        "price": copy.deepcopy(plan),
+                        "current_period_start": self._ts(start),
+                        "current_period_end": self._ts(end),
+                    }
+                ]
+            },
         }
         self.subscriptions[sub["id"]] = sub
         invoice = self._invoice(sub, 0 if trial_end else plan["amount"], start, end)
@@ -340,41 +387,70 @@ class FakeStripe:
 
     # payment intents
 
-    def create_payment_intent(self, *, amount_cents, currency, customer_id, payment_method_id,
-                              capture_manual, off_session, destination_account, metadata,
-                              idempotency_key):
+    def create_payment_intent(
+        self,
+        *,
+        amount_cents,
+        currency,
+        customer_id,
+        payment_method_id,
+        capture_manual,
+        off_session,
+        destination_account,
+        metadata,
+        idempotency_key,
+    ):
         if idempotency_key in self.idempotent:
             return copy.deepcopy(self.intents[self.idempotent[idempotency_key]["id"]])
-        self.calls.append(("create_payment_intent", {
-            "amount": amount_cents, "manual": capture_manual, "off_session": off_session,
-            "destination": destination_account if self.connect_enabled else None,
-        }))
+        self.calls.append(
+            (
+                "create_payment_intent",
+                {
+                    "amount": amount_cents,
+                    "manual": capture_manual,
+                    "off_session": off_session,
+                    "destination": destination_account if self.connect_enabled else None,
+                },
+            )
+        )
         intent = {
-            "id": self._id("pi"), "object": "payment_intent", "amount": amount_cents,
-            "currency": currency.lower(), "customer": customer_id,
-            "payment_method": payment_method_id, "metadata": dict(metadata),
+            "id": self._id("pi"),
+            "object": "payment_intent",
+            "amount": amount_cents,
+            "currency": currency.lower(),
+            "customer": customer_id,
+            "payment_method": payment_method_id,
+            "metadata": dict(metadata),
             "capture_method": "manual" if capture_manual else "automatic",
             "transfer_data": (
                 {"destination": destination_account}
-                if self.connect_enabled and destination_account else None
+                if self.connect_enabled and destination_account
+                else None
             ),
-            "latest_charge": None, "last_payment_error": None,
+            "latest_charge": None,
+            "last_payment_error": None,
         }
         self.intents[intent["id"]] = intent
         self.idempotent[idempotency_key] = intent
         if self.cards[payment_method_id]["behaviour"] != "ok":
             intent["status"] = "requires_payment_method"
-            intent["last_payment_error"] = {"code": "card_declined",
-                                            "decline_code": "insufficient_funds"}
+            intent["last_payment_error"] = {
+                "code": "card_declined",
+                "decline_code": "insufficient_funds",
+            }
             self._event("payment_intent.payment_failed", intent)
             raise CardDeclined("insufficient_funds", "Your card was declined.", intent["id"])
         intent["latest_charge"] = {
-            "id": self._id("ch"), "amount": amount_cents, "captured": not capture_manual,
-            "amount_captured": 0 if capture_manual else amount_cents, "amount_refunded": 0,
+            "id": self._id("ch"),
+            "amount": amount_cents,
+            "captured": not capture_manual,
+            "amount_captured": 0 if capture_manual else amount_cents,
+            "amount_refunded": 0,
         }
         intent["status"] = "requires_capture" if capture_manual else "succeeded"
         self._event(
-            "payment_intent.amount_capturable_updated" if capture_manual
+            "payment_intent.amount_capturable_updated"
+            if capture_manual
             else "payment_intent.succeeded",
             intent,
         )
@@ -403,8 +479,9 @@ class FakeStripe:
         intent = self.intents[payment_intent_id]
         intent["latest_charge"]["amount_refunded"] += amount_cents
         self.calls.append(("refund", {"amount": amount_cents}))
-        self._event("charge.refunded", {**intent["latest_charge"],
-                                        "payment_intent": payment_intent_id})
+        self._event(
+            "charge.refunded", {**intent["latest_charge"], "payment_intent": payment_intent_id}
+        )
         return {"id": self._id("re"), "amount": amount_cents, "status": "succeeded"}
 
     def retrieve_payment_intent(self, payment_intent_id):

@@ -109,7 +109,9 @@ def test_a_far_booking_is_authorised_a_day_before_by_the_timer(
 def test_exactly_six_days_ahead_is_authorised_at_once(
     session, events, fake_stripe, now, on_booking_event
 ):
-    register_payment_method(session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit)
+    register_payment_method(
+        session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit
+    )
     payment = on_booking_event("booking_confirmed", now, start=now + timedelta(days=6))
     assert payment.status == "authorised"
 
@@ -117,7 +119,9 @@ def test_exactly_six_days_ahead_is_authorised_at_once(
 def test_performed_captures_the_price_with_a_zero_platform_fee_receipt(
     session, events, fake_stripe, now, on_booking_event
 ):
-    register_payment_method(session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit)
+    register_payment_method(
+        session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit
+    )
     start = now + timedelta(days=1)
     on_booking_event("booking_confirmed", now, start=start)
     after = start + timedelta(hours=1)
@@ -130,21 +134,29 @@ def test_performed_captures_the_price_with_a_zero_platform_fee_receipt(
     # 2.9% of 120.00 is 3.48, plus 0.30.
     assert receipts(session) == [("payment", PRICE, 378, 0)]
     captured = events.named("booking_payment_captured")
-    assert [(e["amount_cents"], e["processor_fee_cents"], e["platform_fee_cents"]) for e in captured] == [
-        (PRICE, 378, 0)
-    ]
+    assert [
+        (e["amount_cents"], e["processor_fee_cents"], e["platform_fee_cents"]) for e in captured
+    ] == [(PRICE, 378, 0)]
 
 
 def test_a_late_cancellation_captures_the_fee_and_releases_the_rest(
     session, events, fake_stripe, now, on_booking_event
 ):
-    register_payment_method(session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit)
+    register_payment_method(
+        session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit
+    )
     start = now + timedelta(hours=20)
     on_booking_event("booking_confirmed", now, start=start)
 
     payment = on_booking_event(
-        "booking_cancelled", now, start=start, fee_cents=6000, refund_cents=6000,
-        cancelled_by="client", no_show=False, kept_percent=50,
+        "booking_cancelled",
+        now,
+        start=start,
+        fee_cents=6000,
+        refund_cents=6000,
+        cancelled_by="client",
+        no_show=False,
+        kept_percent=50,
     )
 
     assert payment.status == "fee_captured" and payment.captured_cents == 6000
@@ -157,7 +169,9 @@ def test_a_late_cancellation_captures_the_fee_and_releases_the_rest(
 
 
 def test_a_free_cancellation_cancels_the_hold(session, events, fake_stripe, now, on_booking_event):
-    register_payment_method(session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit)
+    register_payment_method(
+        session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit
+    )
     start = now + timedelta(days=3)
     on_booking_event("booking_confirmed", now, start=start)
 
@@ -168,22 +182,28 @@ def test_a_free_cancellation_cancels_the_hold(session, events, fake_stripe, now,
     assert payment.status == "released"
     assert len(fake_stripe.called("cancel_intent")) == 1 and fake_stripe.called("capture") == []
     assert receipts(session) == []
-    assert [(e["released_cents"], e["reason"]) for e in events.named("booking_payment_released")] == [
-        (PRICE, "cancelled")
-    ]
+    assert [
+        (e["released_cents"], e["reason"]) for e in events.named("booking_payment_released")
+    ] == [(PRICE, "cancelled")]
 
 
 def test_cancelling_after_capture_refunds_all_but_the_fee(
     session, events, fake_stripe, now, on_booking_event
 ):
-    register_payment_method(session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit)
+    register_payment_method(
+        session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit
+    )
     start = now + timedelta(hours=2)
     on_booking_event("booking_confirmed", now, start=start)
     on_booking_event("booking_performed", start + timedelta(hours=1), start=start)
 
     payment = on_booking_event(
-        "booking_cancelled", start + timedelta(hours=3), start=start,
-        fee_cents=3000, refund_cents=9000, reason="dispute",
+        "booking_cancelled",
+        start + timedelta(hours=3),
+        start=start,
+        fee_cents=3000,
+        refund_cents=9000,
+        reason="dispute",
     )
 
     assert payment.status == "fee_captured" and payment.captured_cents == 3000
@@ -197,7 +217,9 @@ def test_a_declined_booking_releases_a_card_waiting_for_confirmation(
 ):
     start = now + timedelta(days=2)
     on_booking_event("booking_requested", now, start=start)
-    register_payment_method(session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit)
+    register_payment_method(
+        session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit
+    )
 
     payment = on_booking_event(
         "booking_declined", now, start=start, fee_cents=0, refund_cents=PRICE, declined_by="pro"
@@ -213,7 +235,9 @@ def test_a_late_cancellation_before_the_hold_charges_just_the_fee(
 ):
     start = now + timedelta(days=8)
     on_booking_event("booking_confirmed", now, start=start)
-    register_payment_method(session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit)
+    register_payment_method(
+        session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit
+    )
 
     payment = on_booking_event(
         "booking_cancelled", now, start=start, fee_cents=PRICE // 2, refund_cents=PRICE // 2
@@ -229,7 +253,13 @@ def test_a_declined_card_fails_and_another_card_can_retry(
 ):
     on_booking_event("booking_confirmed", now, start=now + timedelta(days=1))
     failed = register_payment_method(
-        session, fake_stripe, CLIENT, "bk-1", fake_stripe.card("declined_on_charge"), now, events.emit
+        session,
+        fake_stripe,
+        CLIENT,
+        "bk-1",
+        fake_stripe.card("declined_on_charge"),
+        now,
+        events.emit,
     )
     assert failed.status == "failed" and failed.failure_reason == "insufficient_funds"
     assert [e["reason"] for e in events.named("booking_payment_failed")] == ["insufficient_funds"]
@@ -247,10 +277,17 @@ def test_only_the_client_pays_and_a_settled_payment_takes_no_new_card(
     on_booking_event("booking_confirmed", now, start=now + timedelta(days=1))
     with pytest.raises(Forbidden):
         register_payment_method(
-            session, fake_stripe, Caller("stranger", frozenset({"client"})), "bk-1",
-            fake_stripe.card(), now, events.emit,
+            session,
+            fake_stripe,
+            Caller("stranger", frozenset({"client"})),
+            "bk-1",
+            fake_stripe.card(),
+            now,
+            events.emit,
         )
-    register_payment_method(session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit)
+    register_payment_method(
+        session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit
+    )
     with pytest.raises(Conflict):
         register_payment_method(
             session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit
@@ -265,7 +302,9 @@ def test_a_card_claimed_by_someone_else_is_dropped_at_confirmation(
     session, events, fake_stripe, now, on_booking_event
 ):
     intruder = Caller("intruder", frozenset({"client"}))
-    register_payment_method(session, fake_stripe, intruder, "bk-1", fake_stripe.card(), now, events.emit)
+    register_payment_method(
+        session, fake_stripe, intruder, "bk-1", fake_stripe.card(), now, events.emit
+    )
 
     payment = on_booking_event("booking_confirmed", now, start=now + timedelta(days=1))
 
@@ -302,7 +341,9 @@ def test_a_cancellation_heard_before_the_confirmation_wins(
 def test_rescheduling_far_ahead_releases_the_hold_until_the_day_before(
     session, events, fake_stripe, now, on_booking_event
 ):
-    register_payment_method(session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit)
+    register_payment_method(
+        session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit
+    )
     on_booking_event("booking_confirmed", now, start=now + timedelta(days=2))
     new_start = now + timedelta(days=20)
 
@@ -316,7 +357,9 @@ def test_rescheduling_far_ahead_releases_the_hold_until_the_day_before(
 def test_a_webhook_repairs_a_capture_whose_transaction_was_lost(
     session, events, fake_stripe, now, on_booking_event
 ):
-    register_payment_method(session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit)
+    register_payment_method(
+        session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit
+    )
     payment = on_booking_event("booking_confirmed", now, start=now + timedelta(hours=5))
     fake_stripe.capture_payment_intent(payment.payment_intent_id, None)
 
@@ -329,7 +372,9 @@ def test_a_webhook_repairs_a_capture_whose_transaction_was_lost(
 
 
 def test_the_payment_result_matches_its_schema(session, events, fake_stripe, now, on_booking_event):
-    register_payment_method(session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit)
+    register_payment_method(
+        session, fake_stripe, CLIENT, "bk-1", fake_stripe.card(), now, events.emit
+    )
     payment = on_booking_event("booking_confirmed", now, start=now + timedelta(hours=5))
 
     dumped = BookingPaymentSchema().dump(describe_booking_payment(payment))

@@ -247,7 +247,12 @@ def test_localstripe_webhooks_pass_our_signature_check(
     urllib.request.urlopen(config, timeout=5).close()
     try:
         subscribe(
-            session, gateway, a_member(), "owner-pro-monthly", browser_card(), wall_clock(),
+            session,
+            gateway,
+            a_member(),
+            "owner-pro-monthly",
+            browser_card(),
+            wall_clock(),
             events.emit,
         )
         assert arrived.wait(10)

@@ -48,7 +48,10 @@ def test_subscribing_to_an_owner_plan_starts_a_trial(session, events, fake_strip
     assert stripe_customer["invoice_settings"]["default_payment_method"] == card
     assert fake_stripe.cards[card]["customer"] == customer.stripe_customer_id
     assert fake_stripe.called("create_subscription") == [
-        {"plan": "loconomics-owner-growth-monthly", "trial_end": int(membership.trial_end.timestamp())}
+        {
+            "plan": "loconomics-owner-growth-monthly",
+            "trial_end": int(membership.trial_end.timestamp()),
+        }
     ]
     assert events.named("owner_status_changed")[0]["to"] == "trial"
     assert events.named("dues_paid") == []
@@ -57,12 +60,16 @@ def test_subscribing_to_an_owner_plan_starts_a_trial(session, events, fake_strip
 def test_a_second_subscription_gets_no_second_trial_and_reuses_the_customer(
     session, events, fake_stripe, now
 ):
-    subscribe(session, fake_stripe, ALICE, "owner-growth-monthly", fake_stripe.card(), now, events.emit)
+    subscribe(
+        session, fake_stripe, ALICE, "owner-growth-monthly", fake_stripe.card(), now, events.emit
+    )
     membership = session.scalars(select(Membership)).one()
     membership.subscription_status = "canceled"
 
     later = now + timedelta(days=60)
-    subscribe(session, fake_stripe, ALICE, "owner-pro-monthly", fake_stripe.card(), later, events.emit)
+    subscribe(
+        session, fake_stripe, ALICE, "owner-pro-monthly", fake_stripe.card(), later, events.emit
+    )
 
     assert membership.subscription_status == "active"
     assert membership.trial_end is None
@@ -107,9 +114,13 @@ def test_a_card_refused_at_attach_is_invalid_input(session, events, fake_stripe,
 
 
 def test_subscribing_twice_is_a_conflict(session, events, fake_stripe, now):
-    subscribe(session, fake_stripe, ALICE, "owner-growth-monthly", fake_stripe.card(), now, events.emit)
+    subscribe(
+        session, fake_stripe, ALICE, "owner-growth-monthly", fake_stripe.card(), now, events.emit
+    )
     with pytest.raises(Conflict):
-        subscribe(session, fake_stripe, ALICE, "owner-pro-monthly", fake_stripe.card(), now, events.emit)
+        subscribe(
+            session, fake_stripe, ALICE, "owner-pro-monthly", fake_stripe.card(), now, events.emit
+        )
 
 
 def test_the_database_holds_one_membership_per_person(session, now):
@@ -214,9 +225,9 @@ def test_changing_to_the_same_plan_calls_nobody(session, events, fake_stripe, no
 def test_changing_plan_while_past_due_is_refused(session, events, fake_stripe, now):
     membership = _paid_owner(session, events, fake_stripe, now)
     fake_stripe.cards[
-        fake_stripe.customers[fake_stripe.subscriptions[membership.stripe_subscription_id]["customer"]][
-            "invoice_settings"
-        ]["default_payment_method"]
+        fake_stripe.customers[
+            fake_stripe.subscriptions[membership.stripe_subscription_id]["customer"]
+        ]["invoice_settings"]["default_payment_method"]
     ]["behaviour"] = "declined_on_charge"
     fake_stripe.bill_next_period(membership.stripe_subscription_id)
     refresh_subscription(
@@ -324,7 +335,9 @@ def test_an_older_subscription_replayed_late_changes_nothing(session, events, fa
     old_subscription = membership.stripe_subscription_id
     fake_stripe.subscriptions[old_subscription]["status"] = "canceled"
     membership.subscription_status = "canceled"
-    subscribe(session, fake_stripe, ALICE, "owner-pro-monthly", fake_stripe.card(), now, events.emit)
+    subscribe(
+        session, fake_stripe, ALICE, "owner-pro-monthly", fake_stripe.card(), now, events.emit
+    )
     current = membership.stripe_subscription_id
 
     refresh_subscription(session, fake_stripe, old_subscription, now, events.emit, "late event")

@@ -97,9 +97,16 @@ def test_active_is_reached_only_with_a_paid_owner_plan_and_a_signature():
 def test_a_change_is_recorded_in_history_and_announced_once(session, events, now):
     membership = get_or_create_membership(session, "m-1", now)
     membership.plan_id = "owner-growth-monthly"
-    change = record_owner_status(session, membership, OwnerStatus.TRIAL, "subscribed", now, events.emit)
+    change = record_owner_status(
+        session, membership, OwnerStatus.TRIAL, "subscribed", now, events.emit
+    )
     again = record_owner_status(
-        session, membership, OwnerStatus.TRIAL, "subscribed", now + timedelta(minutes=1), events.emit
+        session,
+        membership,
+        OwnerStatus.TRIAL,
+        "subscribed",
+        now + timedelta(minutes=1),
+        events.emit,
     )
 
     assert change is not None and again is None

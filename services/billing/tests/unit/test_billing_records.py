@@ -101,7 +101,9 @@ def test_records_arriving_while_paging_do_not_shift_the_next_page(session, now):
 
 def test_a_professional_sees_receipts_as_payee_and_a_client_as_payer(session, now):
     add_receipt(session, "client-9", "pro-9", now)
-    add_receipt(session, "client-9", "pro-9", now + timedelta(minutes=1), kind="refund", amount=2000)
+    add_receipt(
+        session, "client-9", "pro-9", now + timedelta(minutes=1), kind="refund", amount=2000
+    )
     session.flush()
 
     as_client = list_records(session, "client-9")["items"]

@@ -53,7 +53,7 @@ def deliver(sign, webhook_secret):
 
 def deliver_new(deliver, session, fake, seen: list, now, emit) -> None:
     """Deliver the events Stripe sent since the last call, in order, once."""
-    for event in fake.events[len(seen):]:
+    for event in fake.events[len(seen) :]:
         deliver(session, fake, event, now, emit)
         seen.append(event)
 
@@ -170,11 +170,16 @@ def test_a_whole_membership_replayed_three_times_shuffled_equals_one_ordered_del
 
 
 def test_an_event_id_is_applied_once(session, events, fake_stripe, now, deliver):
-    subscribe(session, fake_stripe, ALICE, "owner-growth-monthly", fake_stripe.card(), now, events.emit)
+    subscribe(
+        session, fake_stripe, ALICE, "owner-growth-monthly", fake_stripe.card(), now, events.emit
+    )
     sub_id = session.scalars(select(Membership)).one().stripe_subscription_id
     fake_stripe.bill_next_period(sub_id)
-    paid = next(e for e in fake_stripe.events if e["type"] == "invoice.paid" and
-                e["data"]["object"]["amount_due"] > 0)
+    paid = next(
+        e
+        for e in fake_stripe.events
+        if e["type"] == "invoice.paid" and e["data"]["object"]["amount_due"] > 0
+    )
     events.clear()
 
     first = deliver(session, fake_stripe, paid, now, events.emit)
@@ -188,7 +193,9 @@ def test_an_event_id_is_applied_once(session, events, fake_stripe, now, deliver)
 def test_dues_are_counted_once_per_invoice_whatever_event_reports_it(
     session, events, fake_stripe, now, deliver
 ):
-    subscribe(session, fake_stripe, ALICE, "owner-growth-monthly", fake_stripe.card(), now, events.emit)
+    subscribe(
+        session, fake_stripe, ALICE, "owner-growth-monthly", fake_stripe.card(), now, events.emit
+    )
     sub_id = session.scalars(select(Membership)).one().stripe_subscription_id
     invoice = fake_stripe.bill_next_period(sub_id)
     about_invoice = [
@@ -234,7 +241,9 @@ def test_a_failed_renewal_makes_the_owner_inactive_and_is_reported_once(
 def test_a_bad_or_stale_signature_is_rejected_and_changes_nothing(
     session, events, fake_stripe, now, tamper, sign, webhook_secret
 ):
-    subscribe(session, fake_stripe, ALICE, "owner-growth-monthly", fake_stripe.card(), now, events.emit)
+    subscribe(
+        session, fake_stripe, ALICE, "owner-growth-monthly", fake_stripe.card(), now, events.emit
+    )
     events.clear()
     event = fake_stripe.events[-1]
     payload = json.dumps(event)
@@ -270,7 +279,9 @@ def test_an_event_billing_does_not_handle_is_recorded_and_ignored(
 def test_a_failure_while_applying_leaves_the_event_to_be_retried(
     session, events, fake_stripe, now, deliver, monkeypatch
 ):
-    subscribe(session, fake_stripe, ALICE, "owner-growth-monthly", fake_stripe.card(), now, events.emit)
+    subscribe(
+        session, fake_stripe, ALICE, "owner-growth-monthly", fake_stripe.card(), now, events.emit
+    )
     session.commit()
     event = next(e for e in fake_stripe.events if e["type"] == "customer.subscription.created")
 

@@ -32,12 +32,20 @@ def test_feed_lists_confirmed_bookings_and_time_off_with_stable_uids(
     setup_pro(instant=True)
     kept = create_booking(session, emit, client, {"service_id": "svc-1", "start": WED_10}, NOW)
     gone = create_booking(
-        session, emit, other_client,
-        {"service_id": "svc-1", "start": WED_10 + timedelta(hours=2)}, NOW,
+        session,
+        emit,
+        other_client,
+        {"service_id": "svc-1", "start": WED_10 + timedelta(hours=2)},
+        NOW,
     )
     cancel_booking(session, emit, other_client, gone["id"], NOW)
-    off = add_time_off(session, emit, pro, {"start": WED_10 + timedelta(days=1),
-                                             "end": WED_10 + timedelta(days=2)}, NOW)
+    off = add_time_off(
+        session,
+        emit,
+        pro,
+        {"start": WED_10 + timedelta(days=1), "end": WED_10 + timedelta(days=2)},
+        NOW,
+    )
     token = token_of(calendar_settings(session, pro, BASE, NOW))
     first = events(export_feed(session, token, NOW))
     assert set(first) == {f"booking-{kept['id']}@loconomics", f"time-off-{off['id']}@loconomics"}
@@ -57,8 +65,13 @@ def test_weekly_time_off_is_one_recurring_event_in_the_professionals_zone(
     session, emit, pro, setup_pro
 ):
     setup_pro(time_zone="Europe/Paris")
-    add_time_off(session, emit, pro, {"weekday": "fri", "start_time": "12:00",
-                                      "end_time": "13:30", "until": date(2026, 6, 26)}, NOW)
+    add_time_off(
+        session,
+        emit,
+        pro,
+        {"weekday": "fri", "start_time": "12:00", "end_time": "13:30", "until": date(2026, 6, 26)},
+        NOW,
+    )
     document = export_feed(session, token_of(calendar_settings(session, pro, BASE, NOW)), NOW)
     assert b"BEGIN:VTIMEZONE" in document and b"TZID:Europe/Paris" in document
     (event,) = events(document).values()
