@@ -129,22 +129,22 @@ def apply_stripe_event(
         return "ignored"
     reason = f"stripe {event_type}"
     if event_type in SUBSCRIPTION_EVENTS:
-        refresh_subscription(session, gateway, object_id, now, emit, reason)
-        return "applied"
+        applied = refresh_subscription(session, gateway, object_id, now, emit, reason)
+        return "applied" if applied is not None else "ignored"
     if event_type in INVOICE_EVENTS:
         invoice = gateway.retrieve_invoice(object_id)
         if invoice is None:
             return "ignored"
         state = InvoiceState.from_stripe(invoice)
-        apply_invoice_state(session, state, now, emit)
+        recorded = apply_invoice_state(session, state, now, emit)
         if state.subscription_id:
             refresh_subscription(session, gateway, state.subscription_id, now, emit, reason)
-        return "applied"
+        return "applied" if recorded is not None else "ignored"
     intent_id = obj.get("payment_intent") if event_type == "charge.refunded" else object_id
     if not intent_id:
         return "ignored"
-    reconcile_payment_intent(session, gateway, str(intent_id), now, emit)
-    return "applied"
+    payment = reconcile_payment_intent(session, gateway, str(intent_id), now, emit)
+    return "applied" if payment is not None else "ignored"
 
 
 def handle_stripe_webhook(

@@ -217,13 +217,14 @@ def test_localstripe_webhooks_pass_our_signature_check(
     localstripe_url, gateway, browser_card, session, events
 ):
     received: list[tuple[bytes, str]] = []
-    arrived = threading.Event()
+    arrived = threading.Condition()
 
     class Endpoint(BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append((body, self.headers["Stripe-Signature"]))
-            arrived.set()
+            with arrived:
+                received.append((body, self.headers["Stripe-Signature"]))
+                arrived.notify_all()
             self.send_response(200)
             self.end_headers()
 
@@ -245,8 +246,15 @@ def test_localstripe_webhooks_pass_our_signature_check(
         method="POST",
     )
     urllib.request.urlopen(config, timeout=5).close()
+
+    def ours() -> tuple[bytes, str] | None:
+        for body, signature in received:
+            if json.loads(body)["data"]["object"]["id"] == membership.stripe_subscription_id:
+                return body, signature
+        return None
+
     try:
-        subscribe(
+        membership = subscribe(
             session,
             gateway,
             a_member(),
@@ -255,11 +263,12 @@ def test_localstripe_webhooks_pass_our_signature_check(
             wall_clock(),
             events.emit,
         )
-        assert arrived.wait(10)
+        with arrived:
+            assert arrived.wait_for(lambda: ours() is not None, timeout=10)
     finally:
         server.shutdown()
 
-    body, signature = received[0]
+    body, signature = ours()
     outcome = handle_stripe_webhook(
         session, gateway, body.decode(), signature, secret, wall_clock(), events.emit
     )

@@ -290,9 +290,16 @@ def _event_spans(
         return
     uid = str(component.get("UID", ""))
     raw_start = component.decoded("DTSTART")
+    if not isinstance(raw_start, date):
+        raise MalformedFeed(f"Event {uid or '(no UID)'} has a DTSTART that is not a date or time.")
     start = _aware(raw_start, home)
     if component.get("DTEND") is not None:
-        length = _aware(component.decoded("DTEND"), home) - start
+        raw_end = component.decoded("DTEND")
+        if not isinstance(raw_end, date):
+            raise MalformedFeed(
+                f"Event {uid or '(no UID)'} has a DTEND that is not a date or time."
+            )
+        length = _aware(raw_end, home) - start
     elif component.get("DURATION") is not None:
         length = component.decoded("DURATION")
     else:

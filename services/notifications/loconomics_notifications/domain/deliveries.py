@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..models import EmailDelivery, Notification
 from .callers import Caller, operator
-from .emails import Mailbox, build_email
+from .emails import BadAddress, Mailbox, build_email
 from .paging import beyond, clamp_limit, decode_cursor, encode_cursor
 
 RETRYABLE = ("pending", "failed")
@@ -118,7 +118,14 @@ def deliver_due(
         try:
             message = build_email(session, delivery, mailbox, now)
         except (LookupError, ValueError) as problem:
-            record_attempt(session, delivery, now, f"cannot build: {problem}", policy=policy)
+            record_attempt(
+                session,
+                delivery,
+                now,
+                f"cannot build: {problem}",
+                permanent=isinstance(problem, BadAddress),
+                policy=policy,
+            )
         else:
             try:
                 send(message)

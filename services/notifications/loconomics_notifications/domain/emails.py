@@ -19,6 +19,10 @@ class RecipientUnknown(LookupError):
     """No contact yet for the recipient: the profile event may still be on its way."""
 
 
+class BadAddress(ValueError):
+    """The contact's email cannot be written as an address; retrying will not change that."""
+
+
 @dataclass(frozen=True)
 class Mailbox:
     """Who the cooperative's emails come from, and the app they link to."""
@@ -47,7 +51,10 @@ def build_email(
     message = EmailMessage()
     local, _, domain = mailbox.address.rpartition("@")
     message["From"] = Address(mailbox.display_name, local, domain)
-    message["To"] = Address(contact.name, addr_spec=contact.email)
+    try:
+        message["To"] = Address(contact.name, addr_spec=contact.email)
+    except (ValueError, IndexError) as problem:
+        raise BadAddress(f"cannot mail {contact.email!r}: {problem}") from None
     message["Subject"] = rendered.subject
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(delivery, mailbox)

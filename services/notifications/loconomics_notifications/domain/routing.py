@@ -99,7 +99,14 @@ def _governance(template: str, schema: type[Schema], link: str, audience=_member
 
 
 ROUTES: dict[str, Route] = {
-    "account_created": Route("welcome", "account", True, "/", schemas.AccountEventSchema, _account),
+    "account_created": Route(
+        template="welcome",
+        category="account",
+        transactional=True,
+        link="/",
+        schema=schemas.AccountEventSchema,
+        audience=_account,
+    ),
     "booking_requested": _booking("booking_requested", _both_parties, "TENTATIVE"),
     "booking_confirmed": _booking("booking_confirmed", _both_parties, "CONFIRMED"),
     "booking_declined": _booking("booking_declined", _client, "CANCELLED"),
@@ -116,36 +123,36 @@ ROUTES: dict[str, Route] = {
         transactional=False,
     ),
     "booking_review_requested": Route(
-        "booking_review_requested",
-        "reminders",
-        False,
-        "/bookings/{booking_id}/review",
-        schemas.BookingEventSchema,
-        _client,
+        template="booking_review_requested",
+        category="reminders",
+        transactional=False,
+        link="/bookings/{booking_id}/review",
+        schema=schemas.BookingEventSchema,
+        audience=_client,
     ),
     "membership_started": Route(
-        "membership_started",
-        "membership",
-        True,
-        "/me/membership",
-        schemas.MembershipStartedSchema,
-        _account,
+        template="membership_started",
+        category="membership",
+        transactional=True,
+        link="/me/membership",
+        schema=schemas.MembershipStartedSchema,
+        audience=_account,
     ),
     "payment_failed": Route(
-        "payment_failed",
-        "payment",
-        True,
-        "/me/membership",
-        schemas.PaymentFailedSchema,
-        _account,
+        template="payment_failed",
+        category="payment",
+        transactional=True,
+        link="/me/membership",
+        schema=schemas.PaymentFailedSchema,
+        audience=_account,
     ),
     "owner_status_changed": Route(
-        "owner_status_changed",
-        "membership",
-        False,
-        "/me/membership",
-        schemas.OwnerStatusChangedSchema,
-        _account,
+        template="owner_status_changed",
+        category="membership",
+        transactional=False,
+        link="/me/membership",
+        schema=schemas.OwnerStatusChangedSchema,
+        audience=_account,
     ),
     "proposal_opened": _governance(
         "proposal_opened", schemas.ProposalEventSchema, "/governance/proposals/{proposal_id}"
@@ -168,16 +175,21 @@ ROUTES: dict[str, Route] = {
     ),
     # A written notice of allocation is owed to each member (Subchapter T), so it always goes.
     "patronage_allocated": Route(
-        "patronage_allocated",
-        "governance",
-        True,
-        "/me/patronage",
-        schemas.PatronageAllocatedSchema,
-        _allocations,
+        template="patronage_allocated",
+        category="governance",
+        transactional=True,
+        link="/me/patronage",
+        schema=schemas.PatronageAllocatedSchema,
+        audience=_allocations,
     ),
 }
 
-MESSAGE_RECEIVED = Route("message_received", "messages", False, "/conversations/{conversation_id}")
+MESSAGE_RECEIVED = Route(
+    template="message_received",
+    category="messages",
+    transactional=False,
+    link="/conversations/{conversation_id}",
+)
 ROUTES_BY_TEMPLATE: dict[str, Route] = {
     route.template: route for route in [*ROUTES.values(), MESSAGE_RECEIVED]
 }

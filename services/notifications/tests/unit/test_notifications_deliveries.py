@@ -178,3 +178,11 @@ def test_a_forged_cursor_is_invalid(session, people):
     with pytest.raises(Invalid) as caught:
         dead_deliveries(session, people["admin"], cursor="bm90IGEgY3Vyc29y")
     assert "cursor" in caught.value.errors
+
+
+def test_an_address_that_cannot_be_mailed_is_dead_at_once(session, now, make_account):
+    handle_event(session, "account_created", make_account("odd", "Odd", email="no-at-sign"), now)
+    run = deliver_due(session, now, FlakyServer(), MAILBOX)
+    assert (run.sent, run.retrying, run.dead) == (0, 0, 1)
+    dead = session.scalars(select(EmailDelivery)).one()
+    assert "no-at-sign" in dead.last_error
