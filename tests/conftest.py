@@ -9,12 +9,14 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
 import pytest
 from local_platform import Platform
-from platform_client import ApiClient
+from platform_client import ApiClient, Person
 
 
 def free_port() -> int:
@@ -40,11 +42,9 @@ def free_port_block(size: int = 30) -> int:
     raise RuntimeError("no free block of ports")
 
 
-@pytest.fixture(scope="session")
-def platform(tmp_path_factory) -> Platform:
-    var: Path = tmp_path_factory.mktemp("platform")
-    amqp_port = int(os.environ.get("TEST_AMQP_PORT", "5673"))
-    running = Platform(
+def new_platform(tmp_path_factory, amqp_port: int, name: str = "platform") -> Platform:
+    var: Path = tmp_path_factory.mktemp(name)
+    return Platform(
         var=var,
         gateway_port=free_port(),
         amqp_port=amqp_port,
@@ -58,20 +58,60 @@ def platform(tmp_path_factory) -> Platform:
             "LOCONOMICS_VAR": str(var),
             "GATEWAY_RPC_TIMEOUT_SECONDS": "5",
             "GATEWAY_WORKERS": "2",
+            "GATEWAY_RATE_LIMITS_ENABLED": "false",
             "LOG_LEVEL": "INFO",
         },
     )
+
+
+@contextlib.contextmanager
+def running(platform: Platform, own_broker: bool = False):
     try:
-        running.start()
+        platform.start()
     except Exception:
-        running.stop(broker=False)
+        platform.stop(broker=own_broker)
         raise
-    yield running
-    running.stop(broker=False)
-    with contextlib.suppress(OSError):
-        running.drop_vhost()
+    try:
+        yield platform
+    finally:
+        platform.stop(broker=own_broker)
+        if not own_broker:
+            with contextlib.suppress(OSError):
+                platform.drop_vhost()
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory) -> Platform:
+    """The shared platform, on the test node (TEST_AMQP_PORT, default 5673)."""
+    amqp_port = int(os.environ.get("TEST_AMQP_PORT", "5673"))
+    with running(new_platform(tmp_path_factory, amqp_port)) as shared:
+        yield shared
+
+
+@pytest.fixture
+def lone_platform(tmp_path_factory) -> Platform:
+    """A platform on a broker node of its own, for tests that stop and start the broker."""
+    amqp_port = int(os.environ.get("TEST_LONE_AMQP_PORT", "5674"))
+    with running(new_platform(tmp_path_factory, amqp_port, "lone"), own_broker=True) as lone:
+        yield lone
 
 
 @pytest.fixture
 def api(platform: Platform) -> ApiClient:
     return ApiClient(platform.gateway_url)
+
+
+@pytest.fixture(scope="session")
+def admin(platform: Platform) -> Person:
+    """An administrator of the cooperative, made by the operator command."""
+    client = ApiClient(platform.gateway_url)
+    person = client.sign_up(roles=["client"], name="Cooperative Admin")
+    subprocess.run(
+        [sys.executable, "-m", "loconomics_profiles.admin", "grant-admin", person.email],
+        env=platform.env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    session = client.post("/v1/sessions", json={"email": person.email, "password": person.password})
+    assert session.status_code == 201, session.text
+    return Person(person.account_id, person.email, person.password, session.json()["access_token"])

@@ -12,11 +12,11 @@ from .docs import DocsAsset, DocsPage, OpenApiDocument
 from .metrics import POOL_IN_USE, POOL_SIZE, RouteMetrics
 from .openapi import build_spec
 from .operations import Operation, mount
-from .routes import accounts, platform
+from .routes import accounts, billing, booking, governance, listings, notifications, platform
 from .rpc import RpcPool
 from .settings import Settings
 
-ROUTE_MODULES = (platform, accounts)
+ROUTE_MODULES = (platform, accounts, listings, booking, billing, governance, notifications)
 
 
 def all_operations() -> list[Operation]:

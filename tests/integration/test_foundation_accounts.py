@@ -121,3 +121,9 @@ def test_unknown_route_is_a_problem(api):
     answer = api.get("/v1/nowhere")
     assert answer.status_code == 404
     assert answer.headers["Content-Type"].startswith("application/problem+json")
+
+
+def test_an_operator_can_make_an_administrator(api, admin):
+    me = api.get("/v1/me", token=admin.token)
+    assert me.status_code == 200
+    assert "admin" in me.json()["roles"]

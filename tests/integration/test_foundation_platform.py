@@ -9,6 +9,7 @@ import uuid
 import pytest
 import requests
 from kombu import Connection, Exchange, Queue
+from platform_client import ApiClient
 
 pytestmark = pytest.mark.integration
 
@@ -80,7 +81,9 @@ def test_account_created_reaches_the_broker_through_the_outbox(api, platform):
         assert mine[0]["event_id"] and mine[0]["occurred_at"]
 
 
-def test_broker_outage_gives_prompt_503_and_recovers_without_restarts(api, platform):
+def test_broker_outage_gives_prompt_503_and_recovers_without_restarts(lone_platform):
+    platform = lone_platform
+    api = ApiClient(platform.gateway_url)
     api.sign_up()
     platform.stop_broker()
     try:

@@ -26,6 +26,13 @@ class CoopError(Exception):
         return {"kind": type(self).__name__, "detail": self.detail, "errors": self.errors}
 
 
+class BadRequest(CoopError):
+    """A request that cannot be read at all (a bad signature, a body that is not what it claims)."""
+
+    status = 400
+    title = "Bad request"
+
+
 class Invalid(CoopError):
     """Input that breaks a rule; `errors` names every bad field."""
 
@@ -67,6 +74,7 @@ class Unavailable(CoopError):
 
 
 TYPED_ERRORS: tuple[type[CoopError], ...] = (
+    BadRequest,
     Invalid,
     Unauthorized,
     Forbidden,

@@ -47,7 +47,7 @@ class StrictSchema(Schema):
 class MoneySchema(StrictSchema):
     amount_cents = fields.Integer(
         required=True,
-        validate=validate.Range(min=0, max=100_000_000),
+        validate=validate.Range(min=0, max=100_000_000_000),
         metadata={"description": "Amount in minor units (cents)."},
     )
     currency = fields.String(
@@ -58,8 +58,17 @@ class MoneySchema(StrictSchema):
 
 
 class PageArgsSchema(StrictSchema):
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    limit = fields.Integer(
+        load_default=20,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "How many items to return (1-100)."},
+    )
+    cursor = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "`next_cursor` of the previous page; omit for the first page."},
+    )
 
 
 def encode_cursor(values: list) -> str:

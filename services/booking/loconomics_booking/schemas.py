@@ -537,8 +537,21 @@ class ListedServiceSchema(Schema):
     service_id = fields.String(required=True, validate=ID)
     name = fields.String(load_default="", validate=validate.Length(max=200))
     pricing_type = fields.String(load_default="service")
-    price = fields.Nested(MoneySchema, required=True)
-    duration_minutes = fields.Integer(required=True, validate=validate.Range(min=5, max=24 * 60))
+    price = fields.Nested(
+        MoneySchema,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "None: free (consultation, estimate)."},
+    )
+    duration_minutes = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=5, max=24 * 60),
+        metadata={"description": "None: not bookable on its own (add-ons)."},
+    )
+    sessions = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    first_time_clients_only = fields.Boolean(load_default=False)
+    visible_to_client_id = fields.String(load_default=None, allow_none=True, validate=ID)
     active = fields.Boolean(load_default=True)
 
 
@@ -559,7 +572,9 @@ class ListingEventSchema(Schema):
     changed_at = fields.AwareDateTime(format="iso", load_default=None)
     cancellation_policy = fields.String(load_default=None, validate=validate.OneOf(POLICIES))
     instant_booking = fields.Boolean(load_default=False)
-    active = fields.Boolean(load_default=True)
+    status = fields.String(
+        load_default="on", metadata={"description": "Only an `on` listing is bookable."}
+    )
     services = fields.List(fields.Nested(ListedServiceSchema), load_default=list)
 
     @validates_schema

@@ -146,12 +146,14 @@ class ListingSearchRow(Base):
     """Denormalised copy of what search filters and ranks on, one row per listing with an area.
 
     The composite index lets the bounding-box pre-filter run as one index range scan on
-    (job title, status, latitude) with longitude checked from the index.
+    (job title, status, latitude); it also covers every column search reads, so longitude,
+    the distance pre-filter and the score inputs come from the index without touching rows.
     """
 
     __tablename__ = "listing_search"
     __table_args__ = (
-        Index("ix_listing_search_box", "job_title_id", "status", "lat", "lng"),
+        Index("ix_listing_search_box", "job_title_id", "status", "lat", "lng", "radius_km",
+              "rating_avg", "review_count", "listing_id", "professional_id"),
     )
 
     listing_id: Mapped[str] = mapped_column(ID, primary_key=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from loconomics_plumbing.errors import Conflict, Forbidden
+from loconomics_plumbing.errors import Conflict, Forbidden, NotFound
 from loconomics_plumbing.identity import Caller
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -626,6 +626,21 @@ def reconcile_payment_intent(
     if obj is None:
         return payment
     return apply_intent_state(session, payment, IntentState.from_stripe(obj), now, emit, "stripe")
+
+
+def booking_payment_for(session: Session, caller: Caller, booking_id: str) -> BookingPayment:
+    """A booking's payment, for its client, its professional or an administrator.
+
+    Anyone else is told it does not exist, so booking ids cannot be probed.
+    """
+    user_id = caller.require_user()
+    payment = session.scalars(
+        select(BookingPayment).where(BookingPayment.booking_id == booking_id)
+    ).first()
+    parties = (payment.client_user_id, payment.professional_user_id) if payment else ()
+    if payment is None or (user_id not in parties and not caller.is_admin):
+        raise NotFound("no payment for this booking")
+    return payment
 
 
 def describe_booking_payment(payment: BookingPayment) -> dict:

@@ -19,7 +19,7 @@ from loconomics_plumbing.identity import Caller
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Membership, OwnerAcknowledgment
+from ..models import Membership, OwnerAcknowledgment, OwnerStatusChange
 from ..stripe_gateway import CardDeclined, StripeGateway
 from .acknowledgment import (
     ACCEPTED_VERSIONS,
@@ -30,7 +30,7 @@ from .acknowledgment import (
 from .customers import attach_card, ensure_customer
 from .dues import apply_invoice_state
 from .events import Emit
-from .owner_status import refresh_owner_status
+from .owner_status import owner_status_history, refresh_owner_status
 from .plans import FREE, Plan, plan_by_id, plan_for_stripe_plan
 from .stripe_state import SubscriptionState
 
@@ -506,3 +506,10 @@ def describe_change(session: Session, change: MembershipChange) -> dict:
         "actions": list(change.actions),
         "proration": describe_proration(change.proration) if change.proration else None,
     }
+
+
+def status_history_for(session: Session, caller: Caller, user_id: str) -> list[OwnerStatusChange]:
+    """A person's owner status history, for themselves or an administrator."""
+    if caller.require_user() != user_id and not caller.is_admin:
+        raise Forbidden("only the member or an administrator may see this history")
+    return owner_status_history(session, user_id)

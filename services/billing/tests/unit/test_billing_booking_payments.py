@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from loconomics_billing.domain.booking_payments import (
     authorise_due_payment,
+    booking_payment_for,
     describe_booking_payment,
     due_authorisations,
     handle_booking_event,
@@ -16,7 +17,7 @@ from loconomics_billing.domain.booking_payments import (
 )
 from loconomics_billing.models import BookingPayment, Receipt
 from loconomics_billing.schemas import CONSUMED_EVENTS, BookingPaymentSchema
-from loconomics_plumbing.errors import Conflict, Forbidden, Invalid
+from loconomics_plumbing.errors import Conflict, Forbidden, Invalid, NotFound
 from loconomics_plumbing.identity import Caller
 from sqlalchemy import select
 
@@ -383,3 +384,15 @@ def test_the_payment_result_matches_its_schema(session, events, fake_stripe, now
     assert dumped["platform_fee"] == {"amount_cents": 0, "currency": "USD"}
     assert dumped["estimated_processor_fee"] == {"amount_cents": 378, "currency": "USD"}
     assert session.scalars(select(BookingPayment.status)).all() == ["authorised"]
+
+
+def test_a_payment_is_visible_to_its_parties_only(
+    session, events, fake_stripe, now, on_booking_event
+):
+    on_booking_event("booking_confirmed", now, start=now + timedelta(days=1))
+
+    assert booking_payment_for(session, CLIENT, "bk-1").booking_id == "bk-1"
+    assert booking_payment_for(session, Caller(PRO, frozenset({"professional"})), "bk-1")
+    assert booking_payment_for(session, Caller("ops", frozenset({"admin"})), "bk-1")
+    with pytest.raises(NotFound):
+        booking_payment_for(session, Caller("stranger", frozenset({"client"})), "bk-1")

@@ -10,6 +10,7 @@ from loconomics_billing.domain.membership import (
     get_or_create_membership,
     reinstate_owner,
     sign_owner_acknowledgment,
+    status_history_for,
     suspend_owner,
 )
 from loconomics_billing.domain.owner_status import (
@@ -207,3 +208,15 @@ def test_only_an_administrator_may_suspend(session, events, now):
         suspend_owner(
             session, Caller("m-7", frozenset({"professional"})), "m-8", "no", now, events.emit
         )
+
+
+def test_history_is_for_the_member_and_administrators(session, events, now):
+    membership = get_or_create_membership(session, "m-9", now)
+    record_owner_status(session, membership, OwnerStatus.SUSPENDED, "test", now, events.emit)
+
+    own = status_history_for(session, Caller("m-9", frozenset()), "m-9")
+    by_admin = status_history_for(session, Caller("ops", frozenset({"admin"})), "m-9")
+
+    assert [row.to_status for row in own] == [row.to_status for row in by_admin] == ["suspended"]
+    with pytest.raises(Forbidden):
+        status_history_for(session, Caller("m-10", frozenset()), "m-9")

@@ -267,13 +267,23 @@ def test_a_bad_or_stale_signature_is_rejected_and_changes_nothing(
     assert events.events == []
 
 
-def test_an_event_billing_does_not_handle_is_recorded_and_ignored(
-    session, events, fake_stripe, now, deliver
+@pytest.mark.parametrize(
+    ("event_type", "object_id"),
+    [
+        ("customer.created", "cus_x"),
+        ("customer.subscription.updated", "sub_not_known_to_stripe"),
+        ("payment_intent.succeeded", "pi_not_a_booking"),
+        ("invoice.paid", "in_not_known_to_stripe"),
+    ],
+)
+def test_an_event_that_is_not_ours_is_recorded_and_ignored(
+    session, events, fake_stripe, now, deliver, event_type, object_id
 ):
-    event = {"id": "evt_other", "type": "customer.created", "data": {"object": {"id": "cus_x"}}}
+    event = {"id": f"evt_{event_type}", "type": event_type, "data": {"object": {"id": object_id}}}
     outcome = deliver(session, fake_stripe, event, now, events.emit)
     assert outcome.outcome == "ignored"
-    assert session.get(ProcessedStripeEvent, "evt_other").outcome == "ignored"
+    assert session.get(ProcessedStripeEvent, event["id"]).outcome == "ignored"
+    assert events.events == []
 
 
 def test_a_failure_while_applying_leaves_the_event_to_be_retried(

@@ -32,7 +32,7 @@ MAX_WINDOW = timedelta(days=62)
 DEFAULT_TIME_ZONE = "UTC"
 
 
-def schedule_of(row: Schedule | None, professional_id: str) -> WeeklySchedule:
+def schedule_of(row: Schedule | None) -> WeeklySchedule:
     """The pure schedule; a professional without one has no bookable time."""
     if row is None:
         return WeeklySchedule(time_zone=DEFAULT_TIME_ZONE)
@@ -246,7 +246,7 @@ def starts_for(
     row = session.get(Schedule, service.professional_id)
     if row is None:
         return []
-    schedule = schedule_of(row, service.professional_id)
+    schedule = schedule_of(row)
     professional_id = service.professional_id
     reach = window_to + timedelta(minutes=service.duration_minutes + schedule.buffer_minutes)
     held_query = holding_bookings_query(professional_id, window_from, reach).with_only_columns(

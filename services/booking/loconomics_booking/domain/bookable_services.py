@@ -11,10 +11,12 @@ and an event not newer than it changes nothing. So a repeat is a no-op, a late
 old event cannot undo a newer one, and a removal that overtakes the publication
 still wins (its tombstone is remembered even with no service rows yet).
 
-A listing event describes the whole listing: a service missing from it is no
-longer bookable. An hourly service's price is per hour; booking stores the
-price of one booking (`price * duration / 60`, half up). Add-ons are kept but not
-bookable on their own.
+A listing event describes the whole listing: a service missing from it, or a
+listing whose status is not `on`, is no longer bookable. Booking stores the price
+of one booking: an hourly price times the duration; a package's price divided by
+its sessions (each session is booked on its own); a consultation or estimate
+without a price is free to book. Add-ons, and services without a duration, are
+kept but not bookable on their own.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ..models import BookableService, ListingState
 from .policies import Policy
 
 LISTING_EVENTS = ("listing_published", "listing_changed", "listing_removed")
+DEFAULT_CURRENCY = "USD"
 
 
 def _is_newer(state: ListingState, version: int | None, changed_at: datetime | None) -> bool:
@@ -40,10 +43,14 @@ def _is_newer(state: ListingState, version: int | None, changed_at: datetime | N
     return incoming[1] > current[1]
 
 
-def booking_price_cents(pricing_type: str, amount_cents: int, duration_minutes: int) -> int:
-    """The price of one booking of the service, from the listed price."""
+def booking_price_cents(
+    pricing_type: str, amount_cents: int, duration_minutes: int, sessions: int | None = None
+) -> int:
+    """The price of one booking of the service, from the listed price (half up)."""
     if pricing_type == "hourly":
         return (amount_cents * duration_minutes * 2 + 60) // 120
+    if pricing_type == "package" and sessions:
+        return (amount_cents * 2 + sessions) // (2 * sessions)
     return amount_cents
 
 
@@ -72,7 +79,7 @@ def apply_listing_event(session: Session, event_type: str, payload: dict, now: d
         return False
     state.version = version or 0
     state.changed_at = changed_at
-    state.removed = event_type == "listing_removed" or payload.get("active") is False
+    state.removed = event_type == "listing_removed" or payload.get("status", "on") != "on"
     state.updated_at = now
 
     existing = {
@@ -92,16 +99,20 @@ def apply_listing_event(session: Session, event_type: str, payload: dict, now: d
             session.add(row)
         row.listing_id = listing_id
         row.professional_id = payload["professional_id"]
+        price = item.get("price") or {"amount_cents": 0, "currency": DEFAULT_CURRENCY}
         row.name = item.get("name") or ""
-        row.duration_minutes = item["duration_minutes"]
         row.pricing_type = item.get("pricing_type") or "service"
+        row.duration_minutes = item.get("duration_minutes") or 0
+        row.sessions = item.get("sessions")
         row.price_cents = booking_price_cents(
-            row.pricing_type, item["price"]["amount_cents"], item["duration_minutes"]
+            row.pricing_type, price["amount_cents"], row.duration_minutes, row.sessions
         )
-        row.currency = item["price"]["currency"]
+        row.currency = price["currency"]
+        row.first_time_clients_only = bool(item.get("first_time_clients_only"))
+        row.visible_to_client_id = item.get("visible_to_client_id")
         row.policy = Policy(payload["cancellation_policy"]).value
         row.instant_booking = bool(payload.get("instant_booking"))
-        row.active = item.get("active", True)
+        row.active = item.get("active", True) and row.duration_minutes > 0
         row.updated_at = now
     for service_id, row in existing.items():
         if service_id not in seen:

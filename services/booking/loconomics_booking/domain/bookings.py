@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from loconomics_plumbing.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from loconomics_plumbing.identity import Caller
@@ -37,6 +37,7 @@ from . import policies
 from .availability import bookable_service, is_bookable_start
 from .booking_views import booking_view, event_payload, side_of
 from .lifecycle import (
+    HOLDING,
     REMINDER_BEFORE,
     REQUEST_LIFETIME,
     REVIEW_REQUEST_AFTER,
@@ -52,7 +53,7 @@ NOT_AVAILABLE = "This time is not available."
 
 def _fingerprint(data: dict) -> str:
     body = {key: value for key, value in data.items() if key != "idempotency_key"}
-    text = json.dumps(body, sort_keys=True, default=lambda value: value.isoformat())
+    text = json.dumps(body, sort_keys=True, default=lambda value: value.astimezone(UTC).isoformat())
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -132,6 +133,7 @@ def create_booking(session: Session, emit: Emit, caller: Caller, data: dict, now
     caller.require_role("client")
     if data.get("client_id") not in (None, user_id):
         raise Forbidden("Only the professional of this service may book for someone else.")
+    _check_offer(session, service, user_id)
     if service.instant_booking:
         if len(starts) != 1:
             raise field_error("proposed_starts", "This listing books instantly: give one start.")
@@ -164,6 +166,24 @@ def create_booking(session: Session, emit: Emit, caller: Caller, data: dict, now
     return booking_view(booking)
 
 
+def _check_offer(session: Session, service: BookableService, client_id: str) -> None:
+    """A service offered to one client only, or to first-time clients only, stays so."""
+    if service.visible_to_client_id not in (None, client_id):
+        raise NotFound("No such bookable service.")
+    if service.first_time_clients_only:
+        earlier = session.scalars(
+            select(Booking.id)
+            .where(
+                Booking.client_id == client_id,
+                Booking.professional_id == service.professional_id,
+                Booking.status.in_([status.value for status in HOLDING]),
+            )
+            .limit(1)
+        ).first()
+        if earlier is not None:
+            raise Forbidden("This offer is for first-time clients of this professional.")
+
+
 def _book_own_client(
     session: Session,
     emit: Emit,
@@ -183,6 +203,7 @@ def _book_own_client(
         raise field_error("proposed_starts", "Book your client at one start.")
     if starts[0] <= now:
         raise field_error("start", "Must be in the future.")
+    _check_offer(session, service, client_id)
     booking = _new_booking(
         session, service, client_id, "professional", professional_id, data, starts, now
     )

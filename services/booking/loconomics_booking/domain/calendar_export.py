@@ -98,7 +98,7 @@ def reset_export_token(session: Session, caller: Caller, feed_base_url: str, now
 def export_feed(session: Session, token: str, now: datetime) -> bytes:
     """The iCal document behind a feed URL; an unknown token is simply not found."""
     link = session.scalars(select(CalendarLink).where(CalendarLink.export_token == token)).first()
-    if link is None or not secrets.compare_digest(link.export_token, token):
+    if link is None:
         raise NotFound("No such calendar.")
     professional_id = link.professional_id
     calendar = Calendar()

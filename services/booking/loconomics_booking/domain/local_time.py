@@ -42,10 +42,6 @@ def parse_wall_time(text: str) -> int:
     return int(match.group(1)) * 60 + int(match.group(2))
 
 
-def format_wall_time(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
 def zone(name: str) -> ZoneInfo:
     """The zone named, or ValueError: a schedule must never silently fall back to UTC."""
     try:
@@ -90,7 +86,3 @@ def _jump_instant(before: datetime, after: datetime, tz: ZoneInfo) -> datetime:
         else:
             low = middle
     return high
-
-
-def local_date(instant: datetime, tz: ZoneInfo) -> date:
-    return instant.astimezone(tz).date()

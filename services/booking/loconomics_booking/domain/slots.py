@@ -179,14 +179,6 @@ def _weekly_time_off_intervals(
     return intervals
 
 
-def weekly_time_off_intervals(
-    time_zone: str, rules: Iterable[WeeklyTimeOff], start: datetime, end: datetime
-) -> list[Interval]:
-    """The UTC occurrences of weekly time off touching [start, end), merged and sorted."""
-    occurrences = _weekly_time_off_intervals(time_zone, rules, start, end)
-    return [block for block in _union(occurrences) if block[1] > start and block[0] < end]
-
-
 def _union(intervals: Iterable[Interval]) -> list[Interval]:
     """Sorted, disjoint intervals covering the same instants (touching ones join)."""
     merged: list[Interval] = []

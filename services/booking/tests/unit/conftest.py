@@ -85,34 +85,47 @@ def listing_payload(
     services: list[dict] | None = None,
     listing_id: str = LISTING_ID,
     professional_id: str = PRO_ID,
+    status: str = "on",
 ) -> dict:
+    """A listing event as profiles emits it (`listings.listing_payload` there)."""
     return {
         "listing_id": listing_id,
         "professional_id": professional_id,
-        "version": version,
-        "changed_at": None,
+        "job_title_id": "massage-therapist",
+        "status": status,
         "cancellation_policy": policy,
         "instant_booking": instant,
-        "active": True,
-        "services": services
-        if services is not None
-        else [
-            {
-                "service_id": SERVICE_ID,
-                "name": "Deep tissue massage",
-                "pricing_type": "service",
-                "price": {"amount_cents": 10_000, "currency": "USD"},
-                "duration_minutes": 60,
-                "active": True,
-            }
-        ],
+        "version": version,
+        "services": services if services is not None else [listed_service()],
+        "service_area": None,
     }
+
+
+def listed_service(service_id: str = SERVICE_ID, **fields) -> dict:
+    service = {
+        "service_id": service_id,
+        "name": "Deep tissue massage",
+        "pricing_type": "service",
+        "price": {"amount_cents": 10_000, "currency": "USD"},
+        "duration_minutes": 60,
+        "sessions": None,
+        "first_time_clients_only": False,
+        "visible_to_client_id": None,
+    }
+    service.update(fields)
+    return service
 
 
 @pytest.fixture
 def listing() -> Callable[..., dict]:
     """Build a profiles listing event payload (see `listing_payload`)."""
     return listing_payload
+
+
+@pytest.fixture
+def service_item() -> Callable[..., dict]:
+    """Build one service of a listing event (see `listed_service`)."""
+    return listed_service
 
 
 WEEKDAYS_9_TO_17 = {

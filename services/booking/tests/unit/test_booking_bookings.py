@@ -1,4 +1,5 @@
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from loconomics_booking.domain.booking_queries import (
@@ -189,6 +190,8 @@ def test_a_repeated_idempotency_key_returns_the_first_booking(session, emit, cli
     first = book(session, emit, client, start=WED_10, idempotency_key="key-1")
     again = book(session, emit, client, start=WED_10, idempotency_key="key-1")
     assert again["id"] == first["id"]
+    same_instant = WED_10.astimezone(ZoneInfo("America/New_York"))
+    assert book(session, emit, client, start=same_instant, idempotency_key="key-1") == first
     assert emit.names() == ["booking_confirmed"]
     with pytest.raises(Invalid):
         book(session, emit, client, start=WED_11, idempotency_key="key-1")

@@ -3,7 +3,6 @@ from datetime import UTC, date, datetime
 import pytest
 from loconomics_booking.domain.local_time import (
     Edge,
-    format_wall_time,
     is_time_zone,
     parse_wall_time,
     wall_to_utc,
@@ -22,7 +21,6 @@ def test_wall_times_parse_to_minutes_and_back():
     assert parse_wall_time("00:00") == 0
     assert parse_wall_time("09:30") == 570
     assert parse_wall_time("24:00") == 1440
-    assert format_wall_time(570) == "09:30"
 
 
 @pytest.mark.parametrize("text", ["9:30", "24:01", "25:00", "12:60", "noon", ""])

@@ -5,6 +5,7 @@ from loconomics_booking.domain.bookings import cancel_booking, confirm_booking, 
 from loconomics_booking.domain.due_work import due_work
 from loconomics_booking.domain.reschedules import answer_reschedule, reschedule_booking
 from loconomics_booking.models import Booking
+from loconomics_booking.schemas import EMITTED_EVENTS
 from loconomics_plumbing.errors import Conflict, Forbidden
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday
@@ -119,7 +120,9 @@ def test_unanswered_move_lapses(session, emit, client, pro, setup_pro):
         answer_reschedule(session, emit, client, booking["id"], True, WED_10)
     done = due_work(session, emit, WED_10)
     assert done["reschedules_lapsed"] == 1
-    assert emit.last("booking_reschedule_expired")["proposed_by"] == "professional"
+    lapsed = emit.last("booking_reschedule_expired")
+    assert lapsed["proposed_by"] == "professional"
+    assert EMITTED_EVENTS["booking_reschedule_expired"]().validate(lapsed) == {}
     assert session.get(Booking, booking["id"]).reschedule_start is None
 
 

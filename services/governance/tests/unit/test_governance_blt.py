@@ -29,7 +29,12 @@ def test_reads_a_published_ward_file():
 
 
 @pytest.mark.parametrize(
-    "name", ["eilean-siar-2017-ward5-sgire-an-rubha", "eilean-siar-2017-ward8-loch-a-tuath"]
+    "name",
+    [
+        "eilean-siar-2017-ward5-sgire-an-rubha",
+        "eilean-siar-2017-ward6-steornabhagh-a-deas",
+        "eilean-siar-2017-ward8-loch-a-tuath",
+    ],
 )
 def test_write_then_read_gives_the_same_election_and_the_same_count(name):
     original = read_blt((DATA / f"{name}.blt").read_text())
@@ -59,7 +64,7 @@ def test_round_trips_withdrawn_candidates_and_awkward_names():
 
 
 def test_tolerates_padding_and_blank_lines():
-    text = "3 1   \n\n2 1 2 0   \n1 3 0\n0\n\"A\"\n\"B\"\n\"C\"\n\"Title\"\n\n"
+    text = '3 1   \n\n2 1 2 0   \n1 3 0\n0\n"A"\n"B"\n"C"\n"Title"\n\n'
 
     election = read_blt(text)
 

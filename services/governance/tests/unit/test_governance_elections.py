@@ -23,9 +23,15 @@ from sqlalchemy import inspect, select
 
 def call_election(session, emit, caller, t0, seats=2):
     return elections.create_election(
-        session, emit, caller, "Board of directors 2026", seats,
-        opens_at=t0 + timedelta(days=7), closes_at=t0 + timedelta(days=14),
-        nominations_close_at=t0 + timedelta(days=5), now=t0,
+        session,
+        emit,
+        caller,
+        "Board of directors 2026",
+        seats,
+        opens_at=t0 + timedelta(days=7),
+        closes_at=t0 + timedelta(days=14),
+        nominations_close_at=t0 + timedelta(days=5),
+        now=t0,
     )
 
 
@@ -38,14 +44,17 @@ def stand(session, emit, as_member, election_id, t0, *users):
     }
 
 
-def test_only_admins_call_elections_and_dates_must_make_sense(session, emit, t0, admin, enrol, as_member):
+def test_only_admins_call_elections_and_dates_must_make_sense(
+    session, emit, t0, admin, enrol, as_member
+):
     enrol("m-1")
     election = call_election(session, emit, admin, t0)
 
     assert election["status"] == elections.NOMINATING
-    assert emit.last("election_created")["nominations_close_at"] == (
-        t0 + timedelta(days=5)
-    ).isoformat()
+    assert (
+        emit.last("election_created")["nominations_close_at"]
+        == (t0 + timedelta(days=5)).isoformat()
+    )
     ElectionSchema().dump(election)
     with pytest.raises(Forbidden):
         call_election(session, emit, as_member("m-1"), t0)
@@ -54,19 +63,34 @@ def test_only_admins_call_elections_and_dates_must_make_sense(session, emit, t0,
     assert set(error.value.errors) == {"title", "seats"}
     with pytest.raises(Invalid) as error:
         elections.create_election(
-            session, emit, admin, "Board", 3, t0 + timedelta(days=2), t0 + timedelta(days=9),
-            nominations_close_at=t0 + timedelta(days=3), now=t0,
+            session,
+            emit,
+            admin,
+            "Board",
+            3,
+            t0 + timedelta(days=2),
+            t0 + timedelta(days=9),
+            nominations_close_at=t0 + timedelta(days=3),
+            now=t0,
         )
     assert "opens_at" in error.value.errors
     with pytest.raises(Invalid) as error:
         elections.create_election(
-            session, emit, admin, "Board", 3, t0 + timedelta(days=2), t0 + timedelta(days=1),
+            session,
+            emit,
+            admin,
+            "Board",
+            3,
+            t0 + timedelta(days=2),
+            t0 + timedelta(days=1),
             now=t0,
         )
     assert "closes_at" in error.value.errors
 
 
-def test_members_in_good_standing_stand_during_nominations(session, emit, t0, admin, enrol, as_member):
+def test_members_in_good_standing_stand_during_nominations(
+    session, emit, t0, admin, enrol, as_member
+):
     enrol("m-1", "m-2")
     record_member_status(session, emit, "lapsed", "inactive", t0, now=t0)
     eid = call_election(session, emit, admin, t0)["election_id"]
@@ -131,7 +155,9 @@ def test_ranked_ballots_store_nothing_about_the_voter():
     assert ElectionBallot.__table__.dialect_options["sqlite"]["with_rowid"] is False
 
 
-def test_an_election_runs_to_a_published_verifiable_count(session, emit, t0, admin, enrol, as_member):
+def test_an_election_runs_to_a_published_verifiable_count(
+    session, emit, t0, admin, enrol, as_member
+):
     voters = [f"v-{n}" for n in range(9)]
     enrol("ann", "bob", "cat", *voters)
     eid = call_election(session, emit, admin, t0)["election_id"]
@@ -141,9 +167,7 @@ def test_an_election_runs_to_a_published_verifiable_count(session, emit, t0, adm
     opened = emit.last("election_opened")
     assert opened["roll_size"] == 12
     assert sorted(c["name"] for c in opened["candidates"]) == ["Name ann", "Name bob", "Name cat"]
-    rankings = (
-        [["ann", "bob"]] * 5 + [["bob"]] * 2 + [["cat", "bob"]] * 2
-    )
+    rankings = [["ann", "bob"]] * 5 + [["bob"]] * 2 + [["cat", "bob"]] * 2
     receipts = {}
     for voter, ranking in zip(voters, rankings, strict=True):
         receipts[voter] = elections.cast_ballot(
@@ -161,14 +185,18 @@ def test_an_election_runs_to_a_published_verifiable_count(session, emit, t0, adm
     assert result["quota"] == 4
     assert [c["name"] for c in result["elected"]] == ["Name ann", "Name bob"]
     assert [s["action"] for s in result["stages"]] == [
-        stv.FIRST_PREFERENCES, stv.SURPLUS, stv.EXCLUSION
+        stv.FIRST_PREFERENCES,
+        stv.SURPLUS,
+        stv.EXCLUSION,
     ]
     assert result["ballots_cast"] == 9 and result["roll_size"] == 12
     ElectionResultSchema().dump(result)
     closed = emit.last("election_closed")
     assert [e["external_id"] for e in closed["elected"]] == ["ann", "bob"]
-    statuses = {c["external_id"]: c["status"] for c in
-                elections.get_election(session, admin, eid)["candidates"]}
+    statuses = {
+        c["external_id"]: c["status"]
+        for c in elections.get_election(session, admin, eid)["candidates"]
+    }
     assert statuses == {"ann": "elected", "bob": "elected", "cat": "not_elected"}
 
     published = elections.published_ballots(session, as_member("cat"), eid)
@@ -186,7 +214,9 @@ def test_an_election_runs_to_a_published_verifiable_count(session, emit, t0, adm
     assert {e["external_id"] for e in audit["entries"] if not e["voted"]} == {"ann", "bob", "cat"}
 
 
-def test_the_count_draws_lots_reproducibly_from_the_election_id(session, emit, t0, admin, enrol, as_member):
+def test_the_count_draws_lots_reproducibly_from_the_election_id(
+    session, emit, t0, admin, enrol, as_member
+):
     enrol("ann", "bob", "v-1", "v-2")
     eid = call_election(session, emit, admin, t0, seats=1)["election_id"]
     ids = stand(session, emit, as_member, eid, t0, "ann", "bob")

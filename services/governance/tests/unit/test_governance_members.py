@@ -103,9 +103,7 @@ def test_a_repeated_source_event_changes_nothing(session, emit, t0):
 
 def test_times_are_normalised_to_utc_and_naive_ones_refused(session, emit, t0):
     eastern = timezone(timedelta(hours=-5))
-    result = record_member_status(
-        session, emit, "u-1", "active", t0.astimezone(eastern), now=t0
-    )
+    result = record_member_status(session, emit, "u-1", "active", t0.astimezone(eastern), now=t0)
     assert result["status_since"] == t0
     assert result["status_since"].utcoffset() == timedelta(0)
 
@@ -139,7 +137,10 @@ def test_my_membership_shows_voting_rights(session, emit, t0, as_member):
 
     assert mine["voting_rights"]["may_vote"] is True
     assert theirs["voting_rights"] == {
-        "may_vote": False, "may_propose": False, "may_stand": False, "open_ballots": []
+        "may_vote": False,
+        "may_propose": False,
+        "may_stand": False,
+        "open_ballots": [],
     }
     MyMembershipSchema().dump(mine)
     with pytest.raises(NotFound):
@@ -164,9 +165,7 @@ def test_a_member_record_is_for_the_member_and_admins(session, emit, t0, as_memb
 
 def test_admins_page_through_the_register(session, emit, t0, admin, as_member):
     for n in range(5):
-        record_member_status(
-            session, emit, f"u-{n}", "active", t0, now=t0 + timedelta(minutes=n)
-        )
+        record_member_status(session, emit, f"u-{n}", "active", t0, now=t0 + timedelta(minutes=n))
     record_member_status(session, emit, "lapsed", "inactive", t0, now=t0)
 
     first = list_members(session, admin, status="active", limit=3)
@@ -191,8 +190,12 @@ def test_record_args_refuse_unknown_fields_and_bad_values():
 
     with pytest.raises(ValidationError) as error:
         schema.load(
-            {"external_id": "u-1", "status": "owner", "occurred_at": "2025-03-01T12:00:00",
-             "colour": "red"}
+            {
+                "external_id": "u-1",
+                "status": "owner",
+                "occurred_at": "2025-03-01T12:00:00",
+                "colour": "red",
+            }
         )
     assert set(error.value.messages) == {"status", "occurred_at", "colour"}
 

@@ -130,13 +130,22 @@ def with_patronage(session, enrol, t0):
     enrol("ann", "bob", "cat")
     record_member_status(session, lambda *_: None, "applicant", "applicant", t0, now=t0)
     rows = [
-        ("ann", 12_000, 0), ("ann", 0, 3), ("bob", 6_000, 0), ("cat", 0, 1),
-        ("outsider", 50_000, 9), ("applicant", 9_000, 0),
+        ("ann", 12_000, 0),
+        ("ann", 0, 3),
+        ("bob", 6_000, 0),
+        ("cat", 0, 1),
+        ("outsider", 50_000, 9),
+        ("applicant", 9_000, 0),
     ]
     for n, (user, dues, bookings) in enumerate(rows):
         patronage.record_patronage(
-            session, user, FY_MOMENT, f"ev-{n}", dues_cents=dues,
-            completed_bookings=bookings, now=t0,
+            session,
+            user,
+            FY_MOMENT,
+            f"ev-{n}",
+            dues_cents=dues,
+            completed_bookings=bookings,
+            now=t0,
         )
 
 
@@ -147,7 +156,9 @@ def test_year_patronage_lists_members_and_their_points(session, t0, enrol, admin
 
     # Default basis: 1 point per dues dollar, 10 per completed booking.
     assert [(m["external_id"], m["points"]) for m in year["members"]] == [
-        ("ann", Decimal(150)), ("bob", Decimal(60)), ("cat", Decimal(10))
+        ("ann", Decimal(150)),
+        ("bob", Decimal(60)),
+        ("cat", Decimal(10)),
     ]
     assert year["total_points"] == 220
     YearPatronageSchema().dump(year)
@@ -169,7 +180,9 @@ def test_allocation_shares_sum_to_the_surplus_and_respect_the_cash_floor(
     assert sum(s["amount"]["amount_cents"] for s in shares.values()) == 100_001
     # 100001 x 150/220 = 68182.5, x 60/220 = 27273, x 10/220 = 4545.5: ties by member id.
     assert [shares[m]["amount"]["amount_cents"] for m in ("ann", "bob", "cat")] == [
-        68_183, 27_273, 4_545
+        68_183,
+        27_273,
+        4_545,
     ]
     for share in shares.values():
         amount = share["amount"]["amount_cents"]
@@ -202,18 +215,19 @@ def test_the_cash_percent_has_a_floor_and_only_the_board_proposes(
     with pytest.raises(Conflict):
         patronage.propose_allocation(session, emit, admin, 1999, 10_000, 50, now=t0)
     lenient = GovernancePolicy(minimum_cash_percent=10)
-    assert patronage.propose_allocation(
-        session, emit, admin, 2024, 10_000, 10, now=t0, policy=lenient
-    )["cash_percent"] == 10
+    assert (
+        patronage.propose_allocation(
+            session, emit, admin, 2024, 10_000, 10, now=t0, policy=lenient
+        )["cash_percent"]
+        == 10
+    )
 
 
 def test_approved_by_the_members_then_every_member_is_notified(
     session, emit, t0, enrol, admin, as_member
 ):
     with_patronage(session, enrol, t0)
-    allocation = patronage.propose_allocation(
-        session, emit, admin, 2024, 10_000, 25, now=t0
-    )
+    allocation = patronage.propose_allocation(session, emit, admin, 2024, 10_000, 25, now=t0)
     with pytest.raises(Conflict):
         patronage.propose_allocation(session, emit, admin, 2024, 20_000, 25, now=t0)
     proposal = proposals.get_proposal(session, admin, allocation["proposal_id"])
@@ -226,7 +240,9 @@ def test_approved_by_the_members_then_every_member_is_notified(
     settled = timetable.close_due(session, emit, now=t0 + timedelta(days=14))
 
     assert settled["allocations_settled"] == [allocation["allocation_id"]]
-    assert emit.last("patronage_allocation_approved")["allocation_id"] == allocation["allocation_id"]
+    assert (
+        emit.last("patronage_allocation_approved")["allocation_id"] == allocation["allocation_id"]
+    )
     notices = {n["external_id"]: n for n in emit.all("patronage_allocated")}
     assert set(notices) == {"ann", "bob", "cat"}
     assert sum(n["amount"]["amount_cents"] for n in notices.values()) == 10_000
@@ -260,13 +276,21 @@ def test_rejected_by_the_members_the_board_may_propose_again(
 def test_platform_events_feed_patronage_once_each(session, t0, enrol, admin):
     enrol("pro-1")
     dues = {
-        "event_id": "e-1", "occurred_at": t0.isoformat(), "user_id": "pro-1",
-        "invoice_id": "in_1", "amount_cents": 2_900, "currency": "USD",
-        "paid_at": FY_MOMENT.isoformat(), "fiscal_year": 2024,
+        "event_id": "e-1",
+        "occurred_at": t0.isoformat(),
+        "user_id": "pro-1",
+        "invoice_id": "in_1",
+        "amount_cents": 2_900,
+        "currency": "USD",
+        "paid_at": FY_MOMENT.isoformat(),
+        "fiscal_year": 2024,
     }
     completed = {
-        "event_id": "e-2", "occurred_at": (FY_MOMENT + timedelta(days=1)).isoformat(),
-        "booking_id": "b-1", "professional_id": "pro-1", "client_id": "c-1",
+        "event_id": "e-2",
+        "occurred_at": (FY_MOMENT + timedelta(days=1)).isoformat(),
+        "booking_id": "b-1",
+        "professional_id": "pro-1",
+        "client_id": "c-1",
     }
     for event in (dues, dues, completed, {**completed, "event_id": "e-3"}):
         args = (
@@ -285,8 +309,11 @@ def test_platform_events_feed_patronage_once_each(session, t0, enrol, admin):
 
 def test_allocation_arguments_carry_money_as_cents_and_currency():
     loaded = ProposeAllocationArgs().load(
-        {"fiscal_year": 2024, "surplus": {"amount_cents": 123_456, "currency": "USD"},
-         "cash_percent": 20}
+        {
+            "fiscal_year": 2024,
+            "surplus": {"amount_cents": 123_456, "currency": "USD"},
+            "cash_percent": 20,
+        }
     )
     assert loaded["surplus"] == {"amount_cents": 123_456, "currency": "USD"}
     with pytest.raises(ValidationError) as error:

@@ -29,8 +29,16 @@ from sqlalchemy.orm import Session
 
 def put_forward(session, emit, caller, now, kind="ordinary", quorum=None, hours=1, days=7):
     return proposals.create_proposal(
-        session, emit, caller, "Adopt the 2026 budget", "Full text.", kind,
-        now + timedelta(hours=hours), now + timedelta(hours=hours, days=days), quorum, now=now,
+        session,
+        emit,
+        caller,
+        "Adopt the 2026 budget",
+        "Full text.",
+        kind,
+        now + timedelta(hours=hours),
+        now + timedelta(hours=hours, days=days),
+        quorum,
+        now=now,
     )
 
 
@@ -55,7 +63,9 @@ def test_members_in_good_standing_and_admins_may_put_a_proposal_forward(
         put_forward(session, emit, Caller(), t0)
 
 
-def test_a_proposal_without_a_window_is_a_draft_until_scheduled(session, emit, t0, enrol, as_member):
+def test_a_proposal_without_a_window_is_a_draft_until_scheduled(
+    session, emit, t0, enrol, as_member
+):
     enrol("m-1", "m-2")
     draft = proposals.create_proposal(
         session, emit, as_member("m-1"), "Rename the co-op", "", "special", now=t0
@@ -65,12 +75,22 @@ def test_a_proposal_without_a_window_is_a_draft_until_scheduled(session, emit, t
 
     with pytest.raises(Forbidden):
         proposals.schedule_proposal(
-            session, emit, as_member("m-2"), draft["proposal_id"],
-            t0 + timedelta(days=1), t0 + timedelta(days=8), now=t0,
+            session,
+            emit,
+            as_member("m-2"),
+            draft["proposal_id"],
+            t0 + timedelta(days=1),
+            t0 + timedelta(days=8),
+            now=t0,
         )
     scheduled = proposals.schedule_proposal(
-        session, emit, as_member("m-1"), draft["proposal_id"],
-        t0 + timedelta(days=1), t0 + timedelta(days=8), now=t0,
+        session,
+        emit,
+        as_member("m-1"),
+        draft["proposal_id"],
+        t0 + timedelta(days=1),
+        t0 + timedelta(days=8),
+        now=t0,
     )
     assert scheduled["status"] == proposals.SCHEDULED
     assert emit.last("proposal_scheduled")["opens_at"] == (t0 + timedelta(days=1)).isoformat()
@@ -89,8 +109,11 @@ def test_a_proposal_without_a_window_is_a_draft_until_scheduled(session, emit, t
 )
 def test_invalid_proposals_name_the_bad_field(session, emit, t0, admin, changes, field):
     args = {
-        "title": "Budget", "body": "", "kind": "ordinary",
-        "opens_at": t0 + timedelta(hours=1), "closes_at": t0 + timedelta(days=2),
+        "title": "Budget",
+        "body": "",
+        "kind": "ordinary",
+        "opens_at": t0 + timedelta(hours=1),
+        "closes_at": t0 + timedelta(days=2),
         "quorum_percent": None,
     }
     args.update(changes)
@@ -125,13 +148,17 @@ def test_the_roll_is_who_was_in_good_standing_when_voting_opened(
     now = opens + timedelta(hours=3)
     for outsider in ("lapses", "late", "applied", "stranger"):
         with pytest.raises(Forbidden):
-            proposals.cast_vote(session, as_member(outsider), proposal["proposal_id"], "yes", now=now)
+            proposals.cast_vote(
+                session, as_member(outsider), proposal["proposal_id"], "yes", now=now
+            )
     # Lapsing after the roll was taken does not take the vote away.
     record_member_status(session, emit, "steady", "inactive", now, now=now)
     assert proposals.cast_vote(session, as_member("steady"), proposal["proposal_id"], "no", now=now)
 
 
-def test_a_vote_gives_a_receipt_and_a_second_vote_conflicts(session, emit, t0, enrol, as_member, admin):
+def test_a_vote_gives_a_receipt_and_a_second_vote_conflicts(
+    session, emit, t0, enrol, as_member, admin
+):
     enrol("m-1")
     proposal = put_forward(session, emit, admin, t0)
     proposals.open_due(session, emit, now=t0 + timedelta(hours=1))
@@ -164,7 +191,9 @@ def test_the_database_refuses_a_second_vote_a_stale_session_lets_through(tmp_pat
     admin = Caller("admin-1", frozenset({"admin"}))
     voter = Caller("m-1", frozenset())
     with Session(engine) as setup:
-        record_member_status(setup, lambda *_: None, "m-1", "active", t0 - timedelta(days=1), now=t0)
+        record_member_status(
+            setup, lambda *_: None, "m-1", "active", t0 - timedelta(days=1), now=t0
+        )
         proposal = put_forward(setup, lambda *_: None, admin, t0)
         proposals.open_due(setup, lambda *_: None, now=t0 + timedelta(hours=1))
         setup.commit()
@@ -228,21 +257,31 @@ def test_close_counts_decides_announces_and_publishes(session, emit, t0, enrol, 
     event = emit.last("proposal_closed")
     assert event["outcome"] == "passed"
     assert event["tally"] == {
-        "yes": 2, "no": 0, "abstain": 1, "votes_cast": 3, "roll_size": 4, "quorum_met": True
+        "yes": 2,
+        "no": 0,
+        "abstain": 1,
+        "votes_cast": 3,
+        "roll_size": 4,
+        "quorum_met": True,
     }
     assert len(emit.all("proposal_closed")) == 1
     view = proposals.get_proposal(session, admin, pid)
     assert (view["status"], view["outcome"], view["tally"]["yes"]) == ("closed", "passed", 2)
     published = proposals.published_votes(session, as_member("m-4"), pid)
     assert published["ballots"] == sorted(
-        [{"receipt": receipts["m-1"], "choice": "yes"},
-         {"receipt": receipts["m-2"], "choice": "yes"},
-         {"receipt": receipts["m-3"], "choice": "abstain"}],
+        [
+            {"receipt": receipts["m-1"], "choice": "yes"},
+            {"receipt": receipts["m-2"], "choice": "yes"},
+            {"receipt": receipts["m-3"], "choice": "abstain"},
+        ],
         key=lambda ballot: ballot["receipt"],
     )
     audit = proposals.roll_audit(session, as_member("m-4"), pid)
     assert [(e["external_id"], e["voted"]) for e in audit["entries"]] == [
-        ("m-1", True), ("m-2", True), ("m-3", True), ("m-4", False)
+        ("m-1", True),
+        ("m-2", True),
+        ("m-3", True),
+        ("m-4", False),
     ]
     assert "choice" not in json.dumps(RollAuditSchema().dump(audit))
     PublishedVotesSchema().dump(published)
@@ -278,7 +317,9 @@ def test_too_few_votes_is_no_quorum(session, emit, t0, enrol, as_member, admin):
     assert emit.last("proposal_closed")["tally"]["quorum_met"] is False
 
 
-def test_a_special_resolution_passes_at_exactly_two_thirds(session, emit, t0, enrol, as_member, admin):
+def test_a_special_resolution_passes_at_exactly_two_thirds(
+    session, emit, t0, enrol, as_member, admin
+):
     enrol("m-1", "m-2", "m-3", "m-4")
     pid = put_forward(session, emit, admin, t0, kind="special", quorum=0)["proposal_id"]
     proposals.open_due(session, emit, now=t0 + timedelta(hours=1))
@@ -290,7 +331,9 @@ def test_a_special_resolution_passes_at_exactly_two_thirds(session, emit, t0, en
     assert emit.last("proposal_closed")["outcome"] == "passed"
 
 
-def test_the_roll_is_reminded_once_a_day_before_the_close(session, emit, t0, enrol, as_member, admin):
+def test_the_roll_is_reminded_once_a_day_before_the_close(
+    session, emit, t0, enrol, as_member, admin
+):
     enrol("m-1", "m-2")
     pid = put_forward(session, emit, admin, t0)["proposal_id"]
     proposals.open_due(session, emit, now=t0 + timedelta(hours=1))
@@ -317,7 +360,9 @@ def test_running_the_opening_timer_twice_opens_once(session, emit, t0, enrol, ad
     assert len(session.scalars(select(RollEntry)).all()) == 1
 
 
-def test_my_membership_lists_open_ballots_and_whether_i_voted(session, emit, t0, enrol, as_member, admin):
+def test_my_membership_lists_open_ballots_and_whether_i_voted(
+    session, emit, t0, enrol, as_member, admin
+):
     enrol("m-1")
     pid = put_forward(session, emit, admin, t0)["proposal_id"]
     proposals.open_due(session, emit, now=t0 + timedelta(hours=1))
@@ -328,7 +373,9 @@ def test_my_membership_lists_open_ballots_and_whether_i_voted(session, emit, t0,
     assert [(b["kind"], b["ballot_id"], b["voted"]) for b in ballots] == [("proposal", pid, True)]
 
 
-def test_proposals_page_newest_first_and_filter_by_status(session, emit, t0, enrol, as_member, admin):
+def test_proposals_page_newest_first_and_filter_by_status(
+    session, emit, t0, enrol, as_member, admin
+):
     enrol("m-1")
     ids = [
         put_forward(session, emit, admin, t0 + timedelta(minutes=n))["proposal_id"]

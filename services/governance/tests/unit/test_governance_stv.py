@@ -12,7 +12,11 @@ from loconomics_governance.domain import stv
 from loconomics_governance.domain.blt import read_blt
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-WARDS = ["eilean-siar-2017-ward5-sgire-an-rubha", "eilean-siar-2017-ward8-loch-a-tuath"]
+WARDS = [
+    "eilean-siar-2017-ward5-sgire-an-rubha",
+    "eilean-siar-2017-ward8-loch-a-tuath",
+    "eilean-siar-2017-ward6-steornabhagh-a-deas",
+]
 
 
 def load_ward(name: str):
@@ -50,9 +54,7 @@ def test_no_vote_is_created_or_lost_unaccounted(ward):
 
     for stage in result.stages:
         accounted = (
-            sum(stage.totals.values())
-            + stage.non_transferable_total
-            + stage.lost_to_rounding_total
+            sum(stage.totals.values()) + stage.non_transferable_total + stage.lost_to_rounding_total
         )
         assert accounted == result.valid_papers, stage.number
 
@@ -120,8 +122,7 @@ def test_equal_surpluses_go_in_order_of_the_earlier_stage():
     # Quota 10. Stage 1: A 9, B 8, C 7, D 9, E 5. E's exclusion lifts A and B to 11 each:
     # equal surpluses of 1. At stage 1 A had more votes than B, so A's goes first.
     ballots = (
-        [["A"]] * 9 + [["B"]] * 8 + [["C"]] * 7 + [["D"]] * 9
-        + [["E", "A"]] * 2 + [["E", "B"]] * 3
+        [["A"]] * 9 + [["B"]] * 8 + [["C"]] * 7 + [["D"]] * 9 + [["E", "A"]] * 2 + [["E", "B"]] * 3
     )
     result = stv.count(ballots, seats=3, candidates=["A", "B", "C", "D", "E"])
 

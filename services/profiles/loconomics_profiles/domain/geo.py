@@ -15,6 +15,7 @@ this cooperative serves (only the western Aleutians cross it).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from loconomics_plumbing.errors import Invalid
@@ -63,12 +64,24 @@ def check_point(lat: object, lng: object) -> None:
         raise Invalid("invalid coordinates", errors)
 
 
+def distance_from(lat: float, lng: float) -> Callable[[float, float], float]:
+    """Haversine distance (km) from a fixed point, with the point's trigonometry done once;
+    search measures thousands of listings from one client."""
+    phi1, lmb1 = math.radians(lat), math.radians(lng)
+    cos1 = math.cos(phi1)
+    sin, cos, asin, sqrt, radians = math.sin, math.cos, math.asin, math.sqrt, math.radians
+    diameter = 2 * EARTH_RADIUS_KM
+
+    def to(lat2: float, lng2: float) -> float:
+        phi2 = radians(lat2)
+        a = sin((phi2 - phi1) / 2) ** 2 + cos1 * cos(phi2) * sin((radians(lng2) - lmb1) / 2) ** 2
+        return diameter * asin(sqrt(a) if a < 1.0 else 1.0)
+
+    return to
+
+
 def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = phi2 - phi1
-    dlmb = math.radians(lng2 - lng1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+    return distance_from(lat1, lng1)(lat2, lng2)
 
 
 def within(distance_km: float, radius_km: float) -> bool:
@@ -91,6 +104,17 @@ def destination(lat: float, lng: float, bearing_deg: float, distance_km: float) 
     )
     lng2 = (math.degrees(lmb2) + 540) % 360 - 180
     return math.degrees(phi2), lng2
+
+
+def planar_scale(box: Box) -> float:
+    """Cosine of the box's most poleward latitude: measuring longitude differences with it
+    gives a flat distance that never exceeds the true one by more than a sliver (the great
+    circle's poleward bulge), so a SQL filter on it (with `PLANAR_MARGIN`) loses no match."""
+    return math.cos(math.radians((box.min_lat + box.max_lat) / 2))
+
+
+PLANAR_MARGIN = (1.0, 0.0)
+KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180
 
 
 def bounding_box(lat: float, lng: float, radius_km: float) -> Box:

@@ -5,8 +5,10 @@ A listing matches when it is `on`, offers the job title, its service area covers
 inside (see `geo.within`).
 
 Speed: `listing_search` holds one denormalised row per listing with an area. The query keeps
-only rows inside the bounding box of the client's circle, using the composite index on
-(job_title_id, status, lat, lng); the exact haversine test then runs in Python on that small set.
+only rows inside the bounding box of the client's circle, using the composite (covering) index
+on (job_title_id, status, lat, ...); the database also drops rows whose flat distance already
+rules them out, and the exact haversine test then runs here on what is left. Only the best
+`limit + 1` are ordered (a heap), and only the page's rows are read in full.
 
 Score (higher first), from 0 to 1:
 
@@ -27,8 +29,8 @@ null `next_cursor` means there is nothing more.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from loconomics_plumbing.errors import Invalid
@@ -39,8 +41,11 @@ from sqlalchemy.orm import Session
 
 from loconomics_profiles.domain.catalog import resolve_title
 from loconomics_profiles.domain.geo import (
+    KM_PER_DEGREE,
+    PLANAR_MARGIN,
     bounding_box,
-    haversine_km,
+    distance_from,
+    planar_scale,
     point_errors,
     radius_errors,
     within,
@@ -115,49 +120,45 @@ def _decode_position(cursor: str) -> tuple[int, str]:
     return values[0], values[1]
 
 
-@dataclass(frozen=True)
-class Candidate:
-    listing_id: str
-    professional_id: str
-    distance_km: float
-    rating_avg: float
-    review_count: int
-    travels: bool
-    at_location: bool
-    score: int
-
-    @property
-    def order(self) -> tuple[int, str]:
-        return (-self.score, self.listing_id)
+Candidate = tuple[int, str, str, float]
+"""(-score, listing_id, professional_id, distance_km): sorts best first, ties by listing id."""
 
 
 def candidates(session: Session, job_title_id: str, lat: float, lng: float,
                radius_km: float) -> list[Candidate]:
-    """Every matching listing, ranked; the box query then the exact circle tests."""
+    """Every matching listing, unsorted.
+
+    Three filters, cheapest first: the bounding box (an index range scan); a flat distance
+    computed by the database from index columns, which can only overestimate a match (see
+    `geo.planar_scale`), against both radii; then the exact haversine test here.
+    """
     box = bounding_box(lat, lng, radius_km)
-    rows = session.execute(
-        select(
-            ListingSearchRow.listing_id, ListingSearchRow.professional_id,
-            ListingSearchRow.lat, ListingSearchRow.lng, ListingSearchRow.radius_km,
-            ListingSearchRow.rating_avg, ListingSearchRow.review_count,
-            ListingSearchRow.travels, ListingSearchRow.at_location,
-        ).where(
-            ListingSearchRow.job_title_id == job_title_id,
-            ListingSearchRow.status == "on",
-            ListingSearchRow.lat.between(box.min_lat, box.max_lat),
-            ListingSearchRow.lng.between(box.min_lng, box.max_lng),
+    factor, extra_km = PLANAR_MARGIN
+    row = ListingSearchRow.__table__.c
+    dx = (row.lng - lng) * planar_scale(box)
+    dy = row.lat - lat
+    flat = dx * dx + dy * dy
+    reach = (radius_km * factor + extra_km) / KM_PER_DEGREE
+    area_reach = row.radius_km * (factor / KM_PER_DEGREE) + extra_km / KM_PER_DEGREE
+    rows = session.connection().execute(
+        select(row.listing_id, row.professional_id, row.lat, row.lng, row.radius_km,
+               row.rating_avg, row.review_count)
+        .where(
+            row.job_title_id == job_title_id,
+            row.status == "on",
+            row.lat.between(box.min_lat, box.max_lat),
+            row.lng.between(box.min_lng, box.max_lng),
+            flat <= reach * reach,
+            flat <= area_reach * area_reach,
         )
     )
-    found = []
-    for row in rows:
-        distance = haversine_km(lat, lng, row.lat, row.lng)
-        if within(distance, row.radius_km) and within(distance, radius_km):
-            found.append(Candidate(
-                row.listing_id, row.professional_id, distance, row.rating_avg,
-                row.review_count, row.travels, row.at_location,
-                score(distance, row.rating_avg, row.review_count),
-            ))
-    found.sort(key=lambda c: c.order)
+    distance_to = distance_from(lat, lng)
+    found: list[Candidate] = []
+    for listing_id, professional_id, row_lat, row_lng, area_km, rating_avg, reviews in rows:
+        distance = distance_to(row_lat, row_lng)
+        if within(distance, radius_km) and within(distance, area_km):
+            found.append((-score(distance, rating_avg, reviews), listing_id, professional_id,
+                          distance))
     return found
 
 
@@ -190,16 +191,25 @@ def _page_by_availability(ranked: list[Candidate], limit: int, has_free_slot: Fr
     calls = 0
     while examined < len(ranked) and len(page) < limit and calls < MAX_AVAILABILITY_CALLS:
         chunk = ranked[examined:examined + AVAILABILITY_CHUNK]
-        free = has_free_slot([c.professional_id for c in chunk], available_from, available_to)
+        free = has_free_slot([c[2] for c in chunk], available_from, available_to)
         calls += 1
         for candidate in chunk:
             last = candidate
             examined += 1
-            if candidate.professional_id in free:
+            if candidate[2] in free:
                 page.append(candidate)
                 if len(page) == limit:
                     break
     return page, last, examined < len(ranked)
+
+
+def _details(session: Session, listing_ids: list[str]) -> dict[str, ListingSearchRow]:
+    if not listing_ids:
+        return {}
+    rows = session.scalars(
+        select(ListingSearchRow).where(ListingSearchRow.listing_id.in_(listing_ids))
+    )
+    return {row.listing_id: row for row in rows}
 
 
 def _profiles(session: Session, professional_ids: Iterable[str]) -> dict[str, ProfessionalProfile]:
@@ -242,38 +252,41 @@ def search(session: Session, *, job_title: str, lat: float, lng: float,
 
     ranked = candidates(session, title.id, lat, lng, radius_km)
     if after is not None:
-        start = (-after[0], after[1])
-        ranked = [c for c in ranked if c.order > start]
+        worst, after_id = -after[0], after[1]
+        ranked = [c for c in ranked if c[0] > worst or (c[0] == worst and c[1] > after_id)]
     if available_from is not None and available_to is not None:
         if has_free_slot is None:
             raise TypeError("has_free_slot is required with an availability window")
+        ranked.sort()
         page, last, more = _page_by_availability(
             ranked, limit, has_free_slot, available_from, available_to
         )
     else:
-        page = ranked[:limit]
+        best = heapq.nsmallest(limit + 1, ranked)
+        page, more = best[:limit], len(best) > limit
         last = page[-1] if page else None
-        more = len(ranked) > limit
-    profiles = _profiles(session, (c.professional_id for c in page))
+    details = _details(session, [c[1] for c in page])
+    profiles = _profiles(session, (c[2] for c in page))
     items = []
-    for c in page:
-        profile = profiles.get(c.professional_id)
+    for negative_score, listing_id, professional_id, distance in page:
+        row = details[listing_id]
+        profile = profiles.get(professional_id)
         items.append({
-            "listing_id": c.listing_id,
-            "professional_id": c.professional_id,
+            "listing_id": listing_id,
+            "professional_id": professional_id,
             "job_title_id": title.id,
-            "distance_km": round(c.distance_km, 3),
-            "rating_avg": round(c.rating_avg, 2),
-            "review_count": c.review_count,
-            "score": c.score / SCORE_SCALE,
-            "travels": c.travels,
-            "at_location": c.at_location,
+            "distance_km": round(distance, 3),
+            "rating_avg": round(row.rating_avg, 2),
+            "review_count": row.review_count,
+            "score": -negative_score / SCORE_SCALE,
+            "travels": row.travels,
+            "at_location": row.at_location,
             "business_name": profile.business_name if profile else None,
             "slug": profile.slug if profile else None,
             "photo_url": profile.photo_url if profile else None,
         })
     return {
         "items": items,
-        "next_cursor": encode_cursor([last.score, last.listing_id]) if more and last else None,
+        "next_cursor": encode_cursor([-last[0], last[1]]) if more and last else None,
         "job_title": {"id": title.id, "name": title.name},
     }

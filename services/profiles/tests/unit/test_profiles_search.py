@@ -60,10 +60,17 @@ def rate(session, listing_id, rating_avg, review_count):
 
 
 def found(session, lat, lng, radius_km=25.0, **options):
-    result = search.search(session, job_title=options.pop("job_title", PAINTER), lat=lat,
-                           lng=lng, radius_km=radius_km, limit=options.pop("limit", 50),
-                           **options)
-    return [item["listing_id"] for item in result["items"]]
+    """Every listing id the search returns, following the cursor to the last page."""
+    ids, cursor = [], None
+    job_title = options.pop("job_title", PAINTER)
+    while True:
+        result = search.search(session, job_title=job_title, lat=lat, lng=lng,
+                               radius_km=radius_km, limit=options.get("limit", 50),
+                               cursor=cursor)
+        ids.extend(item["listing_id"] for item in result["items"])
+        cursor = result["next_cursor"]
+        if cursor is None:
+            return ids
 
 
 def test_a_client_exactly_on_the_edge_of_the_service_area_is_covered(session):
@@ -101,21 +108,36 @@ def test_only_listings_that_are_on_and_of_the_title_are_found(session):
     assert found(session, *SF, job_title="masseuse") == [massage]
 
 
-def test_results_equal_a_brute_force_scan(session):
-    rng = random.Random(7)
+@pytest.mark.parametrize(("centre", "spread_km", "max_radius_km"), [
+    (SF, 40, 30),
+    ((64.84, -147.72), 150, 250),
+    ((71.29, -156.79), 150, 250),
+    ((89.9, 0.0), 60, 100),
+])
+def test_results_equal_a_brute_force_scan(session, centre, spread_km, max_radius_km):
+    rng = random.Random(f"{centre}")
     placed = {}
-    for _ in range(120):
-        lat, lng = geo.destination(*SF, rng.uniform(0, 360), rng.uniform(0, 40))
-        radius = rng.uniform(1, 30)
+    for _ in range(80):
+        lat, lng = geo.destination(*centre, rng.uniform(0, 360), rng.uniform(0, spread_km))
+        radius = rng.uniform(1, max_radius_km)
         placed[publish(session, lat, lng, radius_km=radius)] = (lat, lng, radius)
     for _ in range(8):
-        client = geo.destination(*SF, rng.uniform(0, 360), rng.uniform(0, 25))
-        client_radius = rng.uniform(2, 40)
+        client = geo.destination(*centre, rng.uniform(0, 360), rng.uniform(0, spread_km / 2))
+        client_radius = rng.uniform(2, search.MAX_RADIUS_KM)
         expected = {
             listing_id for listing_id, (lat, lng, radius) in placed.items()
             if geo.haversine_km(*client, lat, lng) <= min(radius, client_radius)
         }
         assert set(found(session, *client, radius_km=client_radius)) == expected
+
+
+def test_the_flat_prefilter_keeps_matches_right_at_the_edge_far_north(session):
+    centre = (70.0, -150.0)
+    ids = {}
+    for bearing in range(0, 360, 15):
+        ids[bearing] = publish(session, *geo.destination(*centre, bearing, 99.999),
+                               radius_km=100.0)
+    assert set(found(session, *centre, radius_km=100.0)) == set(ids.values())
 
 
 def test_ranking_follows_the_documented_score(session):
