@@ -1,4 +1,4 @@
-"""The Falcon app factory: routes, problem+json errors, metrics, docs."""
+"""The Falcon app factory: routes, problem+json errors, protections, metrics, docs."""
 
 from __future__ import annotations
 
@@ -8,12 +8,24 @@ from collections.abc import Callable
 import falcon
 
 from . import problems
+from .authentication import Authenticator
 from .docs import DocsAsset, DocsPage, OpenApiDocument
+from .idempotency import IdempotencyStore
 from .metrics import POOL_IN_USE, POOL_SIZE, RouteMetrics
 from .openapi import build_spec
-from .operations import Operation, mount
-from .routes import accounts, billing, booking, governance, listings, notifications, platform
+from .operations import Gate, Operation, mount
+from .rate_limits import RateLimits
+from .routes import (
+    accounts,
+    billing,
+    booking,
+    governance,
+    listings,
+    notifications,
+    platform,
+)
 from .rpc import RpcPool
+from .security_headers import SecurityHeaders
 from .settings import Settings
 
 ROUTE_MODULES = (platform, accounts, listings, booking, billing, governance, notifications)
@@ -56,11 +68,35 @@ def create_app(
                 holder.append(make_pool(settings))
             return holder[0]
 
-    app = falcon.App(middleware=[RequestId(), RouteMetrics()])
+    middleware: list = [RequestId(), SecurityHeaders(), RouteMetrics()]
+    if settings.cors_origins:
+        middleware.insert(
+            0,
+            falcon.CORSMiddleware(
+                allow_origins=list(settings.cors_origins),
+                expose_headers=["Retry-After", "X-Request-Id", "Idempotent-Replayed"],
+            ),
+        )
+    if settings.rate_limits_enabled:
+        middleware.append(
+            RateLimits(
+                settings.rate_limit_storage_uri,
+                settings.rate_limit_default,
+                settings.rate_limit_strict,
+                settings.trust_forwarded,
+            )
+        )
+    app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     problems.install(app, settings.broker_retry_after_seconds)
     operations = all_operations()
-    mount(app, operations, pool_of, settings.max_body_bytes)
+    gate = Gate(
+        pool_of=pool_of,
+        authenticator=Authenticator(pool_of, settings.session_cache_seconds),
+        body_limit=settings.max_body_bytes,
+        idempotency=IdempotencyStore(settings.database_url),
+    )
+    mount(app, operations, gate)
     app.add_route("/openapi.json", OpenApiDocument(build_spec(operations, settings.public_url)))
     app.add_route("/docs", DocsPage())
     app.add_route("/docs/assets/{name}", DocsAsset())

@@ -7,9 +7,9 @@ import mimetypes
 from pathlib import Path
 
 import falcon
-import swagger_ui_bundle
+import swagger_ui
 
-ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
+ASSETS = Path(swagger_ui.__file__).parent / "static"
 SERVED_ASSETS = {"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"}
 
 PAGE = """<!doctype html>

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import falcon
-from loconomics_plumbing import clock
-from loconomics_plumbing.errors import Invalid, Unauthorized
+from loconomics_plumbing.errors import Invalid
 from loconomics_plumbing.identity import Caller
-from loconomics_plumbing.tokens import verify_access_token
 from loconomics_plumbing.validation import flatten_messages
 from marshmallow import EXCLUDE, Schema, ValidationError
 
+from .authentication import Authenticator
+from .idempotency import IdempotencyStore, StoredAnswer
 from .rpc import RpcPool
 
 PUBLIC = "public"
@@ -38,6 +38,7 @@ class Call:
     pool: RpcPool
     timeout: float
     request: falcon.Request
+    gate: Gate | None = None
 
     def rpc(self, service: str, method: str, **kwargs: Any) -> Any:
         return self.pool.call(
@@ -82,26 +83,22 @@ class Operation:
     def operation_id(self) -> str:
         return self.handler.__name__
 
-
-def caller_from(req: falcon.Request, required: bool) -> Caller:
-    header = req.get_header("Authorization") or ""
-    if not header:
-        if required:
-            raise Unauthorized("Send `Authorization: Bearer <access_token>`.")
-        return Caller()
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Send `Authorization: Bearer <access_token>`.")
-    claims = verify_access_token(token.strip(), clock.now())
-    return Caller(claims.user_id, claims.roles)
+    @property
+    def creates(self) -> bool:
+        """A creating POST: it honours `Idempotency-Key`."""
+        return self.method.upper() == "POST" and self.status == 201
 
 
-def read_body(req: falcon.Request, schema: type[Schema], limit: int) -> dict:
+def read_raw_body(req: falcon.Request, limit: int) -> bytes:
     if req.content_length and req.content_length > limit:
         raise falcon.HTTPContentTooLarge(description=f"Bodies are limited to {limit} bytes.")
     raw = req.bounded_stream.read(limit + 1)
     if len(raw) > limit:
         raise falcon.HTTPContentTooLarge(description=f"Bodies are limited to {limit} bytes.")
+    return raw
+
+
+def parse_body(raw: bytes, schema: type[Schema]) -> dict:
     if not raw.strip():
         data: Any = {}
     else:
@@ -136,23 +133,32 @@ def jsonable_query(query: dict) -> dict:
     }
 
 
+@dataclass
+class Gate:
+    """What every responder shares: RPC, authentication, the body limit, idempotency records."""
+
+    pool_of: Callable[[], RpcPool]
+    authenticator: Authenticator
+    body_limit: int
+    idempotency: IdempotencyStore | None = None
+
+
 class PathResource:
     """Serves every operation sharing one path; Falcon answers 405 for the other verbs."""
 
-    def __init__(self, operations: list[Operation], pool_of: Callable[[], RpcPool], limit: int):
+    def __init__(self, operations: list[Operation], gate: Gate):
         self.operations = {op.method.upper(): op for op in operations}
-        self.pool_of = pool_of
-        self.limit = limit
+        self.gate = gate
         for verb in self.operations:
             setattr(self, f"on_{verb.lower()}", self._respond)
 
     def _respond(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
         op = self.operations[req.method.upper()]
-        req.context.operation = op
-        caller = caller_from(req, required=op.access == SIGNED_IN)
-        body = read_body(req, op.body, self.limit) if op.body else {}
+        caller = self.gate.authenticator.caller(req, required=op.access == SIGNED_IN)
+        raw = read_raw_body(req, self.gate.body_limit) if op.body else b""
+        body = parse_body(raw, op.body) if op.body else {}
         query = jsonable_query(read_query(req, op.query)) if op.query else {}
-        pool = self.pool_of()
+        pool = self.gate.pool_of()
         call = Call(
             caller=caller,
             body=body,
@@ -162,27 +168,47 @@ class PathResource:
             pool=pool,
             timeout=op.timeout or pool.timeout,
             request=req,
+            gate=self.gate,
         )
-        result = op.handler(call)
-        reply = result if isinstance(result, Reply) else Reply(body=result)
-        resp.status = reply.status or op.status
-        for name, value in reply.headers.items():
-            resp.set_header(name, value)
-        content_type = reply.content_type or op.content_type
-        resp.content_type = content_type
-        if reply.body is None:
+        key = req.get_header("Idempotency-Key")
+        if key is None or not op.creates or self.gate.idempotency is None:
+            answer(resp, op, op.handler(call))
             return
-        if content_type == "application/json":
-            resp.text = json.dumps(reply.body)
-        else:
-            resp.text = reply.body
+        scope = caller.user_id or f"address:{req.remote_addr}"
+        store = self.gate.idempotency
+        record_id, stored = store.begin(scope, req.method, req.path, key, raw)
+        if stored is not None:
+            resp.status = stored.status
+            resp.content_type = stored.content_type
+            resp.text = stored.body
+            resp.set_header("Idempotent-Replayed", "true")
+            return
+        try:
+            answer(resp, op, op.handler(call))
+        except BaseException:
+            store.abandon(record_id)
+            raise
+        store.finish(record_id, StoredAnswer(resp.status, resp.content_type, resp.text or ""))
 
 
-def mount(
-    app: falcon.App, operations: list[Operation], pool_of: Callable[[], RpcPool], limit: int
-) -> None:
+def answer(resp: falcon.Response, op: Operation, result: Any) -> None:
+    reply = result if isinstance(result, Reply) else Reply(body=result)
+    resp.status = reply.status or op.status
+    for name, value in reply.headers.items():
+        resp.set_header(name, value)
+    if reply.body is None:
+        return
+    content_type = reply.content_type or op.content_type
+    resp.content_type = content_type
+    if content_type == "application/json":
+        resp.text = json.dumps(reply.body)
+    else:
+        resp.text = reply.body
+
+
+def mount(app: falcon.App, operations: list[Operation], gate: Gate) -> None:
     by_path: dict[str, list[Operation]] = {}
     for op in operations:
         by_path.setdefault(op.path, []).append(op)
     for path, ops in by_path.items():
-        app.add_route(path, PathResource(ops, pool_of, limit))
+        app.add_route(path, PathResource(ops, gate))

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from loconomics_plumbing import config
 
 
+def _flag(name: str, default: str) -> bool:
+    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
 @dataclass(frozen=True)
 class Settings:
     amqp_uri: str
@@ -17,10 +21,19 @@ class Settings:
     broker_retry_after_seconds: int
     max_body_bytes: int
     public_url: str
+    database_url: str
+    session_cache_seconds: float
+    rate_limits_enabled: bool
+    rate_limit_storage_uri: str
+    rate_limit_default: str
+    rate_limit_strict: str
+    trust_forwarded: bool
+    cors_origins: tuple[str, ...]
 
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ.get
+        origins = tuple(o.strip() for o in env("GATEWAY_CORS_ORIGINS", "").split(",") if o.strip())
         return cls(
             amqp_uri=config.amqp_uri(),
             rpc_timeout_seconds=float(env("GATEWAY_RPC_TIMEOUT_SECONDS", "5")),
@@ -29,4 +42,12 @@ class Settings:
             broker_retry_after_seconds=int(env("GATEWAY_BROKER_RETRY_AFTER", "2")),
             max_body_bytes=int(env("GATEWAY_MAX_BODY_BYTES", str(256 * 1024))),
             public_url=env("GATEWAY_PUBLIC_URL", "http://127.0.0.1:8000"),
+            database_url=config.database_url("gateway"),
+            session_cache_seconds=float(env("GATEWAY_SESSION_CACHE_SECONDS", "5")),
+            rate_limits_enabled=_flag("GATEWAY_RATE_LIMITS_ENABLED", "true"),
+            rate_limit_storage_uri=env("RATE_LIMIT_STORAGE_URI", "memory://"),
+            rate_limit_default=env("GATEWAY_RATE_LIMIT_DEFAULT", "600/minute"),
+            rate_limit_strict=env("GATEWAY_RATE_LIMIT_STRICT", "10/minute"),
+            trust_forwarded=_flag("GATEWAY_TRUST_FORWARDED", "false"),
+            cors_origins=origins,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -127,3 +129,27 @@ def test_an_operator_can_make_an_administrator(api, admin):
     me = api.get("/v1/me", token=admin.token)
     assert me.status_code == 200
     assert "admin" in me.json()["roles"]
+
+
+def test_refresh_rotates_and_log_out_revokes(api):
+    person = api.sign_up()
+    first = api.post("/v1/sessions", json={"email": person.email, "password": person.password})
+    tokens = first.json()
+    refreshed = api.post("/v1/sessions/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert refreshed.status_code == 201, refreshed.text
+    pair = refreshed.json()
+    assert pair["refresh_token"] != tokens["refresh_token"]
+    assert api.get("/v1/me", token=pair["access_token"]).status_code == 200
+
+    reused = api.post("/v1/sessions/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert reused.status_code == 401
+    burnt = api.post("/v1/sessions/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert burnt.status_code == 401
+
+    second = api.post(
+        "/v1/sessions", json={"email": person.email, "password": person.password}
+    ).json()
+    assert api.delete("/v1/sessions/current", token=second["access_token"]).status_code == 204
+    time.sleep(6)
+    assert api.get("/v1/me", token=second["access_token"]).status_code == 401
+    assert api.get("/v1/me", token=person.token).status_code == 200

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from loconomics_profiles.schemas import AccountSchema, LogInSchema, SessionSchema, SignUpSchema
+from loconomics_plumbing.errors import Unauthorized
+from loconomics_profiles.schemas import (
+    AccountSchema,
+    LogInSchema,
+    RefreshSchema,
+    SessionSchema,
+    SignUpSchema,
+)
 
-from ..operations import PUBLIC, Call, Operation
+from ..operations import PUBLIC, Call, Operation, Reply
 
 
 def create_account(call: Call) -> dict:
@@ -13,6 +20,19 @@ def create_account(call: Call) -> dict:
 
 def create_session(call: Call) -> dict:
     return call.rpc("profiles", "log_in", **call.body)
+
+
+def refresh_session(call: Call) -> dict:
+    return call.rpc("profiles", "refresh_session", **call.body)
+
+
+def delete_session(call: Call) -> Reply:
+    session_id = call.request.context.get("session_id")
+    if not session_id:
+        raise Unauthorized("This token has no session to close.")
+    call.rpc("profiles", "log_out", session_id=session_id)
+    call.gate.authenticator.forget(session_id)
+    return Reply(status=204)
 
 
 def get_me(call: Call) -> dict:
@@ -43,6 +63,29 @@ OPERATIONS = [
         response=SessionSchema,
         status=201,
         errors=(401,),
+    ),
+    Operation(
+        "POST",
+        "/v1/sessions/refresh",
+        "Swap a refresh token for a new access and refresh token",
+        refresh_session,
+        tag="Accounts",
+        access=PUBLIC,
+        body=RefreshSchema,
+        response=SessionSchema,
+        status=201,
+        errors=(401,),
+        description="Each refresh token works once. Presenting a used one again revokes "
+        "every token of that log-in.",
+    ),
+    Operation(
+        "DELETE",
+        "/v1/sessions/current",
+        "Log out: revoke the session of this access token",
+        delete_session,
+        tag="Accounts",
+        status=204,
+        description="The access token and every refresh token of this log-in stop working.",
     ),
     Operation(
         "GET",

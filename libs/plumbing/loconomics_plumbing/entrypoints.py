@@ -51,9 +51,31 @@ def _in_unit_of_work(fn: Callable) -> Callable:
     return run
 
 
+def as_wire_error(error: CoopError) -> CoopError:
+    """A service's own subclass of a typed error crosses the wire as its registered base."""
+    if type(error) in TYPED_ERRORS:
+        return error
+    for base in TYPED_ERRORS:
+        if isinstance(error, base):
+            return base(error.detail, error.errors)
+    return Invalid(error.detail, error.errors)
+
+
 def rpc(fn: Callable) -> Callable:
     """An RPC method whose input errors and conflicts reach the caller as typed errors."""
-    return nameko_rpc(expected_exceptions=TYPED_ERRORS)(_in_unit_of_work(fn))
+    in_unit = _in_unit_of_work(fn)
+
+    @functools.wraps(fn)
+    def run(self, *args, **kwargs):
+        try:
+            return in_unit(self, *args, **kwargs)
+        except CoopError as error:
+            wire = as_wire_error(error)
+            if wire is error:
+                raise
+            raise wire from error
+
+    return nameko_rpc(expected_exceptions=TYPED_ERRORS)(run)
 
 
 def handles(source_service: str, event_type: str) -> Callable[[Callable], Callable]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 from loconomics_plumbing import clock
-from loconomics_plumbing.errors import Forbidden, Invalid, Unauthorized
+from loconomics_plumbing.errors import BadRequest, Conflict, Forbidden, Invalid, Unauthorized
 from loconomics_plumbing.identity import Caller
 from loconomics_plumbing.tokens import issue_access_token, verify_access_token
 from loconomics_plumbing.validation import (
@@ -91,3 +91,16 @@ def test_clock_moves_every_reader_of_the_same_file(tmp_path, monkeypatch):
     clock.move_clock(str(path), timedelta(hours=72))
     moved = clock.now()
     assert timedelta(hours=71, minutes=59) < moved - before < timedelta(hours=72, minutes=1)
+
+
+def test_service_specific_errors_cross_the_wire_as_their_typed_base():
+    from loconomics_plumbing.entrypoints import as_wire_error
+
+    class SignatureStale(BadRequest):
+        pass
+
+    wire = as_wire_error(SignatureStale("too old", {"signature": ["stale"]}))
+    assert type(wire) is BadRequest
+    assert wire.detail == "too old" and wire.errors == {"signature": ["stale"]}
+    same = Conflict("taken")
+    assert as_wire_error(same) is same

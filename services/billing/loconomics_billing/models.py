@@ -10,11 +10,11 @@ booking.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
+from loconomics_plumbing.storage import UtcDateTime, add_plumbing_tables
 from sqlalchemy import (
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -22,39 +22,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
 
 def new_id() -> str:
     """Opaque identifiers: nothing sequential ever leaves the service."""
     return uuid.uuid4().hex
-
-
-class UTCDateTime(TypeDecorator):
-    """Aware UTC datetimes in and out, on every backend.
-
-    SQLite keeps no offset, so a value read back would be naive; this type refuses naive
-    input and re-attaches UTC on the way out, so comparisons with `now` never mix kinds.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -69,7 +42,7 @@ class StripeCustomer(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(String(64), unique=True)
     stripe_customer_id: Mapped[str] = mapped_column(String(255), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Membership(Base):
@@ -83,17 +56,17 @@ class Membership(Base):
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_item_id: Mapped[str | None] = mapped_column(String(255))
     subscription_status: Mapped[str | None] = mapped_column(String(32))
-    trial_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    current_period_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    current_period_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    trial_end: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    current_period_start: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    current_period_end: Mapped[datetime | None] = mapped_column(UtcDateTime())
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
     trial_used: Mapped[bool] = mapped_column(Boolean, default=False)
     subscription_generation: Mapped[int] = mapped_column(Integer, default=0)
     owner_status: Mapped[str] = mapped_column(String(32), default="not_yet_owner")
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     suspension_reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class OwnerStatusChange(Base):
@@ -113,7 +86,7 @@ class OwnerStatusChange(Base):
     to_status: Mapped[str] = mapped_column(String(32))
     plan_id: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(255))
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class OwnerAcknowledgment(Base):
@@ -127,7 +100,7 @@ class OwnerAcknowledgment(Base):
     version: Mapped[str] = mapped_column(String(32))
     text_sha256: Mapped[str] = mapped_column(String(64))
     ip_address: Mapped[str] = mapped_column(String(45))
-    signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    signed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class MembershipInvoice(Base):
@@ -145,12 +118,12 @@ class MembershipInvoice(Base):
     amount_due_cents: Mapped[int] = mapped_column(Integer)
     amount_paid_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
-    period_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    period_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    period_start: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    period_end: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
     failed_attempts_reported: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class DuesPayment(Base):
@@ -163,7 +136,7 @@ class DuesPayment(Base):
     user_id: Mapped[str] = mapped_column(String(64), index=True)
     amount_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
-    paid_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    paid_at: Mapped[datetime] = mapped_column(UtcDateTime())
     fiscal_year: Mapped[int] = mapped_column(Integer)
 
 
@@ -175,7 +148,7 @@ class ProcessedStripeEvent(Base):
     stripe_event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(128))
     outcome: Mapped[str] = mapped_column(String(32))
-    processed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class PayoutAccount(Base):
@@ -186,7 +159,7 @@ class PayoutAccount(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(String(64), unique=True)
     stripe_account_id: Mapped[str] = mapped_column(String(255), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class BookingPayment(Base):
@@ -205,22 +178,22 @@ class BookingPayment(Base):
     professional_user_id: Mapped[str | None] = mapped_column(String(64), index=True)
     amount_cents: Mapped[int | None] = mapped_column(Integer)
     currency: Mapped[str | None] = mapped_column(String(3))
-    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    starts_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     status: Mapped[str] = mapped_column(String(32))
     payment_method_id: Mapped[str | None] = mapped_column(String(255))
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
     payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     destination_account: Mapped[str | None] = mapped_column(String(255))
     application_fee_cents: Mapped[int] = mapped_column(Integer, default=0)
-    authorise_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    authorise_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     authorisation_attempts: Mapped[int] = mapped_column(Integer, default=0)
     captured_cents: Mapped[int] = mapped_column(Integer, default=0)
     fee_cents: Mapped[int | None] = mapped_column(Integer)
     failure_reason: Mapped[str | None] = mapped_column(String(255))
-    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Receipt(Base):
@@ -248,4 +221,7 @@ class Receipt(Base):
     platform_fee_cents: Mapped[int] = mapped_column(Integer, default=0)
     currency: Mapped[str] = mapped_column(String(3))
     destination_account: Mapped[str | None] = mapped_column(String(255))
-    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+add_plumbing_tables(Base.metadata)

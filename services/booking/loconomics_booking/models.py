@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from loconomics_plumbing.storage import UtcDateTime
+from loconomics_plumbing.storage import UtcDateTime, add_plumbing_tables
 from sqlalchemy import (
     DDL,
     JSON,
@@ -282,3 +282,4 @@ def _install_guard(dialect: str) -> None:
 
 _install_guard("postgresql")
 _install_guard("sqlite")
+add_plumbing_tables(Base.metadata)

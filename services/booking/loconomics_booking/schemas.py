@@ -173,18 +173,35 @@ class TimeOffIdSchema(StrictSchema):
     time_off_id = fields.String(required=True, validate=ID)
 
 
-class SlotsQuerySchema(StrictSchema):
-    """`GET /v1/professionals/{id}/slots?service_id=&from=&to=`."""
+class SlotsWindowSchema(StrictSchema):
+    """The query of `GET /v1/professionals/{id}/slots?service_id=&from=&to=`."""
 
-    professional_id = fields.String(required=True, validate=ID)
-    service_id = fields.String(required=True, validate=ID)
+    service_id = fields.String(
+        required=True, validate=ID, metadata={"description": "The service to book."}
+    )
     from_ = _instant("Window start (inclusive).", required=True, data_key="from")
     to = _instant("Window end (exclusive); at most 62 days after from.", required=True)
 
     @validates_schema
     def _window(self, data: dict, **kwargs) -> None:
-        if data["to"] <= data["from_"]:
+        if "to" in data and "from_" in data and data["to"] <= data["from_"]:
             raise ValidationError("Must be after from.", "to")
+
+
+class SlotsQuerySchema(SlotsWindowSchema):
+    """`find_slots`: the window of one professional's service."""
+
+    professional_id = fields.String(
+        required=True, validate=ID, metadata={"description": "The professional's account id."}
+    )
+
+
+class ProfessionalIdSchema(StrictSchema):
+    professional_id = fields.String(
+        load_default=None,
+        validate=ID,
+        metadata={"description": "Whose schedule; the caller's own when omitted."},
+    )
 
 
 class SlotsSchema(Schema):
@@ -230,11 +247,14 @@ class CalendarTokenSchema(StrictSchema):
 # --- bookings -----------------------------------------------------------------------------
 
 
-class CreateBookingSchema(StrictSchema):
+class BookingRequestSchema(StrictSchema):
     """`POST /v1/bookings`: one `start` (instant, or a professional booking their client)
-    or one to three `proposed_starts` (a request)."""
+    or one to three `proposed_starts` (a request). Send an `Idempotency-Key` header:
+    a repeat with the same key and body returns the first booking, another body is 422."""
 
-    service_id = fields.String(required=True, validate=ID)
+    service_id = fields.String(
+        required=True, validate=ID, metadata={"description": "The service to book."}
+    )
     start = _instant("The start to book.", load_default=None)
     proposed_starts = fields.List(
         fields.AwareDateTime(format="iso"),
@@ -247,11 +267,6 @@ class CreateBookingSchema(StrictSchema):
         validate=ID,
         metadata={"description": "Only when a professional books their own client."},
     )
-    idempotency_key = fields.String(
-        load_default=None,
-        validate=validate.Length(min=1, max=200),
-        metadata={"description": "The Idempotency-Key header: a repeat returns the first booking."},
-    )
 
     @validates_schema
     def _one_form(self, data: dict, **kwargs) -> None:
@@ -259,36 +274,88 @@ class CreateBookingSchema(StrictSchema):
             raise ValidationError("Give start or proposed_starts (not both).", "start")
 
 
+class CreateBookingSchema(BookingRequestSchema):
+    """`create_booking`: the request plus the Idempotency-Key the gateway passes on."""
+
+    idempotency_key = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "The Idempotency-Key header: a repeat returns the first booking."},
+    )
+
+
 class BookingIdSchema(StrictSchema):
     booking_id = fields.String(required=True, validate=ID)
 
 
-class ConfirmBookingSchema(BookingIdSchema):
-    start = _instant("One of the request's proposed starts.", required=True)
+class StartBodySchema(StrictSchema):
+    """`POST /v1/bookings/{id}/confirm` and `/reschedule`: a start."""
+
+    start = _instant(
+        "confirm: one of the request's proposed starts; reschedule: the new start.",
+        required=True,
+    )
 
 
-class ReasonSchema(BookingIdSchema):
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+class ReasonBodySchema(StrictSchema):
+    """`POST /v1/bookings/{id}/decline` and `/cancel`: an optional reason."""
+
+    reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "Shown to the other side."},
+    )
 
 
-class RescheduleSchema(BookingIdSchema):
-    start = _instant("The new start.", required=True)
+class AnswerBodySchema(StrictSchema):
+    """`POST /v1/bookings/{id}/reschedule/answer`."""
 
-
-class AnswerRescheduleSchema(BookingIdSchema):
     accept = fields.Boolean(required=True, metadata={"description": "Accept or decline the move."})
 
 
-class DisputeSchema(BookingIdSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+class DisputeBodySchema(StrictSchema):
+    """`POST /v1/bookings/{id}/dispute`."""
+
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "What went wrong, for the admin who decides."},
+    )
 
 
-class ResolveDisputeSchema(BookingIdSchema):
+class ResolveBodySchema(StrictSchema):
+    """`POST /v1/bookings/{id}/resolve` (admin)."""
+
     outcome = fields.String(
         required=True,
         validate=validate.OneOf(("completed", "refunded")),
         metadata={"description": "completed: the professional is paid; refunded: all back."},
     )
+
+
+class ConfirmBookingSchema(StartBodySchema, BookingIdSchema):
+    pass
+
+
+class ReasonSchema(ReasonBodySchema, BookingIdSchema):
+    pass
+
+
+class RescheduleSchema(StartBodySchema, BookingIdSchema):
+    pass
+
+
+class AnswerRescheduleSchema(AnswerBodySchema, BookingIdSchema):
+    pass
+
+
+class DisputeSchema(DisputeBodySchema, BookingIdSchema):
+    pass
+
+
+class ResolveDisputeSchema(ResolveBodySchema, BookingIdSchema):
+    pass
 
 
 class ListBookingsSchema(PageArgsSchema):
@@ -305,9 +372,33 @@ class ListBookingsSchema(PageArgsSchema):
     )
 
 
-class CancellationTermsQuerySchema(StrictSchema):
-    service_id = fields.String(required=True, validate=ID)
+class BookingsQuerySchema(PageArgsSchema):
+    """The query of `GET /v1/bookings?as=&status=&limit=&cursor=`."""
+
+    as_ = fields.String(
+        load_default="client",
+        data_key="as",
+        validate=validate.OneOf(SIDES),
+        metadata={"description": "The caller's bookings as client or as professional."},
+    )
+    status = fields.String(
+        load_default=None,
+        validate=validate.Regexp(rf"^({'|'.join(STATUSES)})(,({'|'.join(STATUSES)}))*$"),
+        metadata={
+            "description": "Only these statuses, comma-separated.",
+            "example": "requested,confirmed",
+        },
+    )
+
+
+class TermsStartSchema(StrictSchema):
+    """The query of `GET /v1/services/{id}/cancellation-terms?start=`."""
+
     start = _instant("The start the client is about to book.", required=True)
+
+
+class CancellationTermsQuerySchema(TermsStartSchema):
+    service_id = fields.String(required=True, validate=ID)
 
 
 class PendingRescheduleSchema(Schema):

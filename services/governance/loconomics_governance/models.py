@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from loconomics_plumbing.storage import UtcDateTime
+from loconomics_plumbing.storage import UtcDateTime, add_plumbing_tables
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -45,6 +45,21 @@ class Member(Base):
     reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
     joined_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Contact(Base):
+    """A person's name and email as the platform knows them, member or not yet.
+
+    Only a platform mapping fills it (Loconomics: profiles' `account_created`), so the
+    register can name members whose status reports carry no name.
+    """
+
+    __tablename__ = "contacts"
+
+    external_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -227,3 +242,6 @@ class PatronageShare(Base):
     amount_cents: Mapped[int] = mapped_column(Integer)
     cash_cents: Mapped[int] = mapped_column(Integer)
     retained_cents: Mapped[int] = mapped_column(Integer)
+
+
+add_plumbing_tables(Base.metadata)

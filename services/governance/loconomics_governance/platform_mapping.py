@@ -7,8 +7,12 @@ our platform's events into those calls; another cooperative replaces it with its
 
 Consumed: billing's `owner_status_changed` (`user_id`, `from`, `to`, `changed_at`) and
 `dues_paid` (`user_id`, `invoice_id`, `amount_cents`, `currency`, `paid_at`), booking's
-`booking_completed` (`booking_id`, `professional_id`), each with the plumbing's `event_id`
-and `occurred_at`.
+`booking_completed` (`booking_id`, `professional_id`), profiles' `account_created`
+(`account_id`, `name`, `email`: names for the register, since billing's events carry
+none), each with the plumbing's `event_id` and `occurred_at`.
+
+The service turns these on with `GOVERNANCE_PLATFORM_MAPPING=loconomics` (the default in
+this repository); `none` leaves governance with its generic contracts only.
 """
 
 from __future__ import annotations
@@ -81,6 +85,16 @@ def patronage_from_booking_completed(event: Mapping) -> dict:
         "occurred_at": _moment(event["occurred_at"]),
         "source_event_id": f"booking_completed:{event['booking_id']}",
         "completed_bookings": 1,
+    }
+
+
+def contact_from_account_created(event: Mapping) -> dict:
+    """Keyword arguments for `contacts.remember_contact`: how the member is named."""
+    _require(event, "account_id")
+    return {
+        "external_id": str(event["account_id"]),
+        "name": event.get("name") or None,
+        "email": event.get("email") or None,
     }
 
 

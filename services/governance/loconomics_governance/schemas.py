@@ -7,7 +7,7 @@ domain's plain dicts. The gateway builds its OpenAPI document from these same sc
 from __future__ import annotations
 
 from loconomics_plumbing.validation import MoneySchema, PageArgsSchema, StrictSchema
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from .domain.decisions import KINDS
 from .domain.elections import MAX_SEATS
@@ -117,10 +117,13 @@ class CreateProposalArgs(StrictSchema):
     )
 
 
-class ScheduleProposalArgs(StrictSchema):
-    proposal_id = _id("The proposal.", required=True)
+class ProposalWindowBody(StrictSchema):
     opens_at = _time("When voting opens.", required=True)
     closes_at = _time("When voting closes.", required=True)
+
+
+class ScheduleProposalArgs(ProposalWindowBody):
+    proposal_id = _id("The proposal.", required=True)
 
 
 class ProposalArgs(StrictSchema):
@@ -136,13 +139,16 @@ class ListProposalsArgs(PageArgsSchema):
     )
 
 
-class CastVoteArgs(StrictSchema):
-    proposal_id = _id("The proposal.", required=True)
+class VoteBody(StrictSchema):
     choice = fields.String(
         required=True,
         validate=validate.OneOf(CHOICES),
         metadata={"description": "yes, no or abstain."},
     )
+
+
+class CastVoteArgs(VoteBody):
+    proposal_id = _id("The proposal.", required=True)
 
 
 class CreateElectionArgs(StrictSchema):
@@ -168,13 +174,25 @@ class CreateElectionArgs(StrictSchema):
     closes_at = _time("When voting closes and the count runs.", required=True)
 
 
-class NominateArgs(StrictSchema):
-    election_id = _id("The election.", required=True)
+class NominationBody(StrictSchema):
     statement = fields.String(
         load_default="",
         validate=validate.Length(max=5_000),
         metadata={"description": "The candidate's statement to the members."},
     )
+    name = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={
+            "description": "How the candidate appears on the ballot paper; the name on the "
+            "register by default."
+        },
+    )
+
+
+class NominateArgs(NominationBody):
+    election_id = _id("The election.", required=True)
 
 
 class ElectionArgs(StrictSchema):
@@ -190,14 +208,17 @@ class ListElectionsArgs(PageArgsSchema):
     )
 
 
-class CastBallotArgs(StrictSchema):
-    election_id = _id("The election.", required=True)
+class BallotBody(StrictSchema):
     ranking = fields.List(
         fields.String(validate=validate.Length(min=1, max=100)),
         required=True,
         validate=validate.Length(min=1, max=100),
         metadata={"description": "Candidate ids, most preferred first; rank as many as you like."},
     )
+
+
+class CastBallotArgs(BallotBody):
+    election_id = _id("The election.", required=True)
 
 
 class RecordPatronageArgs(StrictSchema):
@@ -224,10 +245,6 @@ class RecordPatronageArgs(StrictSchema):
     )
 
 
-class MyPatronageArgs(StrictSchema):
-    pass
-
-
 class PatronageYearArgs(StrictSchema):
     fiscal_year = fields.Integer(
         required=True,
@@ -236,12 +253,7 @@ class PatronageYearArgs(StrictSchema):
     )
 
 
-class ProposeAllocationArgs(StrictSchema):
-    fiscal_year = fields.Integer(
-        required=True,
-        validate=validate.Range(min=1900, max=9999),
-        metadata={"description": "Fiscal year whose surplus is allocated."},
-    )
+class AllocationBody(StrictSchema):
     surplus = fields.Nested(
         MoneySchema, required=True, metadata={"description": "The surplus to allocate."}
     )
@@ -263,12 +275,20 @@ class ProposeAllocationArgs(StrictSchema):
     )
 
 
+class ProposeAllocationArgs(AllocationBody):
+    fiscal_year = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1900, max=9999),
+        metadata={"description": "Fiscal year whose surplus is allocated."},
+    )
+
+
 class AllocationArgs(StrictSchema):
     allocation_id = _id("The allocation.", required=True)
 
 
-class TimerArgs(StrictSchema):
-    pass
+class NoArgs(StrictSchema):
+    """For methods whose only input is the caller."""
 
 
 # Results
@@ -578,6 +598,13 @@ class CloseDueResultSchema(Schema):
     allocations_settled = fields.List(fields.String())
 
 
+class TimetableRunSchema(Schema):
+    opened = fields.Nested(OpenDueResultSchema, metadata={"description": "What opened."})
+    closed = fields.Nested(
+        CloseDueResultSchema, metadata={"description": "What was reminded, closed, settled."}
+    )
+
+
 # Events emitted (the plumbing adds `event_id` and `occurred_at` to every payload)
 
 
@@ -710,4 +737,39 @@ EVENT_SCHEMAS: dict[str, type[Schema]] = {
     "patronage_allocation_approved": AllocationAnnounced,
     "patronage_allocation_rejected": AllocationRejectedEvent,
     "patronage_allocated": PatronageAllocatedEvent,
+}
+
+
+# Events consumed
+
+
+class MemberStatusReportEvent(Schema):
+    """`member_status_changed` from a feeding service: the event form of the generic contract.
+
+    Governance's own `member_status_changed` has this shape too, so one governance can
+    feed another. Unknown fields are ignored.
+    """
+
+    class Meta:
+        unknown = EXCLUDE
+
+    event_id = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=60),
+        metadata={"description": "The event's id; a redelivery changes nothing."},
+    )
+    external_id = _id("The member's id in the feeding system.", required=True)
+    status = fields.String(required=True, validate=validate.OneOf(MEMBER_STATUSES))
+    status_since = _time(
+        "When the member took this status; the event's occurred_at when absent.",
+        load_default=None,
+        allow_none=True,
+    )
+    occurred_at = _time("When the event happened.", load_default=None, allow_none=True)
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    email = fields.Email(load_default=None, allow_none=True)
+
+
+CONSUMED_EVENT_SCHEMAS: dict[str, type[Schema]] = {
+    "member_status_changed": MemberStatusReportEvent,
 }

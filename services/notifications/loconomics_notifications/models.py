@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from loconomics_plumbing.storage import UtcDateTime
+from loconomics_plumbing.storage import UtcDateTime, add_plumbing_tables
 from sqlalchemy import (
     DDL,
     JSON,
@@ -40,7 +40,12 @@ class Base(DeclarativeBase):
 
 
 class Contact(Base):
-    """Our own copy of an account, built from profiles' events; never read from profiles."""
+    """Our own copy of an account, built from profiles' events; never read from profiles.
+
+    `time_zone` is None until learned: profiles' events carry none, so it comes from the
+    professional's schedule (booking's `schedule_changed`) or from the zone of the bookings an
+    account takes part in; until then the cooperative's default zone is used.
+    """
 
     __tablename__ = "contacts"
 
@@ -48,7 +53,7 @@ class Contact(Base):
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(8), default="en")
-    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     source_occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
     source_event_id: Mapped[str] = mapped_column(String(64))
@@ -65,6 +70,32 @@ class KnownBooking(Base):
     calendar_sequence: Mapped[int] = mapped_column(Integer, default=0)
     last_change_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_event_id: Mapped[str] = mapped_column(String(64))
+
+
+class KnownService(Base):
+    """A listed service's name, from profiles' listing events, so booking emails can say what
+    is booked (booking events carry only the service id)."""
+
+    __tablename__ = "known_services"
+
+    service_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    listing_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    listing_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BallotVoter(Base):
+    """Who was on a ballot's roll when it opened, so its result reaches the same members
+    (governance's closing events do not repeat the roll)."""
+
+    __tablename__ = "ballot_voters"
+    __table_args__ = (
+        CheckConstraint("ballot_kind IN ('proposal', 'election')", name="ck_ballot_kind"),
+    )
+
+    ballot_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    ballot_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class Notification(Base):
@@ -190,3 +221,5 @@ for _dialect, _statements in MESSAGE_TRIGGERS.items():
         event.listen(
             Message.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect)
         )
+
+add_plumbing_tables(Base.metadata)

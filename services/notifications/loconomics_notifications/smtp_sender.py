@@ -27,7 +27,7 @@ class SmtpSettings:
     """Defaults reach the local SMTP sink; production sets host, port, TLS and credentials."""
 
     host: str = "127.0.0.1"
-    port: int = 8025
+    port: int = 1025
     security: str = "none"
     username: str | None = None
     password: str | None = None
@@ -40,8 +40,9 @@ class SmtpSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> SmtpSettings:
-        """`NOTIFICATIONS_SMTP_HOST|PORT|SECURITY|USERNAME|PASSWORD|TIMEOUT|CA_FILE`."""
-        prefix = "NOTIFICATIONS_SMTP_"
+        """`SMTP_HOST|PORT|SECURITY|USERNAME|PASSWORD|TIMEOUT|CA_FILE`, shared with the platform
+        launcher, which points `SMTP_HOST`/`SMTP_PORT` at its local sink."""
+        prefix = "SMTP_"
         return cls(
             host=env.get(prefix + "HOST", cls.host),
             port=int(env.get(prefix + "PORT", cls.port)),

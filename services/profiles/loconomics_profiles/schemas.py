@@ -60,9 +60,28 @@ class AccountSchema(Schema):
 
 
 class SessionSchema(Schema):
-    access_token = fields.String(required=True)
+    access_token = fields.String(
+        required=True, metadata={"description": "Send as `Authorization: Bearer <token>`."}
+    )
     token_type = fields.String(required=True, metadata={"example": "Bearer"})
-    expires_in = fields.Integer(required=True, metadata={"description": "Seconds."})
+    expires_in = fields.Integer(
+        required=True, metadata={"description": "Seconds the access token stays valid."}
+    )
+    refresh_token = fields.String(
+        required=True,
+        metadata={"description": "Swap it for a new pair at /v1/sessions/refresh; used once."},
+    )
+    refresh_expires_in = fields.Integer(
+        required=True, metadata={"description": "Seconds the refresh token stays valid."}
+    )
+
+
+class RefreshSchema(StrictSchema):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=10, max=200))
+
+
+class SessionCheckSchema(StrictSchema):
+    session_id = fields.String(required=True, validate=validate.Length(max=36))
 
 
 class AccountCreatedEventSchema(Schema):

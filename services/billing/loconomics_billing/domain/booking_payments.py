@@ -643,11 +643,38 @@ def booking_payment_for(session: Session, caller: Caller, booking_id: str) -> Bo
     return payment
 
 
-def describe_booking_payment(payment: BookingPayment) -> dict:
-    """The payment as the RPC result (`BookingPaymentSchema`) shows it."""
+def receipts_of(session: Session, payment: BookingPayment) -> list[Receipt]:
+    return list(
+        session.scalars(
+            select(Receipt)
+            .where(Receipt.booking_payment_id == payment.id)
+            .order_by(Receipt.issued_at, Receipt.id)
+        )
+    )
+
+
+def describe_receipt(receipt: Receipt) -> dict:
+    def money(cents: int) -> dict:
+        return {"amount_cents": cents, "currency": receipt.currency}
+
+    return {
+        "id": receipt.id,
+        "kind": receipt.kind,
+        "price": money(receipt.price_cents),
+        "amount": money(receipt.amount_cents),
+        "processor_fee": money(receipt.processor_fee_cents),
+        "platform_fee": money(receipt.platform_fee_cents),
+        "destination_account": receipt.destination_account,
+        "issued_at": receipt.issued_at,
+    }
+
+
+def describe_booking_payment(payment: BookingPayment, receipts: list[Receipt] | None = None) -> dict:
+    """The payment as the RPC result (`BookingPaymentSchema`) shows it, with its receipts."""
     currency = payment.currency or "USD"
     amount = payment.amount_cents or 0
     return {
+        "receipts": [describe_receipt(receipt) for receipt in receipts or []],
         "booking_id": payment.booking_id,
         "status": payment.status,
         "price": {"amount_cents": amount, "currency": currency},

@@ -107,12 +107,8 @@ def find_membership(session: Session, user_id: str, *, lock: bool = False) -> Me
     return session.scalars(query).first()
 
 
-def get_or_create_membership(session: Session, user_id: str, now: datetime) -> Membership:
-    """The person's membership, Free until they subscribe; locked for the caller's transaction."""
-    membership = find_membership(session, user_id, lock=True)
-    if membership is not None:
-        return membership
-    membership = Membership(
+def _free_membership(user_id: str, now: datetime) -> Membership:
+    return Membership(
         user_id=user_id,
         plan_id=FREE.id,
         owner_status="not_yet_owner",
@@ -123,9 +119,31 @@ def get_or_create_membership(session: Session, user_id: str, now: datetime) -> M
         created_at=now,
         updated_at=now,
     )
+
+
+def get_or_create_membership(session: Session, user_id: str, now: datetime) -> Membership:
+    """The person's membership, Free until they subscribe; locked for the caller's transaction."""
+    membership = find_membership(session, user_id, lock=True)
+    if membership is not None:
+        return membership
+    membership = _free_membership(user_id, now)
     session.add(membership)
     session.flush()
     return membership
+
+
+def membership_of(session: Session, caller: Caller, user_id: str | None, now: datetime) -> Membership:
+    """A person's membership, for themselves or an administrator.
+
+    Someone who never subscribed is on Free: they get an unsaved Free membership, so reading
+    never writes.
+    """
+    me = caller.require_user()
+    user_id = user_id or me
+    if user_id != me and not caller.is_admin:
+        raise Forbidden("only the member or an administrator may see this membership")
+    membership = find_membership(session, user_id)
+    return membership if membership is not None else _free_membership(user_id, now)
 
 
 def has_live_subscription(membership: Membership) -> bool:
@@ -233,7 +251,10 @@ def subscribe(
             plan_id=plan.stripe_plan_id,
             trial_end=int(trial_end.timestamp()) if trial_end else None,
             user_id=user_id,
-            idempotency_key=f"subscribe-{membership.id}-{membership.subscription_generation}",
+            idempotency_key=(
+                f"subscribe-{membership.id}-{membership.subscription_generation}"
+                f"-{payment_method_id}"
+            ),
         )
     except CardDeclined as exc:
         raise field_error("payment_method_id", f"the card was declined ({exc.code})") from exc
@@ -243,7 +264,23 @@ def subscribe(
     if state.latest_invoice is not None:
         apply_invoice_state(session, state.latest_invoice, now, emit)
     apply_subscription_state(session, membership, state, now, emit, f"subscribed to {plan.id}")
+    emit("membership_started", _membership_started(membership, plan, now))
     return membership
+
+
+def _membership_started(membership: Membership, plan: Plan, now: datetime) -> dict:
+    """What notifications needs for the welcome: the plan, its price, when it is first due."""
+    first_due = membership.trial_end or membership.current_period_end or now
+    return {
+        "user_id": membership.user_id,
+        "plan_id": plan.id,
+        "plan_name": plan.name,
+        "price": {"amount_cents": plan.amount_cents, "currency": plan.currency},
+        "interval": plan.interval,
+        "current_period_end": first_due.isoformat(),
+        "trial_end": membership.trial_end.isoformat() if membership.trial_end else None,
+        "first_subscription": membership.subscription_generation == 1,
+    }
 
 
 def change_plan(

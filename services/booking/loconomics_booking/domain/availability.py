@@ -22,7 +22,7 @@ from ..models import (
     TimeOff,
     WeeklyTimeOffRule,
 )
-from .local_time import WEEKDAYS, is_time_zone, parse_wall_time
+from .local_time import WEEKDAYS, as_utc, is_time_zone, parse_wall_time
 from .occupancy import holding_bookings_query
 from .slots import WallRange, WeeklySchedule, WeeklyTimeOff, bookable_starts
 
@@ -161,7 +161,7 @@ def add_time_off(session: Session, emit: Emit, caller: Caller, data: dict, now: 
     """Add time off: one-off (`start`, `end`) or weekly (`weekday`, `start_time`, `end_time`,
     `until`), the weekly kind in the professional's wall-clock time."""
     professional_id = caller.require_role("professional")
-    if "weekday" in data:
+    if data.get("weekday") is not None:
         start_minute = parse_wall_time(data["start_time"])
         end_minute = parse_wall_time(data["end_time"])
         if end_minute <= start_minute:
@@ -179,12 +179,13 @@ def add_time_off(session: Session, emit: Emit, caller: Caller, data: dict, now: 
             created_at=now,
         )
     else:
-        if data["end"] <= data["start"]:
+        start, end = as_utc(data["start"]), as_utc(data["end"])
+        if end <= start:
             raise field_error("end", "Must be after start.")
         row = TimeOff(
             professional_id=professional_id,
-            start=data["start"],
-            end=data["end"],
+            start=start,
+            end=end,
             note=data.get("note"),
             created_at=now,
         )
@@ -312,6 +313,7 @@ def find_slots(
     now: datetime,
 ) -> list[datetime]:
     """The public slots query: starts of one of the professional's services in a window."""
+    window_from, window_to = as_utc(window_from), as_utc(window_to)
     if window_to <= window_from:
         raise field_error("to", "Must be after from.")
     if window_to - window_from > MAX_WINDOW:

@@ -44,6 +44,7 @@ from .lifecycle import (
     Status,
     move,
 )
+from .local_time import as_utc
 from .occupancy import assert_free, flush_or_conflict, occupied_interval
 
 Emit = Callable[[str, dict], None]
@@ -107,11 +108,8 @@ def _checked_starts(data: dict) -> list[datetime]:
             "Give either start or proposed_starts.",
             {"start": ["Not with proposed_starts."], "proposed_starts": ["Not with start."]},
         )
-    starts = (
-        [data["start"]]
-        if data.get("start") is not None
-        else list(data.get("proposed_starts") or [])
-    )
+    given = [data["start"]] if data.get("start") is not None else data.get("proposed_starts")
+    starts = [as_utc(start) for start in given or []]
     if not 1 <= len(starts) <= 3:
         raise field_error("proposed_starts", "Propose one to three starts.")
     if len(set(starts)) != len(starts):
@@ -302,6 +300,7 @@ def confirm_booking(
     session: Session, emit: Emit, caller: Caller, booking_id: str, start: datetime, now: datetime
 ) -> dict:
     """The professional accepts a request at one of its proposed starts."""
+    start = as_utc(start)
     booking = load_booking(session, booking_id)
     _require_side(caller, booking, "professional")
     move(booking.status, Status.CONFIRMED)

@@ -58,6 +58,15 @@ def is_time_zone(name: str) -> bool:
     return True
 
 
+def as_utc(instant: datetime) -> datetime:
+    """The same instant in UTC; a naive time is refused (it means a different instant
+    in every zone). Domain functions apply this to every time they receive, so stored
+    values, comparisons and event payloads all read in UTC."""
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError("a naive datetime was given; times must carry their offset")
+    return instant.astimezone(UTC)
+
+
 def wall_to_utc(day: date, minutes: int, tz: ZoneInfo, edge: Edge) -> datetime:
     """The instant the wall clock in `tz` shows `minutes` past midnight on `day`."""
     if minutes == MINUTES_PER_DAY:

@@ -39,6 +39,7 @@ from .bookings import (
     set_time,
 )
 from .lifecycle import OPEN, REQUEST_LIFETIME, RESCHEDULE_LIFETIME, Status
+from .local_time import as_utc
 from .occupancy import assert_free, flush_or_conflict, occupied_interval
 
 Emit = Callable[[str, dict], None]
@@ -69,6 +70,7 @@ def reschedule_booking(
     session: Session, emit: Emit, caller: Caller, booking_id: str, start: datetime, now: datetime
 ) -> dict:
     """Ask to move a booking to `start`: done at once, or left pending for the other side."""
+    start = as_utc(start)
     booking = load_booking(session, booking_id)
     side = side_of(caller, booking)
     if side == "admin":

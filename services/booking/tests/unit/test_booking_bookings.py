@@ -298,3 +298,14 @@ def test_the_database_keeps_the_booking_row_consistent(session, emit, client, se
     assert row.reminder_due_at == WED_10 - timedelta(hours=48)
     soon = book(session, emit, client, start=WED_10 - timedelta(days=1))
     assert session.get(Booking, soon["id"]).reminder_due_at is None  # less than 48 h ahead
+
+
+def test_times_given_with_any_offset_are_kept_in_utc(session, emit, client, pro, setup_pro):
+    setup_pro()
+    new_york = ZoneInfo("America/New_York")
+    request = book(session, emit, client, proposed_starts=[WED_10.astimezone(new_york)])
+    assert request["proposed_starts"] == ["2026-03-04T15:00:00+00:00"]
+    assert emit.last("booking_requested")["start"] == "2026-03-04T15:00:00+00:00"
+    paris = WED_10.astimezone(ZoneInfo("Europe/Paris"))
+    confirmed = confirm_booking(session, emit, pro, request["id"], paris, NOW)
+    assert confirmed["start"] == "2026-03-04T15:00:00+00:00"

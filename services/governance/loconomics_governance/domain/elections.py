@@ -106,10 +106,14 @@ def nominate(
     caller: Caller,
     election_id: str,
     statement: str = "",
+    name: str | None = None,
     *,
     now: datetime,
 ) -> dict:
-    """The caller stands for election (self-nomination; members in good standing only)."""
+    """The caller stands for election (self-nomination; members in good standing only).
+
+    `name` is how the candidate appears on the ballot paper; the register's name by default.
+    """
     member = require_member_in_good_standing(session, caller)
     election = _nominations_open(session, election_id, now)
     candidate = _candidacy(session, election.id, member.id)
@@ -120,7 +124,7 @@ def nominate(
             id=new_id(), election_id=election.id, member_id=member.id, nominated_at=now
         )
         session.add(candidate)
-    candidate.name = member.name or member.external_id
+    candidate.name = (name or "").strip()[:200] or member.name or member.external_id
     candidate.statement = statement or ""
     candidate.status = STANDING
     session.flush()

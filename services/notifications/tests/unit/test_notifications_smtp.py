@@ -215,12 +215,12 @@ def test_a_batch_reuses_one_connection_and_recovers_after_a_refusal(smtp_server)
 def test_settings_come_from_the_environment():
     settings = SmtpSettings.from_env(
         {
-            "NOTIFICATIONS_SMTP_HOST": "smtp.example.org",
-            "NOTIFICATIONS_SMTP_PORT": "587",
-            "NOTIFICATIONS_SMTP_SECURITY": "STARTTLS",
-            "NOTIFICATIONS_SMTP_USERNAME": "u",
-            "NOTIFICATIONS_SMTP_PASSWORD": "p",
-            "NOTIFICATIONS_SMTP_TIMEOUT": "2.5",
+            "SMTP_HOST": "smtp.example.org",
+            "SMTP_PORT": "587",
+            "SMTP_SECURITY": "STARTTLS",
+            "SMTP_USERNAME": "u",
+            "SMTP_PASSWORD": "p",
+            "SMTP_TIMEOUT": "2.5",
         }
     )
     assert settings == SmtpSettings("smtp.example.org", 587, "starttls", "u", "p", 2.5, None)

@@ -54,29 +54,41 @@ def prefix_distance(query: str, candidate: str, limit: int) -> int | None:
     """Smallest OSA distance from `query` to any prefix of `candidate`, if at most `limit`.
 
     One dynamic-programming table gives the distance to every prefix at once (its last row).
-    It stops early once two consecutive rows exceed the limit, since with adjacent swaps a cell
-    can reach back two rows but never below the smaller of their minima.
+    Lookups run this against every name and alias, so it is cut short three ways: letters of the
+    query missing from the candidate's start each cost an edit (a swap moves none); only cells
+    within `limit` of the diagonal can hold a small enough value; and it stops once two
+    consecutive rows exceed the limit, since a swap reaches back two rows at most.
     """
     m = len(query)
     width = min(len(candidate), m + limit)
     if width < m - limit:
         return None
+    pool = list(candidate[:width])
+    missing = 0
+    for letter in query:
+        if letter in pool:
+            pool.remove(letter)
+        else:
+            missing += 1
+            if missing > limit:
+                return None
+    over = limit + 1
     before: list[int] = []
-    previous = list(range(width + 1))
+    previous = [j if j <= limit else over for j in range(width + 1)]
     for i in range(1, m + 1):
-        row = [i] + [0] * width
+        row = [over] * (width + 1)
+        row[0] = i if i <= limit else over
         q = query[i - 1]
-        for j in range(1, width + 1):
+        for j in range(max(1, i - limit), min(width, i + limit) + 1):
             c = candidate[j - 1]
-            best = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (q != c))
+            best = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (q != c), over)
             if i > 1 and j > 1 and q == candidate[j - 2] and query[i - 2] == c:
                 best = min(best, before[j - 2] + 1)
             row[j] = best
-        if min(row) > limit and previous and min(previous) > limit:
+        if min(row) > limit and min(previous) > limit:
             return None
         before, previous = previous, row
-    tail = previous[max(0, m - limit):]
-    distance = min(tail)
+    distance = min(previous[max(0, m - limit):])
     return distance if distance <= limit else None
 
 
@@ -127,9 +139,15 @@ def _match_term(query: str, term: str, limit: int) -> tuple[int, int, int] | Non
 
 def rank_titles(query: str, titles: Iterable[TitleTerms]) -> list[TitleMatch]:
     """Every title that matches `query`, best first, each once (by its best term)."""
-    folded = fold(query)
+    return list(_rank(fold(query), tuple(titles)))
+
+
+@lru_cache(maxsize=512)
+def _rank(folded: str, titles: tuple[TitleTerms, ...]) -> tuple[TitleMatch, ...]:
+    """Cached on the query and the exact titles seen, so a catalog change is never stale;
+    searches repeat the same few trades, which then cost a hash instead of a scan."""
     if not folded:
-        return []
+        return ()
     limit = allowed_typos(len(folded))
     best: dict[str, TitleMatch] = {}
     for title in titles:
@@ -147,4 +165,4 @@ def rank_titles(query: str, titles: Iterable[TitleTerms]) -> list[TitleMatch]:
                 best[title.job_title_id] = TitleMatch(
                     title.job_title_id, match_class, distance, original, key
                 )
-    return sorted(best.values(), key=lambda match: match.key)
+    return tuple(sorted(best.values(), key=lambda match: match.key))

@@ -110,10 +110,10 @@ def planar_scale(box: Box) -> float:
     """Cosine of the box's most poleward latitude: measuring longitude differences with it
     gives a flat distance that never exceeds the true one by more than a sliver (the great
     circle's poleward bulge), so a SQL filter on it (with `PLANAR_MARGIN`) loses no match."""
-    return math.cos(math.radians((box.min_lat + box.max_lat) / 2))
+    return max(0.0, math.cos(math.radians(max(abs(box.min_lat), abs(box.max_lat)))))
 
 
-PLANAR_MARGIN = (1.0, 0.0)
+PLANAR_MARGIN = (1.01, 0.05)
 KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180
 
 

@@ -113,6 +113,29 @@ def test_the_closest_completion_comes_first_within_a_class():
     assert top("tutr").job_title_id == title_id("tutor")
 
 
+def osa(a, b):
+    """Textbook optimal-string-alignment distance, the reference for the fast version."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            substitution = d[i - 1][j - 1] + (a[i - 1] != b[j - 1])
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, substitution)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+def test_prefix_distance_agrees_with_the_textbook_definition():
+    rng = random.Random(11)
+    for _ in range(3000):
+        query = "".join(rng.choice("abcde ") for _ in range(rng.randint(1, 9)))
+        candidate = "".join(rng.choice("abcde ") for _ in range(rng.randint(1, 12)))
+        limit = rng.randint(0, 2)
+        best = min(osa(query, candidate[:n]) for n in range(len(candidate) + 1))
+        assert prefix_distance(query, candidate, limit) == (best if best <= limit else None), (
+            query, candidate, limit)
+
+
 def test_exact_beats_prefix_beats_word_beats_typo():
     assert (top("masseuse").job_title_id, top("masseuse").match_class) == (
         title_id("massage-therapist"), EXACT)

@@ -21,13 +21,16 @@ SERVICE = {"name": "Visit", "pricing_type": "service",
            "price": {"amount_cents": 9000, "currency": "USD"}, "duration_minutes": 60}
 
 
-@pytest.fixture
-def session():
-    engine = create_engine("sqlite://")
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def session(request):
+    """Each search test runs on SQLite and on a fresh PostgreSQL database (root conftest)."""
+    url = "sqlite://" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = create_engine(url)
     Base.metadata.create_all(engine)
     with Session(engine) as s:
         seed_catalog(s, NOW)
         yield s
+    engine.dispose()
 
 
 def emit(name, payload):

@@ -1,0 +1,60 @@
+"""Rate limits per client address, stricter where passwords are tried and accounts made.
+
+Uses the `limits` library with a moving window; the storage is in memory by
+default (per worker process) and Redis when `RATE_LIMIT_STORAGE_URI` names it,
+so every worker and replica shares one count. Over the limit: 429 with
+`Retry-After`, before any service is called.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import falcon
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from .problems import answer
+
+STRICT_ROUTES = {
+    ("POST", "/v1/sessions"),
+    ("POST", "/v1/accounts"),
+    ("POST", "/v1/sessions/refresh"),
+}
+UNLIMITED_ROUTES = {"/healthz", "/readyz", "/metrics"}
+
+
+class RateLimits:
+    def __init__(self, storage_uri: str, default: str, strict: str, trust_forwarded: bool):
+        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        self.default = parse(default)
+        self.strict = parse(strict)
+        self.trust_forwarded = trust_forwarded
+
+    def client_address(self, req: falcon.Request) -> str:
+        if self.trust_forwarded and req.access_route:
+            return req.access_route[0]
+        return req.remote_addr or "unknown"
+
+    def process_resource(self, req, resp, resource, params) -> None:
+        route = req.uri_template or ""
+        if route in UNLIMITED_ROUTES or req.method == "OPTIONS":
+            return
+        strict = (req.method, route) in STRICT_ROUTES
+        limit = self.strict if strict else self.default
+        bucket = "strict" if strict else "default"
+        address = self.client_address(req)
+        if self.limiter.hit(limit, bucket, address):
+            return
+        reset_at, _ = self.limiter.get_window_stats(limit, bucket, address)
+        retry_after = max(1, math.ceil(reset_at - time.time()))
+        answer(
+            resp,
+            429,
+            "Too many requests",
+            f"Limit of {limit} reached; try again in {retry_after} s.",
+            retry_after=retry_after,
+        )
+        resp.complete = True
