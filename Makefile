@@ -22,7 +22,7 @@ status:
 	$(BIN)/python deploy/local/local_platform.py status
 
 test: install lint
-	deploy/local/rabbitmq.sh start
+	deploy/local/test-tools.sh
 	$(BIN)/pytest -q
 
 unit: install

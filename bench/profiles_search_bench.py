@@ -89,8 +89,9 @@ def seed(engine, count: int, rng: random.Random) -> None:
             session.execute(insert(ListingSearchRow), rows)
             session.execute(insert(ProfessionalProfile), profiles)
             session.commit()
-    with engine.begin() as connection:
-        connection.execute(text("ANALYZE"))
+    statistics_refresh = "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(statistics_refresh))
 
 
 def percentile(samples: list[float], fraction: float) -> float:

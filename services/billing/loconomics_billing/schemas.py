@@ -1,15 +1,17 @@
 """The shape of every billing RPC argument, result and event (and the gateway's OpenAPI).
 
 Inputs reject unknown fields. Events billing consumes ignore unknown fields, so the producer
-can add to them freely. Money in results is `{"amount_cents", "currency"}`, in events flat
-`amount_cents` + `currency`, as everywhere on the platform.
+can add to them freely. Money in results is `{"amount_cents", "currency"}`; in events it is the
+same nested shape where it is a price (`price`), flat `amount_cents` + `currency` where it is
+an amount moved, as in phase one's contracts that governance already reads.
 """
 
 from __future__ import annotations
 
 import ipaddress
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from loconomics_plumbing.validation import MoneySchema, StrictSchema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from .domain.acknowledgment import ACCEPTED_VERSIONS
 from .domain.booking_payments import PaymentStatus
@@ -19,8 +21,10 @@ from .domain.plans import PLAN_IDS
 ID = validate.Length(min=1, max=64)
 STRIPE_ID = validate.Length(min=1, max=255)
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="an ISO 4217 code in capitals, like USD")
+PAYMENT_METHOD = validate.Regexp(r"^(pm|card)_\w+$", error="a Stripe payment method id")
 OWNER_STATUSES = [status.value for status in OwnerStatus]
 PAYMENT_STATUSES = [status.value for status in PaymentStatus]
+INTERVALS = ["month", "year"]
 
 
 def _ip_address(value: str) -> None:
@@ -30,9 +34,19 @@ def _ip_address(value: str) -> None:
         raise ValidationError("not an IP address") from exc
 
 
-class InputSchema(Schema):
-    class Meta:
-        unknown = RAISE
+def _money(description: str, **kwargs) -> fields.Nested:
+    return fields.Nested(MoneySchema, metadata={"description": description}, **kwargs)
+
+
+def _text(description: str, **kwargs) -> fields.String:
+    return fields.String(metadata={"description": description}, **kwargs)
+
+
+def _instant(description: str, **kwargs) -> fields.AwareDateTime:
+    return fields.AwareDateTime(format="iso", metadata={"description": description}, **kwargs)
+
+
+InputSchema = StrictSchema
 
 
 class ConsumedEventSchema(Schema):
@@ -40,26 +54,19 @@ class ConsumedEventSchema(Schema):
         unknown = EXCLUDE
 
 
-class MoneySchema(Schema):
-    amount_cents = fields.Int(
-        required=True, strict=True, metadata={"description": "Amount in minor units (cents)."}
-    )
-    currency = fields.Str(
-        required=True, validate=CURRENCY, metadata={"description": "ISO 4217 currency code."}
-    )
-
-
 # Plans
 
 
 class PlanSchema(Schema):
-    id = fields.Str(required=True, metadata={"description": "Plan id, e.g. owner-pro-annual."})
-    name = fields.Str(required=True)
-    description = fields.Str(required=True)
-    price = fields.Nested(MoneySchema, required=True, metadata={"description": "Per interval."})
-    interval = fields.Str(
+    id = fields.String(
+        required=True, metadata={"description": "Plan id.", "example": "owner-pro-annual"}
+    )
+    name = _text("Display name.", required=True)
+    description = _text("What the plan gives, in a sentence.", required=True)
+    price = _money("Price per interval; zero for Free.", required=True)
+    interval = fields.String(
         allow_none=True,
-        validate=validate.OneOf(["month", "year"]),
+        validate=validate.OneOf(INTERVALS),
         metadata={"description": "Billing interval; null for Free."},
     )
     ownership = fields.Bool(
@@ -68,20 +75,30 @@ class PlanSchema(Schema):
     max_listings = fields.Int(
         allow_none=True, metadata={"description": "Listings allowed; null means unlimited."}
     )
-    features = fields.List(fields.Str(), required=True, metadata={"description": "Unlocked."})
+    features = fields.List(
+        fields.Str(), required=True, metadata={"description": "Features the plan unlocks."}
+    )
     trial_days = fields.Int(
-        required=True, metadata={"description": "Free trial on a first owner subscription."}
+        required=True, metadata={"description": "Free trial on a person's first owner plan."}
     )
 
 
 class PlanListSchema(Schema):
-    items = fields.List(fields.Nested(PlanSchema), required=True)
+    items = fields.List(
+        fields.Nested(PlanSchema), required=True, metadata={"description": "Every plan."}
+    )
 
 
 class PlanSyncResultSchema(Schema):
-    created = fields.List(fields.Str(), required=True, metadata={"description": "Stripe ids."})
-    updated = fields.List(fields.Str(), required=True)
-    unchanged = fields.List(fields.Str(), required=True)
+    created = fields.List(
+        fields.Str(), required=True, metadata={"description": "Stripe ids created."}
+    )
+    updated = fields.List(
+        fields.Str(), required=True, metadata={"description": "Stripe ids changed."}
+    )
+    unchanged = fields.List(
+        fields.Str(), required=True, metadata={"description": "Stripe ids already right."}
+    )
 
 
 # Membership
@@ -89,43 +106,67 @@ class PlanSyncResultSchema(Schema):
 
 class PutMembershipArgs(InputSchema):
     plan_id = fields.Str(
-        required=True, validate=validate.OneOf(PLAN_IDS), metadata={"description": "Wanted plan."}
+        required=True,
+        validate=validate.OneOf(PLAN_IDS),
+        metadata={"description": "The plan wanted; `free` cancels a paid plan at period end."},
     )
     payment_method_id = fields.Str(
         load_default=None,
         allow_none=True,
-        validate=validate.Regexp(r"^(pm|card)_\w+$", error="a Stripe payment method id"),
+        validate=PAYMENT_METHOD,
         metadata={
-            "description": "Stripe payment method from Stripe.js; required to start a paid "
-            "plan, and replaces the card for dues when given later."
+            "description": "Stripe payment method made by Stripe.js; required to start a paid "
+            "plan, and replaces the card for dues (retrying unpaid dues) when given later.",
+            "example": "pm_1QabcDEF",
         },
     )
 
 
+class MembershipArgs(InputSchema):
+    user_id = fields.Str(
+        load_default=None,
+        allow_none=True,
+        validate=ID,
+        metadata={"description": "Whose membership (administrators); default the caller."},
+    )
+
+
 class AcknowledgmentRefSchema(Schema):
-    version = fields.Str(required=True)
-    signed_at = fields.AwareDateTime(required=True)
+    version = _text("Version of the text signed.", required=True)
+    signed_at = _instant("When it was signed.", required=True)
 
 
 class MembershipSchema(Schema):
-    user_id = fields.Str(required=True)
-    plan_id = fields.Str(
-        required=True, metadata={"description": "The plan whose features apply now."}
+    user_id = _text("The member's account id.", required=True)
+    plan_id = _text(
+        "The plan whose features apply now (`free` without a subscription).", required=True
     )
-    subscribed_plan_id = fields.Str(
-        allow_none=True, metadata={"description": "The paid plan subscribed to, if any."}
+    subscribed_plan_id = _text("The paid plan subscribed to, if any.", allow_none=True)
+    owner_status = fields.Str(
+        required=True,
+        validate=validate.OneOf(OWNER_STATUSES),
+        metadata={"description": "What the person is to the cooperative now."},
     )
-    owner_status = fields.Str(required=True, validate=validate.OneOf(OWNER_STATUSES))
-    subscription_status = fields.Str(
-        allow_none=True, metadata={"description": "Stripe's subscription status."}
+    subscription_status = _text(
+        "Stripe's subscription status, as billing reads it.", allow_none=True
     )
-    trial_end = fields.AwareDateTime(allow_none=True)
-    current_period_end = fields.AwareDateTime(allow_none=True)
-    cancel_at_period_end = fields.Bool(required=True)
-    suspended = fields.Bool(required=True)
-    ownership = fields.Bool(required=True)
-    features = fields.List(fields.Str(), required=True)
-    max_listings = fields.Int(allow_none=True)
+    trial_end = _instant("End of the free trial, if any.", allow_none=True)
+    current_period_end = _instant("End of the period paid for.", allow_none=True)
+    cancel_at_period_end = fields.Bool(
+        required=True, metadata={"description": "The plan ends at the end of this period."}
+    )
+    suspended = fields.Bool(
+        required=True, metadata={"description": "Suspended by an administrator."}
+    )
+    ownership = fields.Bool(
+        required=True, metadata={"description": "The plan in effect carries ownership."}
+    )
+    features = fields.List(
+        fields.Str(), required=True, metadata={"description": "Features unlocked now."}
+    )
+    max_listings = fields.Int(
+        allow_none=True, metadata={"description": "Listings allowed now; null is unlimited."}
+    )
     acknowledgment = fields.Nested(
         AcknowledgmentRefSchema,
         allow_none=True,
@@ -134,9 +175,9 @@ class MembershipSchema(Schema):
 
 
 class ProrationSchema(Schema):
-    credit = fields.Nested(MoneySchema, required=True, metadata={"description": "Unused time."})
-    charge = fields.Nested(MoneySchema, required=True, metadata={"description": "New plan."})
-    net = fields.Nested(MoneySchema, required=True)
+    credit = _money("Credit for the unused time of the old plan.", required=True)
+    charge = _money("Charge for the rest of the period on the new plan.", required=True)
+    net = _money("Charge less credit; negative is a credit.", required=True)
     billed_now = fields.Bool(
         required=True,
         metadata={"description": "True when billed at once (interval change), else next invoice."},
@@ -144,7 +185,9 @@ class ProrationSchema(Schema):
 
 
 class MembershipChangeSchema(Schema):
-    membership = fields.Nested(MembershipSchema, required=True)
+    membership = fields.Nested(
+        MembershipSchema, required=True, metadata={"description": "The membership now."}
+    )
     actions = fields.List(
         fields.Str(
             validate=validate.OneOf(
@@ -160,33 +203,42 @@ class MembershipChangeSchema(Schema):
         required=True,
         metadata={"description": "What the request did; empty when nothing had to change."},
     )
-    proration = fields.Nested(ProrationSchema, allow_none=True)
+    proration = fields.Nested(
+        ProrationSchema,
+        allow_none=True,
+        metadata={"description": "Estimate of a plan change's cost; Stripe's invoice rules."},
+    )
 
 
 class UserArgs(InputSchema):
-    user_id = fields.Str(required=True, validate=ID)
+    user_id = fields.Str(required=True, validate=ID, metadata={"description": "An account id."})
 
 
 class EntitlementsSchema(Schema):
-    user_id = fields.Str(required=True)
-    owner_status = fields.Str(required=True, validate=validate.OneOf(OWNER_STATUSES))
-    plan_id = fields.Str(required=True)
-    ownership = fields.Bool(required=True)
-    features = fields.List(fields.Str(), required=True)
-    max_listings = fields.Int(allow_none=True)
+    user_id = _text("The account.", required=True)
+    owner_status = fields.Str(
+        required=True,
+        validate=validate.OneOf(OWNER_STATUSES),
+        metadata={"description": "What the person is to the cooperative now."},
+    )
+    plan_id = _text("The plan in effect.", required=True)
+    ownership = fields.Bool(required=True, metadata={"description": "Carries ownership."})
+    features = fields.List(
+        fields.Str(), required=True, metadata={"description": "Features unlocked now."}
+    )
+    max_listings = fields.Int(
+        allow_none=True, metadata={"description": "Listings allowed now; null is unlimited."}
+    )
 
 
 class AcknowledgmentTextSchema(Schema):
-    version = fields.Str(required=True)
-    text = fields.Str(required=True)
+    version = _text("Version of the text; send it back when signing.", required=True)
+    text = _text("The words the member agrees to.", required=True)
 
 
-class SignAcknowledgmentArgs(InputSchema):
-    ip_address = fields.Str(
-        required=True,
-        validate=_ip_address,
-        metadata={"description": "The signer's address, as the gateway saw it."},
-    )
+class SignAcknowledgmentBody(InputSchema):
+    """`POST /v1/me/owner-acknowledgment`: the address is the gateway's to tell, not the body's."""
+
     version = fields.Str(
         load_default=None,
         allow_none=True,
@@ -195,121 +247,199 @@ class SignAcknowledgmentArgs(InputSchema):
     )
 
 
+class SignAcknowledgmentArgs(SignAcknowledgmentBody):
+    ip_address = fields.Str(
+        required=True,
+        validate=_ip_address,
+        metadata={"description": "The signer's address, as the gateway saw it."},
+    )
+
+
 class AcknowledgmentSchema(Schema):
-    version = fields.Str(required=True)
-    text_sha256 = fields.Str(required=True)
-    ip_address = fields.Str(required=True)
-    signed_at = fields.AwareDateTime(required=True)
+    version = _text("Version of the text signed.", required=True)
+    text_sha256 = _text("SHA-256 of the exact words signed.", required=True)
+    ip_address = _text("Address the signature came from.", required=True)
+    signed_at = _instant("When it was signed.", required=True)
 
 
-class SuspendOwnerArgs(InputSchema):
-    user_id = fields.Str(required=True, validate=ID)
-    reason = fields.Str(required=True, validate=validate.Length(min=1, max=500))
+class SuspensionBody(InputSchema):
+    reason = fields.Str(
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "Why, for the member and the record."},
+    )
+
+
+class SuspendOwnerArgs(SuspensionBody):
+    user_id = fields.Str(required=True, validate=ID, metadata={"description": "The member."})
 
 
 class OwnerStatusChangeSchema(Schema):
-    from_status = fields.Str(required=True, data_key="from")
-    to_status = fields.Str(required=True, data_key="to")
-    plan_id = fields.Str(required=True)
-    reason = fields.Str(required=True)
-    changed_at = fields.AwareDateTime(required=True)
+    from_status = fields.Str(
+        required=True, data_key="from", metadata={"description": "Status before."}
+    )
+    to_status = fields.Str(required=True, data_key="to", metadata={"description": "Status after."})
+    plan_id = _text("Plan at the time.", required=True)
+    reason = _text("What caused the change.", required=True)
+    changed_at = _instant("When.", required=True)
 
 
 class OwnerStatusHistorySchema(Schema):
-    items = fields.List(fields.Nested(OwnerStatusChangeSchema), required=True)
+    items = fields.List(
+        fields.Nested(OwnerStatusChangeSchema),
+        required=True,
+        metadata={"description": "Every change, oldest first."},
+    )
+
+
+class PayoutAccountBody(InputSchema):
+    stripe_account_id = fields.Str(
+        required=True,
+        validate=validate.Regexp(r"^acct_\w+$", error="a Connect account id"),
+        metadata={"description": "The professional's Stripe Connect account."},
+    )
+
+
+class LinkPayoutAccountArgs(PayoutAccountBody):
+    user_id = fields.Str(required=True, validate=ID, metadata={"description": "The professional."})
+
+
+class PayoutAccountSchema(Schema):
+    user_id = _text("The professional.", required=True)
+    stripe_account_id = _text("Their Stripe Connect account.", required=True)
 
 
 # Records
 
 
 class ListRecordsArgs(InputSchema):
-    limit = fields.Int(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=512))
+    limit = fields.Int(
+        load_default=20,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "How many records to return (1-100)."},
+    )
+    cursor = fields.Str(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=512),
+        metadata={"description": "`next_cursor` of the previous page; omit for the first."},
+    )
 
 
 class InvoiceDetailSchema(Schema):
-    stripe_invoice_id = fields.Str(required=True)
-    plan_id = fields.Str(allow_none=True)
-    amount_due = fields.Nested(MoneySchema, required=True)
-    amount_paid = fields.Nested(MoneySchema, required=True)
-    period_start = fields.AwareDateTime(allow_none=True)
-    period_end = fields.AwareDateTime(allow_none=True)
-    paid_at = fields.AwareDateTime(allow_none=True)
+    stripe_invoice_id = _text("Stripe's invoice id.", required=True)
+    plan_id = _text("Plan billed.", allow_none=True)
+    amount_due = _money("Billed.", required=True)
+    amount_paid = _money("Paid so far.", required=True)
+    period_start = _instant("Start of the period billed.", allow_none=True)
+    period_end = _instant("End of the period billed.", allow_none=True)
+    paid_at = _instant("When it was paid.", allow_none=True)
 
 
 class ReceiptDetailSchema(Schema):
-    booking_id = fields.Str(required=True)
-    price = fields.Nested(MoneySchema, required=True, metadata={"description": "Booking price."})
-    amount = fields.Nested(MoneySchema, required=True, metadata={"description": "Moved."})
-    processor_fee = fields.Nested(
-        MoneySchema,
+    booking_id = _text("The booking paid for.", required=True)
+    price = _money("The booking's price.", required=True)
+    amount = _money("Money moved by this receipt.", required=True)
+    processor_fee = _money(
+        "Estimated card processor fee (2.9% + 30c, the percentage rounded half up).",
         required=True,
-        metadata={"description": "Estimated card processor fee (2.9% + 30c, half up)."},
     )
-    platform_fee = fields.Nested(
-        MoneySchema, required=True, metadata={"description": "Always zero: no commission."}
-    )
-    destination_account = fields.Str(
-        allow_none=True, metadata={"description": "The professional's Stripe Connect account."}
+    platform_fee = _money("Always zero: the cooperative takes no commission.", required=True)
+    destination_account = _text(
+        "The professional's Stripe Connect account, where the money goes.", allow_none=True
     )
 
 
 class RecordSchema(Schema):
-    id = fields.Str(required=True)
+    id = _text("Record id.", required=True)
     kind = fields.Str(
         required=True,
         validate=validate.OneOf(["membership_invoice", "booking_payment", "booking_refund"]),
+        metadata={"description": "Dues invoice, booking payment, or refund of one."},
     )
-    role = fields.Str(required=True, validate=validate.OneOf(["member", "payer", "payee"]))
-    issued_at = fields.AwareDateTime(required=True)
-    status = fields.Str(required=True)
-    amount = fields.Nested(MoneySchema, required=True)
-    invoice = fields.Nested(InvoiceDetailSchema, allow_none=True)
-    receipt = fields.Nested(ReceiptDetailSchema, allow_none=True)
+    role = fields.Str(
+        required=True,
+        validate=validate.OneOf(["member", "payer", "payee"]),
+        metadata={"description": "The caller's side of it."},
+    )
+    issued_at = _instant("When.", required=True)
+    status = _text("Invoice status (open, paid, void...) or paid/refunded.", required=True)
+    amount = _money("The amount of the record.", required=True)
+    invoice = fields.Nested(
+        InvoiceDetailSchema, allow_none=True, metadata={"description": "For dues invoices."}
+    )
+    receipt = fields.Nested(
+        ReceiptDetailSchema, allow_none=True, metadata={"description": "For booking receipts."}
+    )
 
 
 class RecordPageSchema(Schema):
-    items = fields.List(fields.Nested(RecordSchema), required=True)
-    next_cursor = fields.Str(allow_none=True, required=True)
+    items = fields.List(
+        fields.Nested(RecordSchema), required=True, metadata={"description": "Newest first."}
+    )
+    next_cursor = _text("Cursor of the next page; null on the last.", allow_none=True)
 
 
 # Booking payments
 
 
-class RegisterBookingPaymentArgs(InputSchema):
-    booking_id = fields.Str(required=True, validate=ID)
+class PayForBookingBody(InputSchema):
     payment_method_id = fields.Str(
         required=True,
-        validate=validate.Regexp(r"^(pm|card)_\w+$", error="a Stripe payment method id"),
-        metadata={"description": "Stripe payment method created in the browser by Stripe.js."},
+        validate=PAYMENT_METHOD,
+        metadata={
+            "description": "Stripe payment method created in the browser by Stripe.js.",
+            "example": "pm_1QabcDEF",
+        },
     )
+
+
+class RegisterBookingPaymentArgs(PayForBookingBody):
+    booking_id = fields.Str(required=True, validate=ID, metadata={"description": "The booking."})
 
 
 class BookingArgs(InputSchema):
-    booking_id = fields.Str(required=True, validate=ID)
+    booking_id = fields.Str(required=True, validate=ID, metadata={"description": "The booking."})
+
+
+class ReceiptSchema(Schema):
+    id = _text("Receipt id.", required=True)
+    kind = fields.Str(
+        required=True,
+        validate=validate.OneOf(["payment", "refund"]),
+        metadata={"description": "Money taken, or given back."},
+    )
+    price = _money("The booking's price.", required=True)
+    amount = _money("Money moved by this receipt.", required=True)
+    processor_fee = _money("Estimated card processor fee of this payment.", required=True)
+    platform_fee = _money("Always zero: no commission.", required=True)
+    destination_account = _text("The professional's Connect account.", allow_none=True)
+    issued_at = _instant("When.", required=True)
 
 
 class BookingPaymentSchema(Schema):
-    booking_id = fields.Str(required=True)
-    status = fields.Str(required=True, validate=validate.OneOf(PAYMENT_STATUSES))
-    price = fields.Nested(MoneySchema, required=True)
-    captured = fields.Nested(MoneySchema, required=True, metadata={"description": "Kept now."})
-    cancellation_fee = fields.Nested(MoneySchema, allow_none=True)
-    estimated_processor_fee = fields.Nested(MoneySchema, required=True)
-    platform_fee = fields.Nested(MoneySchema, required=True)
-    starts_at = fields.AwareDateTime(allow_none=True)
-    authorise_at = fields.AwareDateTime(
-        allow_none=True, metadata={"description": "When the card hold is (or was) placed."}
+    booking_id = _text("The booking.", required=True)
+    status = fields.Str(
+        required=True,
+        validate=validate.OneOf(PAYMENT_STATUSES),
+        metadata={"description": "Where the payment stands."},
     )
-    payment_method_id = fields.Str(allow_none=True)
-    destination_account = fields.Str(allow_none=True)
-    failure_reason = fields.Str(allow_none=True)
-
-
-class LinkPayoutAccountArgs(InputSchema):
-    user_id = fields.Str(required=True, validate=ID)
-    stripe_account_id = fields.Str(
-        required=True, validate=validate.Regexp(r"^acct_\w+$", error="a Connect account id")
+    price = _money("The booking's price.", required=True)
+    captured = _money("Kept now, after refunds.", required=True)
+    cancellation_fee = _money("The policy's fee, once cancelled.", allow_none=True)
+    estimated_processor_fee = _money(
+        "Estimated card processor fee on the whole price.", required=True
+    )
+    platform_fee = _money("Always zero: no commission.", required=True)
+    starts_at = _instant("The booking's start.", allow_none=True)
+    authorise_at = _instant("When the card hold is (or was) placed.", allow_none=True)
+    payment_method_id = _text("The card used.", allow_none=True)
+    destination_account = _text("The professional's Connect account.", allow_none=True)
+    failure_reason = _text("Stripe decline code or ours, when failed.", allow_none=True)
+    receipts = fields.List(
+        fields.Nested(ReceiptSchema),
+        required=True,
+        metadata={"description": "Money moved for the booking, oldest first."},
     )
 
 
@@ -317,21 +447,26 @@ class LinkPayoutAccountArgs(InputSchema):
 
 
 class StripeWebhookArgs(InputSchema):
-    payload = fields.Str(
-        required=True, metadata={"description": "The raw request body, byte for byte, as UTF-8."}
+    body_base64 = fields.Str(
+        required=True,
+        validate=validate.Length(min=1, max=4 * 1024 * 1024),
+        metadata={"description": "The raw request body, byte for byte, base64-encoded."},
     )
     signature = fields.Str(
         required=True,
         allow_none=True,
+        validate=validate.Length(max=4096),
         metadata={"description": "The Stripe-Signature header."},
     )
 
 
 class StripeWebhookResultSchema(Schema):
-    event_id = fields.Str(required=True)
-    event_type = fields.Str(required=True)
+    event_id = _text("Stripe's event id.", required=True)
+    event_type = _text("Stripe's event type.", required=True)
     outcome = fields.Str(
-        required=True, validate=validate.OneOf(["applied", "duplicate", "ignored"])
+        required=True,
+        validate=validate.OneOf(["applied", "duplicate", "ignored"]),
+        metadata={"description": "applied; duplicate (seen before); ignored (not ours)."},
     )
 
 
@@ -339,46 +474,73 @@ class StripeWebhookResultSchema(Schema):
 
 
 class OwnerStatusChangedEvent(Schema):
-    user_id = fields.Str(required=True)
+    user_id = _text("The member.", required=True)
     from_status = fields.Str(
-        required=True, data_key="from", validate=validate.OneOf(OWNER_STATUSES)
+        required=True,
+        data_key="from",
+        validate=validate.OneOf(OWNER_STATUSES),
+        metadata={"description": "Status before."},
     )
-    to_status = fields.Str(required=True, data_key="to", validate=validate.OneOf(OWNER_STATUSES))
-    plan_id = fields.Str(required=True, validate=validate.OneOf(PLAN_IDS))
-    reason = fields.Str(required=True)
-    changed_at = fields.AwareDateTime(required=True)
+    to_status = fields.Str(
+        required=True,
+        data_key="to",
+        validate=validate.OneOf(OWNER_STATUSES),
+        metadata={"description": "Status after."},
+    )
+    plan_id = fields.Str(
+        required=True, validate=validate.OneOf(PLAN_IDS), metadata={"description": "Plan then."}
+    )
+    reason = _text("What caused the change.", required=True)
+    changed_at = _instant("When; consumers keep the latest.", required=True)
+
+
+class MembershipStartedEvent(Schema):
+    user_id = _text("The member.", required=True)
+    plan_id = fields.Str(
+        required=True, validate=validate.OneOf(PLAN_IDS), metadata={"description": "The plan."}
+    )
+    plan_name = _text("The plan's display name.", required=True)
+    price = _money("Price per interval.", required=True)
+    interval = fields.Str(
+        required=True, validate=validate.OneOf(INTERVALS), metadata={"description": "Interval."}
+    )
+    current_period_end = _instant("When the first dues are due (trial end, if any).", required=True)
+    trial_end = _instant("End of the free trial; null without one.", allow_none=True)
+    first_subscription = fields.Bool(
+        required=True, metadata={"description": "The person's first paid plan ever."}
+    )
 
 
 class DuesPaidEvent(Schema):
-    user_id = fields.Str(required=True)
-    invoice_id = fields.Str(required=True, metadata={"description": "Stripe invoice id."})
+    user_id = _text("The member.", required=True)
+    invoice_id = _text("Stripe invoice id; one event per invoice.", required=True)
     amount_cents = fields.Int(required=True, strict=True, validate=validate.Range(min=1))
     currency = fields.Str(required=True, validate=CURRENCY)
-    paid_at = fields.AwareDateTime(required=True)
+    paid_at = _instant("When Stripe took the payment.", required=True)
     fiscal_year = fields.Int(required=True, strict=True)
 
 
 class PaymentFailedEvent(Schema):
-    user_id = fields.Str(required=True)
-    invoice_id = fields.Str(required=True)
+    user_id = _text("The member.", required=True)
+    invoice_id = _text("Stripe invoice id.", required=True)
     amount_cents = fields.Int(required=True, strict=True)
     currency = fields.Str(required=True, validate=CURRENCY)
     attempt_count = fields.Int(required=True, strict=True)
-    failed_at = fields.AwareDateTime(required=True)
+    failed_at = _instant("When billing learnt of the failure.", required=True)
 
 
 class _BookingPartiesEvent(Schema):
-    booking_id = fields.Str(required=True)
-    client_user_id = fields.Str(allow_none=True, required=True)
-    professional_user_id = fields.Str(allow_none=True, required=True)
+    booking_id = _text("The booking.", required=True)
+    client_user_id = _text("Who pays.", allow_none=True, required=True)
+    professional_user_id = _text("Who is paid.", allow_none=True, required=True)
 
 
 class BookingPaymentAuthorisedEvent(_BookingPartiesEvent):
     amount_cents = fields.Int(required=True, strict=True)
     currency = fields.Str(required=True, validate=CURRENCY)
-    payment_intent_id = fields.Str(required=True)
-    destination_account = fields.Str(allow_none=True, required=True)
-    authorised_at = fields.AwareDateTime(required=True)
+    payment_intent_id = _text("Stripe PaymentIntent.", required=True)
+    destination_account = _text("The professional's Connect account.", allow_none=True)
+    authorised_at = _instant("When the hold was placed.", required=True)
 
 
 class BookingPaymentCapturedEvent(_BookingPartiesEvent):
@@ -386,8 +548,8 @@ class BookingPaymentCapturedEvent(_BookingPartiesEvent):
     currency = fields.Str(required=True, validate=CURRENCY)
     processor_fee_cents = fields.Int(required=True, strict=True)
     platform_fee_cents = fields.Int(required=True, strict=True, validate=validate.Equal(0))
-    destination_account = fields.Str(allow_none=True, required=True)
-    captured_at = fields.AwareDateTime(required=True)
+    destination_account = _text("The professional's Connect account.", allow_none=True)
+    captured_at = _instant("When.", required=True)
 
 
 class BookingPaymentReleasedEvent(_BookingPartiesEvent):
@@ -401,19 +563,20 @@ class BookingPaymentReleasedEvent(_BookingPartiesEvent):
         required=True, strict=True, metadata={"description": "What stays charged (the fee)."}
     )
     currency = fields.Str(required=True, validate=CURRENCY)
-    reason = fields.Str(required=True)
-    released_at = fields.AwareDateTime(required=True)
+    reason = _text("cancelled, declined, expired, rescheduled, stripe...", required=True)
+    released_at = _instant("When.", required=True)
 
 
 class BookingPaymentFailedEvent(_BookingPartiesEvent):
     amount_cents = fields.Int(required=True, strict=True)
     currency = fields.Str(required=True, validate=CURRENCY)
     reason = fields.Str(required=True, metadata={"description": "Stripe decline code or ours."})
-    failed_at = fields.AwareDateTime(required=True)
+    failed_at = _instant("When.", required=True)
 
 
 EMITTED_EVENTS: dict[str, type[Schema]] = {
     "owner_status_changed": OwnerStatusChangedEvent,
+    "membership_started": MembershipStartedEvent,
     "dues_paid": DuesPaidEvent,
     "payment_failed": PaymentFailedEvent,
     "booking_payment_authorised": BookingPaymentAuthorisedEvent,
@@ -426,21 +589,26 @@ EMITTED_EVENTS: dict[str, type[Schema]] = {
 # Events consumed (from booking; only the fields billing reads, the rest is ignored)
 
 
-class BookingEvent(ConsumedEventSchema):
-    """The core every booking_* event carries."""
+class ConsumedMoneySchema(ConsumedEventSchema):
+    amount_cents = fields.Int(required=True, validate=validate.Range(min=0))
+    currency = fields.Str(required=True, validate=CURRENCY)
 
-    booking_id = fields.Str(required=True)
+
+class BookingEvent(ConsumedEventSchema):
+    """The core every booking_* event carries (booking's `BookingEventSchema`)."""
+
+    booking_id = fields.Str(required=True, validate=ID)
     client_id = fields.Str(required=True, metadata={"description": "The client's user id."})
     professional_id = fields.Str(required=True)
     start = fields.AwareDateTime(required=True)
-    price = fields.Nested(MoneySchema, required=True)
+    price = fields.Nested(ConsumedMoneySchema, required=True)
 
 
 class BookingSettledEvent(BookingEvent):
     """booking_cancelled, booking_declined, booking_expired: what is kept and given back."""
 
-    fee_cents = fields.Int(required=True, strict=True, validate=validate.Range(min=0))
-    refund_cents = fields.Int(required=True, strict=True, validate=validate.Range(min=0))
+    fee_cents = fields.Int(required=True, validate=validate.Range(min=0))
+    refund_cents = fields.Int(required=True, validate=validate.Range(min=0))
 
 
 CONSUMED_EVENTS: dict[str, type[Schema]] = {

@@ -76,6 +76,11 @@ class MoneySchema(_Tolerant):
 
 
 # ---- Events consumed -----------------------------------------------------------------------
+# Each schema follows the producer's own event schema (named in its docstring) and keeps only
+# what we read; a field a producer adds later is ignored, one it drops fails loudly.
+
+SIDES = ("client", "professional")
+ACTORS = ("client", "professional", "admin", "system")
 
 
 class EventSchema(_Tolerant):
@@ -86,7 +91,8 @@ class EventSchema(_Tolerant):
 
 
 class AccountEventSchema(EventSchema):
-    """profiles: `account_created`, `account_changed` (a full snapshot each time)."""
+    """profiles `account_created` (profiles' `AccountCreatedEventSchema`); also takes a future
+    `account_changed` with the same full snapshot."""
 
     account_id = _id("The account.", required=True)
     email = fields.String(
@@ -108,7 +114,7 @@ class AccountEventSchema(EventSchema):
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=64),
-        metadata={"description": "IANA zone for dates outside bookings; unknown zones mean UTC."},
+        metadata={"description": "IANA zone, if profiles ever sends one; unknown zones mean UTC."},
     )
     roles = fields.List(
         fields.String(),
@@ -117,13 +123,47 @@ class AccountEventSchema(EventSchema):
     )
 
 
+class ListedServiceSchema(_Tolerant):
+    service_id = _id("The service.", required=True)
+    name = fields.String(
+        load_default="",
+        validate=validate.Length(max=200),
+        metadata={"description": "The service's name, as the professional wrote it."},
+    )
+
+
+class ListingEventSchema(EventSchema):
+    """profiles `listing_published` / `listing_changed`: the whole listing each time; we keep
+    only its services' names, for booking emails."""
+
+    listing_id = _id("The listing.", required=True)
+    version = fields.Integer(
+        load_default=0, metadata={"description": "Raised on every change; the newest wins."}
+    )
+    services = fields.List(
+        fields.Nested(ListedServiceSchema),
+        load_default=list,
+        metadata={"description": "The listing's active services."},
+    )
+
+
+class ScheduleChangedSchema(EventSchema):
+    """booking `schedule_changed`: the professional's zone, the one we show their dates in."""
+
+    professional_id = _id("The professional.", required=True)
+    time_zone = fields.String(
+        required=True, validate=_known_zone, metadata={"description": "IANA zone."}
+    )
+
+
 class BookingEventSchema(EventSchema):
-    """booking: `booking_requested|confirmed|declined|expired|cancelled|rescheduled|completed`,
-    `booking_reminder_due` (48 h before), `booking_review_requested`."""
+    """booking: the core every `booking_*` event carries (booking's `BookingEventSchema`), plus
+    the optional fields of its subclasses we read."""
 
     booking_id = _id("The booking.", required=True)
     client_id = _id("The client's account id.", required=True)
     professional_id = _id("The professional's account id.", required=True)
+    service_id = _id("The booked service.", load_default=None, allow_none=True)
     start = _moment("Start (UTC).", required=True)
     end = _moment("End (UTC).", required=True)
     time_zone = fields.String(
@@ -131,29 +171,50 @@ class BookingEventSchema(EventSchema):
         validate=_known_zone,
         metadata={"description": "The professional's IANA zone: times are shown in it."},
     )
-    service_name = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=200),
-        metadata={"description": "What is booked, as the professional names it."},
-    )
     price = fields.Nested(MoneySchema, required=True, metadata={"description": "Total price."})
+    service_name = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "What is booked; when absent, our copy of the listing names it."},
+    )
+    proposed_starts = fields.List(
+        _moment("A start the client proposed."),
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "`booking_requested`: the 1 to 3 starts to choose from."},
+    )
     refund_cents = fields.Integer(
         load_default=0,
+        allow_none=True,
         strict=True,
         validate=validate.Range(min=0),
-        metadata={"description": "Refunded to the client (cancellation), price currency."},
+        metadata={"description": "Given back to the client (declined, expired, cancelled)."},
     )
     fee_cents = fields.Integer(
         load_default=0,
+        allow_none=True,
         strict=True,
         validate=validate.Range(min=0),
         metadata={"description": "Cancellation fee kept, price currency."},
     )
     previous_start = _moment("Start before a reschedule.", load_default=None, allow_none=True)
     previous_end = _moment("End before a reschedule.", load_default=None, allow_none=True)
-    cancelled_by = _id(
-        "Account that cancelled (cancellation only).", load_default=None, allow_none=True
+    cancelled_by = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(ACTORS),
+        metadata={"description": "`booking_cancelled`: client, professional, admin or system."},
     )
+    proposed_start = _moment("A proposed new start.", load_default=None, allow_none=True)
+    proposed_end = _moment("A proposed new end.", load_default=None, allow_none=True)
+    proposed_by = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(SIDES),
+        metadata={"description": "Which side proposed the new time."},
+    )
+    expires_at = _moment("When a request or proposal lapses.", load_default=None, allow_none=True)
     location = fields.String(
         load_default=None,
         allow_none=True,
@@ -169,10 +230,21 @@ class BookingEventSchema(EventSchema):
             raise ValidationError("give both previous_start and previous_end", "previous_end")
 
 
-class MembershipStartedSchema(EventSchema):
-    """billing: `membership_started`."""
+class BookingPaymentFailedSchema(EventSchema):
+    """billing `booking_payment_failed` (billing's `BookingPaymentFailedEvent`)."""
 
-    account_id = _id("The member's account.", required=True)
+    booking_id = _id("The booking.", required=True)
+    client_user_id = _id("The client, when known.", required=True, allow_none=True)
+    amount_cents = _cents("Amount that could not be taken.")
+    currency = fields.String(
+        required=True, validate=CURRENCY, metadata={"description": "ISO 4217 currency."}
+    )
+
+
+class MembershipStartedSchema(EventSchema):
+    """billing `membership_started`."""
+
+    user_id = _id("The member's account.", required=True)
     plan_id = _id("The plan.", load_default=None, allow_none=True)
     plan_name = fields.String(
         required=True,
@@ -181,63 +253,82 @@ class MembershipStartedSchema(EventSchema):
     )
     price = fields.Nested(MoneySchema, required=True, metadata={"description": "Per interval."})
     interval = fields.String(
-        required=True,
+        load_default=None,
+        allow_none=True,
         validate=validate.OneOf(["month", "year"]),
-        metadata={"description": "Billing interval."},
+        metadata={"description": "Billing interval; null for a plan without dues."},
     )
-    current_period_end = _moment("End of the first paid period.", required=True)
+    current_period_end = _moment("End of the first period.", load_default=None, allow_none=True)
 
 
 class PaymentFailedSchema(EventSchema):
-    """billing: `payment_failed`."""
+    """billing `payment_failed` (billing's `PaymentFailedEvent`): membership dues not collected."""
 
-    account_id = _id("Whose payment failed.", required=True)
-    amount = fields.Nested(MoneySchema, required=True, metadata={"description": "Amount due."})
-    purpose = fields.String(
-        load_default="other",
-        validate=validate.OneOf(["membership", "booking", "other"]),
-        metadata={"description": "What the payment was for."},
+    user_id = _id("Whose payment failed.", required=True)
+    amount_cents = _cents("Amount due.")
+    currency = fields.String(
+        required=True, validate=CURRENCY, metadata={"description": "ISO 4217 currency."}
     )
-    booking_id = _id("The booking, when purpose is booking.", load_default=None, allow_none=True)
+    attempt_count = _count("Tries so far at the card processor.", load_default=1)
+
+
+class DuesPaidSchema(EventSchema):
+    """billing `dues_paid` (billing's `DuesPaidEvent`): the receipt for membership dues."""
+
+    user_id = _id("Who paid.", required=True)
+    amount_cents = _cents("Amount paid.")
+    currency = fields.String(
+        required=True, validate=CURRENCY, metadata={"description": "ISO 4217 currency."}
+    )
+    paid_at = _moment("When it was paid.", required=True)
 
 
 class OwnerStatusChangedSchema(EventSchema):
-    """billing: `owner_status_changed`."""
+    """billing `owner_status_changed` (billing's `OwnerStatusChangedEvent`)."""
 
-    account_id = _id("The member's account.", required=True)
-    owner_status = fields.String(
+    user_id = _id("The member's account.", required=True)
+    from_status = fields.String(
         required=True,
+        data_key="from",
         validate=validate.Length(min=1, max=40),
-        metadata={"description": "New status, e.g. owner, pending, lapsed, suspended, none."},
+        metadata={"description": "Status before: not_yet_owner, trial, active, inactive, ..."},
     )
-    previous_status = fields.String(
-        load_default="none",
-        validate=validate.Length(max=40),
-        metadata={"description": "Status before the change."},
+    to_status = fields.String(
+        required=True,
+        data_key="to",
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "New status: not_yet_owner, trial, active, inactive, ..."},
+    )
+    reason = fields.String(
+        load_default=None, allow_none=True, metadata={"description": "Why, in billing's words."}
     )
 
 
-def _member_ids() -> fields.List:
+def _member_ids(description: str) -> fields.List:
     return fields.List(
         fields.String(validate=ID),
         required=True,
-        metadata={"description": "Members to tell (external ids, equal to account ids)."},
+        metadata={"description": description + " (governance external ids = account ids)."},
     )
 
 
-class ProposalEventSchema(EventSchema):
-    """governance: `proposal_opened`, `proposal_closing_soon` (24 h before, to those who have
-    not voted yet)."""
+class _BallotSchema(EventSchema):
+    title = _title()
+    closes_at = _moment("When voting closes.", load_default=None, allow_none=True)
+
+
+class ProposalOpenedSchema(_BallotSchema):
+    """governance `proposal_opened` (`ProposalOpenedEvent`); its roll is kept for the result."""
 
     proposal_id = _id("The proposal.", required=True)
-    title = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=300),
-        metadata={"description": "Proposal title."},
-    )
-    kind = fields.String(load_default=None, allow_none=True, metadata={"description": "Kind."})
-    closes_at = _moment("When voting closes.", required=True)
-    member_ids = _member_ids()
+    electorate = _member_ids("Members on the roll")
+
+
+class ProposalClosingSoonSchema(_BallotSchema):
+    """governance `proposal_closing_soon` (`ProposalClosingSoonEvent`)."""
+
+    proposal_id = _id("The proposal.", required=True)
+    not_yet_voted = _member_ids("Members on the roll who have not voted")
 
 
 class TallySchema(_Tolerant):
@@ -246,30 +337,35 @@ class TallySchema(_Tolerant):
     abstain = _count("Abstentions.", load_default=0)
 
 
-class ProposalClosedSchema(EventSchema):
-    """governance: `proposal_closed`."""
+class ProposalClosedSchema(_BallotSchema):
+    """governance `proposal_closed` (`ProposalClosedEvent`): told to the roll kept at opening."""
 
     proposal_id = _id("The proposal.", required=True)
-    title = _title()
     outcome = fields.String(
         required=True,
         validate=validate.OneOf(["passed", "rejected", "no_quorum"]),
         metadata={"description": "Result of the vote."},
     )
     tally = fields.Nested(TallySchema, required=True, metadata={"description": "Votes cast."})
-    member_ids = _member_ids()
 
 
-class ElectionOpenedSchema(EventSchema):
-    """governance: `election_opened`."""
-
+class _ElectionSchema(_BallotSchema):
     election_id = _id("The election.", required=True)
-    title = _title()
     seats = fields.Integer(
         required=True, validate=validate.Range(min=1), metadata={"description": "Seats to fill."}
     )
-    closes_at = _moment("When voting closes.", required=True)
-    member_ids = _member_ids()
+
+
+class ElectionOpenedSchema(_ElectionSchema):
+    """governance `election_opened` (`ElectionOpenedEvent`); its roll is kept for the result."""
+
+    electorate = _member_ids("Members on the roll")
+
+
+class ElectionClosingSoonSchema(_ElectionSchema):
+    """governance `election_closing_soon` (`ElectionClosingSoonEvent`)."""
+
+    not_yet_voted = _member_ids("Members on the roll who have not voted")
 
 
 class ElectedSchema(_Tolerant):
@@ -281,41 +377,30 @@ class ElectedSchema(_Tolerant):
     )
 
 
-class ElectionClosedSchema(EventSchema):
-    """governance: `election_closed`."""
+class ElectionClosedSchema(_ElectionSchema):
+    """governance `election_closed` (`ElectionClosedEvent`): told to the roll kept at opening."""
 
-    election_id = _id("The election.", required=True)
-    title = _title()
     elected = fields.List(
         fields.Nested(ElectedSchema),
         required=True,
         metadata={"description": "Elected candidates, in order of election."},
     )
-    member_ids = _member_ids()
-
-
-class AllocationSchema(_Tolerant):
-    member_id = _id("The member (equal to the account id).", required=True)
-    allocated_cents = _cents("Patronage allocated to the member.")
-    cash_cents = _cents("Part paid in cash.")
-    retained_cents = _cents("Part retained in the member's capital account.")
 
 
 class PatronageAllocatedSchema(EventSchema):
-    """governance: `patronage_allocated`, one event per year's allocation run."""
+    """governance `patronage_allocated` (`PatronageAllocatedEvent`): one member's notice."""
 
-    year = fields.Integer(
+    allocation_id = _id("The allocation.", required=True)
+    fiscal_year = fields.Integer(
         required=True,
         validate=validate.Range(min=2000, max=2200),
         metadata={"description": "Fiscal year allocated."},
     )
-    currency = fields.String(
-        required=True, validate=CURRENCY, metadata={"description": "ISO 4217 currency."}
-    )
-    allocations = fields.List(
-        fields.Nested(AllocationSchema),
-        required=True,
-        metadata={"description": "One line per member."},
+    external_id = _id("The member (governance external id = account id).", required=True)
+    amount = fields.Nested(MoneySchema, required=True, metadata={"description": "Allocated."})
+    cash = fields.Nested(MoneySchema, required=True, metadata={"description": "Paid in cash."})
+    retained = fields.Nested(
+        MoneySchema, required=True, metadata={"description": "Retained in the capital account."}
     )
 
 

@@ -669,7 +669,9 @@ def describe_receipt(receipt: Receipt) -> dict:
     }
 
 
-def describe_booking_payment(payment: BookingPayment, receipts: list[Receipt] | None = None) -> dict:
+def describe_booking_payment(
+    payment: BookingPayment, receipts: list[Receipt] | None = None
+) -> dict:
     """The payment as the RPC result (`BookingPaymentSchema`) shows it, with its receipts."""
     currency = payment.currency or "USD"
     amount = payment.amount_cents or 0

@@ -132,7 +132,9 @@ def get_or_create_membership(session: Session, user_id: str, now: datetime) -> M
     return membership
 
 
-def membership_of(session: Session, caller: Caller, user_id: str | None, now: datetime) -> Membership:
+def membership_of(
+    session: Session, caller: Caller, user_id: str | None, now: datetime
+) -> Membership:
     """A person's membership, for themselves or an administrator.
 
     Someone who never subscribed is on Free: they get an unsaved Free membership, so reading
@@ -213,6 +215,28 @@ def refresh_subscription(
         apply_invoice_state(session, state.latest_invoice, now, emit)
     applied = apply_subscription_state(session, membership, state, now, emit, reason)
     return membership if applied else None
+
+
+def subscriptions_to_refresh(
+    session: Session, now: datetime, quiet_for: timedelta, limit: int
+) -> list[str]:
+    """Live subscriptions nothing has touched for `quiet_for`, least recently touched first.
+
+    The safety net for webhooks Stripe gave up on: re-reading them costs one Stripe call
+    each, and applying is idempotent.
+    """
+    return list(
+        session.scalars(
+            select(Membership.stripe_subscription_id)
+            .where(
+                Membership.stripe_subscription_id.is_not(None),
+                Membership.subscription_status.not_in(sorted(ENDED)),
+                Membership.updated_at < now - quiet_for,
+            )
+            .order_by(Membership.updated_at, Membership.id)
+            .limit(limit)
+        )
+    )
 
 
 def _live_membership(session: Session, user_id: str) -> Membership:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import stripe
-from loconomics_plumbing.errors import CoopError
+from loconomics_plumbing.errors import BadRequest
 from sqlalchemy.orm import Session
 
 from ..models import ProcessedStripeEvent
@@ -64,11 +64,11 @@ PAYMENT_INTENT_EVENTS = frozenset(
 HANDLED_EVENT_TYPES = SUBSCRIPTION_EVENTS | INVOICE_EVENTS | PAYMENT_INTENT_EVENTS
 
 
-class StripeSignatureInvalid(CoopError):
-    """The payload was not signed by Stripe with our secret, or the signature is too old."""
+class StripeSignatureInvalid(BadRequest):
+    """The payload was not signed by Stripe with our secret, or the signature is too old.
 
-    status = 400
-    title = "Bad request"
+    A `BadRequest`, so it crosses RPC as a typed error and the gateway answers 400.
+    """
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,10 @@
 """The no-overlap rule on PostgreSQL: the exclusion constraint, under real concurrency.
 
-Uses LOCONOMICS_TEST_PG_URL when set; otherwise starts a throwaway cluster
-(initdb + pg_ctl, as the postgres user when run by root) for this module.
+Uses the project's throwaway PostgreSQL (`postgres_url`: a fresh database per test).
 """
 
-import os
-import shutil
-import subprocess
-import tempfile
 import threading
-import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from loconomics_booking.domain.availability import set_schedule
@@ -31,61 +24,11 @@ pytestmark = pytest.mark.postgres
 EARLY = datetime(2026, 1, 1, tzinfo=UTC)
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 T0 = datetime(2026, 3, 4, 15, tzinfo=UTC)  # Wednesday 10:00 New York
-PORT = 54000 + os.getpid() % 1000
-
-
-def _binary(name: str) -> str:
-    found = shutil.which(name) or next(
-        (str(path) for path in Path("/usr/lib/postgresql").glob(f"*/bin/{name}")), None
-    )
-    if found is None:
-        raise RuntimeError(f"{name} not found: install PostgreSQL or set LOCONOMICS_TEST_PG_URL")
-    return found
-
-
-def _as_postgres(command: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
-@pytest.fixture(scope="module")
-def pg_url():
-    if os.environ.get("LOCONOMICS_TEST_PG_URL"):
-        yield os.environ["LOCONOMICS_TEST_PG_URL"]
-        return
-    # Not under pytest's tmp_path: that is private to root, and the server runs as postgres.
-    folder = Path(tempfile.mkdtemp(prefix="booking-pg-"))
-    data = folder / "data"
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres")
-    subprocess.run(
-        _as_postgres([_binary("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"]),
-        check=True,
-        capture_output=True,
-    )
-    options = f"-k {folder} -p {PORT} -c listen_addresses='' -c fsync=off"
-    control = [_binary("pg_ctl"), "-D", str(data), "-w"]
-    subprocess.run(
-        _as_postgres([*control, "-o", options, "-l", str(folder / "log"), "start"]),
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql+psycopg://postgres@/postgres?host={folder}&port={PORT}"
-    finally:
-        subprocess.run(_as_postgres([*control, "-m", "fast", "stop"]), capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
-def engine(pg_url):
-    """A fresh schema per test, so tests never see each other's bookings."""
-    schema = f"booking_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(pg_url)
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    admin.dispose()
-    separator = "&" if "?" in pg_url else "?"
-    engine = make_engine(f"{pg_url}{separator}options=-csearch_path%3D{schema},public")
+def engine(postgres_url):
+    engine = make_engine(postgres_url)
     Base.metadata.create_all(engine)
     yield engine
     engine.dispose()

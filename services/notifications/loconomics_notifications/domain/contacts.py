@@ -1,8 +1,13 @@
-"""Our own copy of each account (name, email, language, zone), built from profiles' events.
+"""Our own copy of each account (name, email, language, zone), built from others' events.
 
 Events arrive at least once and in any order: a snapshot older than the one we hold is
 ignored, the same event twice changes nothing, and an `account_changed` that overtakes its
 `account_created` is simply the first snapshot we keep.
+
+Profiles' events carry no time zone, so a contact's zone is learned elsewhere: a
+professional's from their schedule (booking's `schedule_changed`, which always wins), anyone's
+from the first booking they take part in (where the appointment is, which is where they
+are). Until then dates are shown in the cooperative's default zone, with its name.
 """
 
 from __future__ import annotations
@@ -34,13 +39,21 @@ def record_account(session: Session, account: dict[str, Any]) -> Contact:
     zone = account.get("time_zone")
     if zone:
         contact.time_zone = zone_or_utc(zone).key
-    elif contact.time_zone is None:
-        contact.time_zone = "UTC"
     contact.roles = sorted(set(account.get("roles") or []))
     contact.source_occurred_at = occurred_at
     contact.source_event_id = account["event_id"]
     session.flush()
     return contact
+
+
+def learn_zone(session: Session, account_id: str, zone: str, *, settled: bool = False) -> None:
+    """Take `zone` as the account's own if we know none yet, or always when `settled` (the
+    professional's schedule says so). A contact not heard of yet is left alone."""
+    contact = session.get(Contact, account_id)
+    if contact is None or (contact.time_zone and not settled):
+        return
+    contact.time_zone = zone_or_utc(zone).key
+    session.flush()
 
 
 def contact_for(session: Session, account_id: str) -> Contact | None:

@@ -16,9 +16,17 @@ from sqlalchemy.orm import Session
 from ..models import Contact, Notification
 from .calendar_invites import booking_calendar
 from .contacts import contact_for
+from .known_services import service_name
 from .rendering import Rendered, phrase, phrasebook, render
 from .routing import ROUTES_BY_TEMPLATE
-from .wording import DEFAULT_LANGUAGE, format_date, format_moment, format_money, format_span
+from .wording import (
+    DEFAULT_LANGUAGE,
+    DEFAULT_ZONE,
+    format_date,
+    format_moment,
+    format_money,
+    format_span,
+)
 
 Values = dict[str, str]
 
@@ -26,12 +34,12 @@ Values = dict[str, str]
 class _Reader:
     """The recipient as the text needs them: language, zone, and names of others."""
 
-    def __init__(self, session: Session, notification: Notification):
+    def __init__(self, session: Session, notification: Notification, default_zone: str):
         self.session = session
         self.account_id = notification.recipient_id
         self.contact = contact_for(session, notification.recipient_id)
         self.language = self.contact.language if self.contact else DEFAULT_LANGUAGE
-        self.zone = self.contact.time_zone if self.contact else "UTC"
+        self.zone = (self.contact.time_zone if self.contact else None) or default_zone
 
     def name_of(self, account_id: str | None, fallback: str) -> str:
         contact: Contact | None = contact_for(self.session, account_id) if account_id else None
@@ -43,32 +51,52 @@ def _when(value: str) -> datetime:
 
 
 def _booking(data: dict[str, Any], role: str, reader: _Reader) -> Values:
-    lang = reader.language
+    lang, zone = reader.language, data["time_zone"]
     client = reader.name_of(data["client_id"], "client_fallback")
     professional = reader.name_of(data["professional_id"], "professional_fallback")
     currency = data["price"]["currency"]
+    start, end = _when(data["start"]), _when(data["end"])
+    starts = [_when(s) for s in data.get("proposed_starts") or []] or [start]
+    service = (
+        data.get("service_name")
+        or service_name(reader.session, data.get("service_id"))
+        or phrase(lang, "service_fallback")
+    )
     values = {
-        "service_name": data["service_name"],
+        "service_name": service,
         "client_name": client,
         "professional_name": professional,
         "other_name": client if role == "professional" else professional,
-        "when": format_span(_when(data["start"]), _when(data["end"]), data["time_zone"], lang),
+        "when": format_span(start, end, zone, lang),
+        "proposed_times": "\n".join(
+            f"- {format_span(s, s + (end - start), zone, lang)}" for s in starts
+        ),
         "price": format_money(data["price"]["amount_cents"], currency, lang),
         "refund": format_money(data.get("refund_cents") or 0, currency, lang),
         "fee": format_money(data.get("fee_cents") or 0, currency, lang),
         "previous_when": "—",
+        "proposed_when": "—",
+        "answer_by": "—",
         "cancelled_by": "Loconomics",
     }
     if data.get("previous_start") and data.get("previous_end"):
         values["previous_when"] = format_span(
-            _when(data["previous_start"]), _when(data["previous_end"]), data["time_zone"], lang
+            _when(data["previous_start"]), _when(data["previous_end"]), zone, lang
         )
-    cancelled_by = data.get("cancelled_by")
-    if cancelled_by == reader.account_id:
+    if data.get("proposed_start"):
+        proposed = _when(data["proposed_start"])
+        proposed_end = _when(data["proposed_end"]) if data.get("proposed_end") else None
+        values["proposed_when"] = format_span(
+            proposed, proposed_end or proposed + (end - start), zone, lang
+        )
+    if data.get("expires_at"):
+        values["answer_by"] = format_moment(_when(data["expires_at"]), zone, lang)
+    side = data.get("cancelled_by")
+    if side == role:
         values["cancelled_by"] = phrase(lang, "you")
-    elif cancelled_by == data["client_id"]:
+    elif side == "client":
         values["cancelled_by"] = client
-    elif cancelled_by == data["professional_id"]:
+    elif side == "professional":
         values["cancelled_by"] = professional
     return values
 
@@ -77,40 +105,52 @@ def _label(language: str, prefix: str, value: str) -> str:
     return phrasebook(language).get(f"{prefix}_{value}", value.replace("_", " "))
 
 
+def _money(cents: int, currency: str, reader: _Reader) -> str:
+    return format_money(cents, currency, reader.language)
+
+
 def _membership_started(data: dict[str, Any], role: str, reader: _Reader) -> Values:
     lang = reader.language
+    price = _money(data["price"]["amount_cents"], data["price"]["currency"], reader)
+    period_end = data.get("current_period_end")
     return {
         "plan_name": data["plan_name"],
-        "price": format_money(data["price"]["amount_cents"], data["price"]["currency"], lang),
-        "interval": phrase(lang, f"interval_{data['interval']}"),
-        "period_end": format_date(_when(data["current_period_end"]), reader.zone, lang),
+        "price_terms": phrase(lang, f"price_per_{data.get('interval') or 'once'}", price=price),
+        "period_end": format_date(_when(period_end), reader.zone, lang) if period_end else "—",
     }
 
 
 def _payment_failed(data: dict[str, Any], role: str, reader: _Reader) -> Values:
-    lang = reader.language
     return {
-        "amount": format_money(data["amount"]["amount_cents"], data["amount"]["currency"], lang),
-        "purpose": phrase(lang, f"purpose_{data['purpose']}"),
+        "amount": _money(data["amount_cents"], data["currency"], reader),
+        "purpose": phrase(reader.language, f"purpose_{data.get('purpose', 'other')}"),
+    }
+
+
+def _dues_paid(data: dict[str, Any], role: str, reader: _Reader) -> Values:
+    return {
+        "amount": _money(data["amount_cents"], data["currency"], reader),
+        "paid_on": format_date(_when(data["paid_at"]), reader.zone, reader.language),
     }
 
 
 def _owner_status(data: dict[str, Any], role: str, reader: _Reader) -> Values:
     return {
-        "status": _label(reader.language, "owner_status", data["owner_status"]),
-        "previous_status": _label(reader.language, "owner_status", data["previous_status"]),
+        "status": _label(reader.language, "owner_status", data["to"]),
+        "previous_status": _label(reader.language, "owner_status", data["from"]),
+        "meaning": phrasebook(reader.language).get(f"owner_meaning_{data['to']}", ""),
     }
 
 
 def _vote(data: dict[str, Any], role: str, reader: _Reader) -> Values:
-    values = {"title": data["title"]}
-    if "closes_at" in data:
+    values = {"title": data["title"], "closes": "—"}
+    if data.get("closes_at"):
         values["closes"] = format_moment(_when(data["closes_at"]), reader.zone, reader.language)
     if "seats" in data:
         values["seats"] = str(data["seats"])
     if "outcome" in data:
         values["outcome"] = phrase(reader.language, f"outcome_{data['outcome']}")
-        values.update({k: str(data["tally"][k]) for k in ("yes", "no", "abstain")})
+        values.update({k: str(data["tally"].get(k, 0)) for k in ("yes", "no", "abstain")})
     if "elected" in data:
         names = [e["name"] for e in data["elected"]]
         values["elected"] = ", ".join(names) if names else phrase(reader.language, "nobody_elected")
@@ -118,12 +158,12 @@ def _vote(data: dict[str, Any], role: str, reader: _Reader) -> Values:
 
 
 def _patronage(data: dict[str, Any], role: str, reader: _Reader) -> Values:
-    lang, currency = reader.language, data["currency"]
     return {
-        "year": str(data["year"]),
-        "allocated": format_money(data["allocated_cents"], currency, lang),
-        "cash": format_money(data["cash_cents"], currency, lang),
-        "retained": format_money(data["retained_cents"], currency, lang),
+        "year": str(data["fiscal_year"]),
+        **{
+            key: _money(data[part]["amount_cents"], data[part]["currency"], reader)
+            for key, part in (("allocated", "amount"), ("cash", "cash"), ("retained", "retained"))
+        },
     }
 
 
@@ -143,6 +183,7 @@ _VALUES: dict[str, Callable[[dict[str, Any], str, _Reader], Values]] = {
     "welcome": _nothing,
     "membership_started": _membership_started,
     "payment_failed": _payment_failed,
+    "dues_paid": _dues_paid,
     "owner_status_changed": _owner_status,
     "patronage_allocated": _patronage,
     "message_received": _message,
@@ -153,12 +194,20 @@ _VALUES: dict[str, Callable[[dict[str, Any], str, _Reader], Values]] = {
             "proposal_closing_soon",
             "proposal_closed",
             "election_opened",
+            "election_closing_soon",
             "election_closed",
         )
     },
 }
 
-REF_KEYS = ("booking_id", "proposal_id", "election_id", "conversation_id", "message_id")
+REF_KEYS = (
+    "booking_id",
+    "proposal_id",
+    "election_id",
+    "allocation_id",
+    "conversation_id",
+    "message_id",
+)
 
 
 def link_path(notification: Notification) -> str:
@@ -170,9 +219,15 @@ def refs(notification: Notification) -> dict[str, str]:
     return {k: str(notification.data[k]) for k in REF_KEYS if notification.data.get(k)}
 
 
-def compose(session: Session, notification: Notification, link_base: str | None = None) -> Rendered:
-    """Render for the reader; with `link_base` (the app's URL) the link becomes absolute."""
-    reader = _Reader(session, notification)
+def compose(
+    session: Session,
+    notification: Notification,
+    link_base: str | None = None,
+    default_zone: str = DEFAULT_ZONE,
+) -> Rendered:
+    """Render for the reader; with `link_base` (the app's URL) the link becomes absolute.
+    Dates other than a booking's are shown in the reader's zone, else in `default_zone`."""
+    reader = _Reader(session, notification, default_zone)
     build = _VALUES.get(notification.template, _booking)
     values = build(notification.data, notification.role, reader)
     values["recipient_name"] = (
@@ -196,7 +251,7 @@ def calendar_attachment(
     data = notification.data
     if not data.get("calendar_status"):
         return None
-    reader = _Reader(session, notification)
+    reader = _Reader(session, notification, DEFAULT_ZONE)
     values = _booking(data, notification.role, reader)
     return booking_calendar(
         booking_id=data["booking_id"],

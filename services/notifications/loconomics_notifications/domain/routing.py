@@ -22,12 +22,15 @@ from sqlalchemy.orm import Session
 
 from .. import schemas
 from ..models import EmailDelivery, Notification
-from .contacts import record_account
+from .ballot_rolls import keep_roll, voters_of
+from .contacts import learn_zone, record_account
 from .known_bookings import note_booking_event
+from .known_services import record_listing
 from .preferences import channels_wanted
 
 Audience = list[tuple[str, str, dict[str, Any]]]
 """(account_id, role, data for that recipient)."""
+AudienceOf = Callable[[Session, dict[str, Any]], Audience]
 
 
 @dataclass(frozen=True)
@@ -37,57 +40,97 @@ class Route:
     transactional: bool
     link: str
     schema: type[Schema] | None = None
-    audience: Callable[[dict[str, Any]], Audience] = field(default=lambda data: [])
+    audience: AudienceOf = field(default=lambda session, data: [])
+    booking: bool = False
     calendar_status: str | None = None
     changes_calendar: bool = False
 
 
-def _account(data: dict[str, Any]) -> Audience:
+def _account(session: Session, data: dict[str, Any]) -> Audience:
     return [(data["account_id"], "account", data)]
 
 
-def _client(data: dict[str, Any]) -> Audience:
+def _user(purpose: str | None = None) -> AudienceOf:
+    def audience(session: Session, data: dict[str, Any]) -> Audience:
+        return [(data["user_id"], "account", {**data, **({"purpose": purpose} if purpose else {})})]
+
+    return audience
+
+
+def _paying_client(session: Session, data: dict[str, Any]) -> Audience:
+    client = data.get("client_user_id")
+    return [(client, "client", {**data, "purpose": "booking"})] if client else []
+
+
+def _client(session: Session, data: dict[str, Any]) -> Audience:
     return [(data["client_id"], "client", data)]
 
 
-def _both_parties(data: dict[str, Any]) -> Audience:
+def _both_parties(session: Session, data: dict[str, Any]) -> Audience:
     return [(data["client_id"], "client", data), (data["professional_id"], "professional", data)]
 
 
-def _members(data: dict[str, Any]) -> Audience:
-    shared = {k: v for k, v in data.items() if k != "member_ids"}
-    return [(member_id, "member", shared) for member_id in dict.fromkeys(data["member_ids"])]
+def _side(data: dict[str, Any], side: str) -> tuple[str, str, dict[str, Any]]:
+    return (data[f"{side}_id"], side, data)
 
 
-def _allocations(data: dict[str, Any]) -> Audience:
-    return [
-        (line["member_id"], "member", {"year": data["year"], "currency": data["currency"], **line})
-        for line in data["allocations"]
-    ]
+def _other_side_of_proposal(session: Session, data: dict[str, Any]) -> Audience:
+    proposer = data.get("proposed_by")
+    if proposer is None:
+        return []
+    return [_side(data, "professional" if proposer == "client" else "client")]
+
+
+def _proposer(session: Session, data: dict[str, Any]) -> Audience:
+    proposer = data.get("proposed_by")
+    return [_side(data, proposer)] if proposer else []
+
+
+def _listed(key: str) -> AudienceOf:
+    def audience(session: Session, data: dict[str, Any]) -> Audience:
+        shared = {k: v for k, v in data.items() if k != key}
+        return [(member_id, "member", shared) for member_id in dict.fromkeys(data[key])]
+
+    return audience
+
+
+def _roll(kind: str) -> AudienceOf:
+    def audience(session: Session, data: dict[str, Any]) -> Audience:
+        return [(member_id, "member", data) for member_id in voters_of(session, kind, data[f"{kind}_id"])]
+
+    return audience
+
+
+def _allocated_member(session: Session, data: dict[str, Any]) -> Audience:
+    return [(data["external_id"], "member", data)]
 
 
 def _booking(
     template: str,
-    audience: Callable,
-    status: str,
+    audience: AudienceOf,
+    status: str | None = None,
     *,
     changes: bool = True,
     category: str = "booking",
     transactional: bool = True,
+    link: str = "/bookings/{booking_id}",
 ) -> Route:
     return Route(
         template=template,
         category=category,
         transactional=transactional,
-        link="/bookings/{booking_id}",
+        link=link,
         schema=schemas.BookingEventSchema,
         audience=audience,
+        booking=True,
         calendar_status=status,
-        changes_calendar=changes,
+        changes_calendar=changes and status is not None,
     )
 
 
-def _governance(template: str, schema: type[Schema], link: str, audience=_members) -> Route:
+def _governance(
+    template: str, schema: type[Schema], link: str, audience: AudienceOf
+) -> Route:
     return Route(
         template=template,
         category="governance",
@@ -97,6 +140,22 @@ def _governance(template: str, schema: type[Schema], link: str, audience=_member
         audience=audience,
     )
 
+
+def _billing(
+    template: str, schema: type[Schema], audience: AudienceOf, category: str, link: str
+) -> Route:
+    return Route(
+        template=template,
+        category=category,
+        transactional=True,
+        link=link,
+        schema=schema,
+        audience=audience,
+    )
+
+
+_PROPOSAL = "/governance/proposals/{proposal_id}"
+_ELECTION = "/governance/elections/{election_id}"
 
 ROUTES: dict[str, Route] = {
     "account_created": Route(
@@ -113,7 +172,13 @@ ROUTES: dict[str, Route] = {
     "booking_expired": _booking("booking_expired", _both_parties, "CANCELLED"),
     "booking_cancelled": _booking("booking_cancelled", _both_parties, "CANCELLED"),
     "booking_rescheduled": _booking("booking_rescheduled", _both_parties, "CONFIRMED"),
-    "booking_completed": _booking("booking_completed", _both_parties, "CONFIRMED", changes=False),
+    "booking_reschedule_proposed": _booking(
+        "booking_reschedule_proposed", _other_side_of_proposal
+    ),
+    "booking_reschedule_declined": _booking("booking_reschedule_declined", _proposer),
+    "booking_reschedule_expired": _booking("booking_reschedule_expired", _proposer),
+    "booking_performed": _booking("booking_performed", _client, transactional=False),
+    "booking_completed": _booking("booking_completed", _both_parties),
     "booking_reminder_due": _booking(
         "booking_reminder",
         _both_parties,
@@ -122,29 +187,36 @@ ROUTES: dict[str, Route] = {
         category="reminders",
         transactional=False,
     ),
-    "booking_review_requested": Route(
-        template="booking_review_requested",
+    "booking_review_requested": _booking(
+        "booking_review_requested",
+        _client,
         category="reminders",
         transactional=False,
         link="/bookings/{booking_id}/review",
-        schema=schemas.BookingEventSchema,
-        audience=_client,
     ),
-    "membership_started": Route(
-        template="membership_started",
-        category="membership",
-        transactional=True,
-        link="/me/membership",
-        schema=schemas.MembershipStartedSchema,
-        audience=_account,
+    "membership_started": _billing(
+        "membership_started",
+        schemas.MembershipStartedSchema,
+        _user(),
+        "membership",
+        "/me/membership",
     ),
-    "payment_failed": Route(
-        template="payment_failed",
-        category="payment",
-        transactional=True,
-        link="/me/membership",
-        schema=schemas.PaymentFailedSchema,
-        audience=_account,
+    "dues_paid": _billing(
+        "dues_paid", schemas.DuesPaidSchema, _user(), "payment", "/me/invoices"
+    ),
+    "payment_failed": _billing(
+        "payment_failed",
+        schemas.PaymentFailedSchema,
+        _user("membership"),
+        "payment",
+        "/me/membership",
+    ),
+    "booking_payment_failed": _billing(
+        "payment_failed",
+        schemas.BookingPaymentFailedSchema,
+        _paying_client,
+        "payment",
+        "/bookings/{booking_id}",
     ),
     "owner_status_changed": Route(
         template="owner_status_changed",
@@ -152,26 +224,34 @@ ROUTES: dict[str, Route] = {
         transactional=False,
         link="/me/membership",
         schema=schemas.OwnerStatusChangedSchema,
-        audience=_account,
+        audience=_user(),
     ),
     "proposal_opened": _governance(
-        "proposal_opened", schemas.ProposalEventSchema, "/governance/proposals/{proposal_id}"
+        "proposal_opened", schemas.ProposalOpenedSchema, _PROPOSAL, _listed("electorate")
     ),
     "proposal_closing_soon": _governance(
         "proposal_closing_soon",
-        schemas.ProposalEventSchema,
-        "/governance/proposals/{proposal_id}",
+        schemas.ProposalClosingSoonSchema,
+        _PROPOSAL,
+        _listed("not_yet_voted"),
     ),
     "proposal_closed": _governance(
-        "proposal_closed", schemas.ProposalClosedSchema, "/governance/proposals/{proposal_id}"
+        "proposal_closed", schemas.ProposalClosedSchema, _PROPOSAL, _roll("proposal")
     ),
     "election_opened": _governance(
-        "election_opened", schemas.ElectionOpenedSchema, "/governance/elections/{election_id}"
+        "election_opened", schemas.ElectionOpenedSchema, _ELECTION, _listed("electorate")
+    ),
+    "election_closing_soon": _governance(
+        "election_closing_soon",
+        schemas.ElectionClosingSoonSchema,
+        _ELECTION,
+        _listed("not_yet_voted"),
     ),
     "election_closed": _governance(
         "election_closed",
         schemas.ElectionClosedSchema,
-        "/governance/elections/{election_id}/result",
+        _ELECTION + "/result",
+        _roll("election"),
     ),
     # A written notice of allocation is owed to each member (Subchapter T), so it always goes.
     "patronage_allocated": Route(
@@ -180,7 +260,7 @@ ROUTES: dict[str, Route] = {
         transactional=True,
         link="/me/patronage",
         schema=schemas.PatronageAllocatedSchema,
-        audience=_allocations,
+        audience=_allocated_member,
     ),
 }
 
@@ -193,8 +273,34 @@ MESSAGE_RECEIVED = Route(
 ROUTES_BY_TEMPLATE: dict[str, Route] = {
     route.template: route for route in [*ROUTES.values(), MESSAGE_RECEIVED]
 }
+
+
+def _learn_schedule_zone(session: Session, schedule: dict[str, Any]) -> None:
+    learn_zone(session, schedule["professional_id"], schedule["time_zone"], settled=True)
+
+
+COPIES: dict[str, tuple[type[Schema], Callable[[Session, dict[str, Any]], object]]] = {
+    "account_created": (schemas.AccountEventSchema, record_account),
+    "account_changed": (schemas.AccountEventSchema, record_account),
+    "listing_published": (schemas.ListingEventSchema, record_listing),
+    "listing_changed": (schemas.ListingEventSchema, record_listing),
+    "schedule_changed": (schemas.ScheduleChangedSchema, _learn_schedule_zone),
+}
+"""Events that only update our copies of other services' data (before any notifying)."""
+
+ROLLS = {"proposal_opened": "proposal", "election_opened": "election"}
 ACCOUNT_EVENTS = ("account_created", "account_changed")
-CONSUMED_EVENTS = tuple(sorted({*ROUTES, *ACCOUNT_EVENTS}))
+CONSUMED_EVENTS = tuple(sorted({*ROUTES, *COPIES}))
+
+_CALENDAR_BY_STATUS = {
+    "requested": "TENTATIVE",
+    "confirmed": "CONFIRMED",
+    "performed": "CONFIRMED",
+    "completed": "CONFIRMED",
+    "declined": "CANCELLED",
+    "expired": "CANCELLED",
+    "cancelled": "CANCELLED",
+}
 
 
 def _load(schema: type[Schema], event_name: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -202,6 +308,16 @@ def _load(schema: type[Schema], event_name: str, payload: dict[str, Any]) -> dic
         return schema().load(payload)
     except ValidationError as error:
         raise Invalid(f"malformed {event_name} event", flatten_messages(error.messages)) from None
+
+
+def _remember_booking(session: Session, route: Route, data: dict[str, Any], status: Any) -> None:
+    """Keep the parties and their zones; give a calendar-bearing email its SEQUENCE/STATUS."""
+    sequence = note_booking_event(session, data, route.changes_calendar)
+    for party in ("client_id", "professional_id"):
+        learn_zone(session, data[party], data["time_zone"])
+    if route.calendar_status is not None:
+        data["calendar_sequence"] = sequence
+        data["calendar_status"] = _CALENDAR_BY_STATUS.get(status, route.calendar_status)
 
 
 def handle_event(
@@ -212,19 +328,21 @@ def handle_event(
     A malformed payload raises `Invalid` naming the bad fields: a producer bug to look at, not
     something a retry fixes. Events we do not route are ignored (returns nothing).
     """
+    if event_name in COPIES:
+        schema, keep = COPIES[event_name]
+        keep(session, _load(schema, event_name, payload))
     route = ROUTES.get(event_name)
-    if event_name in ACCOUNT_EVENTS:
-        record_account(session, _load(schemas.AccountEventSchema, event_name, payload))
     if route is None or route.schema is None:
         return []
     schema = route.schema()
     data = _load(route.schema, event_name, payload)
-    if route.calendar_status is not None:
-        data["calendar_sequence"] = note_booking_event(session, data, route.changes_calendar)
-        data["calendar_status"] = route.calendar_status
+    if route.booking:
+        _remember_booking(session, route, data, payload.get("status"))
+    if event_name in ROLLS:
+        keep_roll(session, ROLLS[event_name], data[f"{ROLLS[event_name]}_id"], data["electorate"])
     stored = schema.dump(data)
     stored.update({k: data[k] for k in ("calendar_sequence", "calendar_status") if k in data})
-    return notify(session, route, data["event_id"], event_name, route.audience(stored), now)
+    return notify(session, route, data["event_id"], event_name, route.audience(session, stored), now)
 
 
 def notify(

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 LANGUAGES = ("en", "fr")
 DEFAULT_LANGUAGE = "en"
+DEFAULT_ZONE = "UTC"
 
 # Digits after the decimal point for currencies that do not use two.
 _MINOR_DIGITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3}
