@@ -144,6 +144,11 @@ def membership_of(
     user_id = user_id or me
     if user_id != me and not caller.is_admin:
         raise Forbidden("only the member or an administrator may see this membership")
+    return membership_or_free(session, user_id, now)
+
+
+def membership_or_free(session: Session, user_id: str, now: datetime) -> Membership:
+    """The stored membership, or an unsaved Free one for someone who never subscribed."""
     membership = find_membership(session, user_id)
     return membership if membership is not None else _free_membership(user_id, now)
 

@@ -120,17 +120,18 @@ def _decode_position(cursor: str) -> tuple[int, str]:
     return values[0], values[1]
 
 
+# (-score, listing_id, professional_id, distance_km): sorts best first, ties by listing id.
 Candidate = tuple[int, str, str, float]
-"""(-score, listing_id, professional_id, distance_km): sorts best first, ties by listing id."""
 
 
 def candidates(session: Session, job_title_id: str, lat: float, lng: float,
                radius_km: float) -> list[Candidate]:
     """Every matching listing, unsorted.
 
-    Three filters, cheapest first: the bounding box (an index range scan); a flat distance
-    computed by the database from index columns, which can only overestimate a match (see
-    `geo.planar_scale`), against both radii; then the exact haversine test here.
+    Three filters, cheapest first: the bounding box (an index range scan); a flat distance the
+    database computes from index columns, which never exceeds the true one beyond a small
+    margin (see `geo.planar_scale`) and so drops no match, against both radii; then the exact
+    haversine test here.
     """
     box = bounding_box(lat, lng, radius_km)
     factor, extra_km = PLANAR_MARGIN
