@@ -47,6 +47,7 @@ class StrictSchema(Schema):
 class MoneySchema(StrictSchema):
     amount_cents = fields.Integer(
         required=True,
+        strict=True,
         validate=validate.Range(min=0, max=100_000_000_000),
         metadata={"description": "Amount in minor units (cents)."},
     )

@@ -473,7 +473,14 @@ class StripeWebhookResultSchema(Schema):
 # Events emitted
 
 
-class OwnerStatusChangedEvent(Schema):
+class EventSchema(Schema):
+    """What the plumbing adds to every event billing emits."""
+
+    event_id = _text("Unique per event; consumers apply each once.")
+    occurred_at = _instant("When the event was recorded.")
+
+
+class OwnerStatusChangedEvent(EventSchema):
     user_id = _text("The member.", required=True)
     from_status = fields.Str(
         required=True,
@@ -494,7 +501,7 @@ class OwnerStatusChangedEvent(Schema):
     changed_at = _instant("When; consumers keep the latest.", required=True)
 
 
-class MembershipStartedEvent(Schema):
+class MembershipStartedEvent(EventSchema):
     user_id = _text("The member.", required=True)
     plan_id = fields.Str(
         required=True, validate=validate.OneOf(PLAN_IDS), metadata={"description": "The plan."}
@@ -511,7 +518,7 @@ class MembershipStartedEvent(Schema):
     )
 
 
-class DuesPaidEvent(Schema):
+class DuesPaidEvent(EventSchema):
     user_id = _text("The member.", required=True)
     invoice_id = _text("Stripe invoice id; one event per invoice.", required=True)
     amount_cents = fields.Int(required=True, strict=True, validate=validate.Range(min=1))
@@ -520,7 +527,7 @@ class DuesPaidEvent(Schema):
     fiscal_year = fields.Int(required=True, strict=True)
 
 
-class PaymentFailedEvent(Schema):
+class PaymentFailedEvent(EventSchema):
     user_id = _text("The member.", required=True)
     invoice_id = _text("Stripe invoice id.", required=True)
     amount_cents = fields.Int(required=True, strict=True)
@@ -529,7 +536,7 @@ class PaymentFailedEvent(Schema):
     failed_at = _instant("When billing learnt of the failure.", required=True)
 
 
-class _BookingPartiesEvent(Schema):
+class _BookingPartiesEvent(EventSchema):
     booking_id = _text("The booking.", required=True)
     client_user_id = _text("Who pays.", allow_none=True, required=True)
     professional_user_id = _text("Who is paid.", allow_none=True, required=True)

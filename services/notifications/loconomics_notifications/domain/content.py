@@ -18,7 +18,7 @@ from .calendar_invites import booking_calendar
 from .contacts import contact_for
 from .known_services import service_name
 from .rendering import Rendered, phrase, phrasebook, render
-from .routing import ROUTES_BY_TEMPLATE
+from .routing import ROUTES, ROUTES_BY_TEMPLATE
 from .wording import (
     DEFAULT_LANGUAGE,
     DEFAULT_ZONE,
@@ -212,7 +212,8 @@ REF_KEYS = (
 
 def link_path(notification: Notification) -> str:
     """Where in the app the notification leads, e.g. `/bookings/<id>`."""
-    return ROUTES_BY_TEMPLATE[notification.template].link.format(**notification.data)
+    route = ROUTES.get(notification.event_name) or ROUTES_BY_TEMPLATE[notification.template]
+    return route.link.format(**notification.data)
 
 
 def refs(notification: Notification) -> dict[str, str]:

@@ -11,7 +11,7 @@ drop the copy; there is no way to be exactly-once over SMTP.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -23,8 +23,10 @@ from ..models import EmailDelivery, Notification
 from .callers import Caller, operator
 from .emails import BadAddress, Mailbox, build_email
 from .paging import beyond, clamp_limit, decode_cursor, encode_cursor
+from .wording import DEFAULT_ZONE
 
 RETRYABLE = ("pending", "failed")
+SENDING_LEASE = timedelta(minutes=10)
 _ERROR_LENGTH = 1000
 
 
@@ -100,23 +102,51 @@ def record_attempt(
     return delivery
 
 
-def deliver_due(
+@dataclass(frozen=True)
+class Claimed:
+    delivery_id: str
+    message: EmailMessage
+
+
+@dataclass
+class Claim:
+    """Emails taken for sending, and what happened to those that could not even be built."""
+
+    items: list[Claimed] = field(default_factory=list)
+    run: DeliveryRun = field(default_factory=DeliveryRun)
+
+
+Outcome = tuple[str, DeliveryError | None]
+"""(delivery id, None when the server accepted it, else why not)."""
+
+
+def _count(run: DeliveryRun, delivery: EmailDelivery) -> None:
+    if delivery.status == "sent":
+        run.sent += 1
+    elif delivery.status == "dead":
+        run.dead += 1
+    else:
+        run.retrying += 1
+
+
+def claim_due(
     session: Session,
     now: datetime,
-    send: Callable[[EmailMessage], None],
     mailbox: Mailbox,
     *,
-    policy: RetryPolicy = RetryPolicy(),
     limit: int = 20,
-) -> DeliveryRun:
-    """Try every due delivery once. `send` raises `DeliveryError` when the server says no.
-
-    The caller commits afterwards; keep `limit` small so a crash repeats little.
-    """
-    run = DeliveryRun()
+    lease: timedelta = SENDING_LEASE,
+    policy: RetryPolicy = RetryPolicy(),
+    default_zone: str = DEFAULT_ZONE,
+) -> Claim:
+    """Build the due emails and hold them for `lease`, so the caller can commit and send them
+    outside any transaction (an SMTP server may be slow; a database write lock must not wait
+    for it). Another copy of the service skips what is held; if this one dies while sending,
+    the lease runs out and the email is tried again, with the same Message-ID."""
+    claim = Claim()
     for delivery in due_deliveries(session, now, limit):
         try:
-            message = build_email(session, delivery, mailbox, now)
+            message = build_email(session, delivery, mailbox, now, default_zone=default_zone)
         except (LookupError, ValueError) as problem:
             record_attempt(
                 session,
@@ -126,27 +156,68 @@ def deliver_due(
                 permanent=isinstance(problem, BadAddress),
                 policy=policy,
             )
+            _count(claim.run, delivery)
+            continue
+        delivery.next_attempt_at = now + lease
+        claim.items.append(Claimed(delivery.id, message))
+    session.flush()
+    return claim
+
+
+def send_claimed(claimed: list[Claimed], send: Callable[[EmailMessage], None]) -> list[Outcome]:
+    """Hand each email to `send`, which raises `DeliveryError` when the server says no."""
+    outcomes: list[Outcome] = []
+    for item in claimed:
+        try:
+            send(item.message)
+        except DeliveryError as failure:
+            outcomes.append((item.delivery_id, failure))
         else:
-            try:
-                send(message)
-            except DeliveryError as failure:
-                record_attempt(
-                    session,
-                    delivery,
-                    now,
-                    failure.reason,
-                    permanent=failure.permanent,
-                    policy=policy,
-                )
-            else:
-                record_attempt(session, delivery, now, policy=policy)
-        if delivery.status == "sent":
-            run.sent += 1
-        elif delivery.status == "dead":
-            run.dead += 1
+            outcomes.append((item.delivery_id, None))
+    return outcomes
+
+
+def record_outcomes(
+    session: Session,
+    now: datetime,
+    outcomes: list[Outcome],
+    *,
+    policy: RetryPolicy = RetryPolicy(),
+    run: DeliveryRun | None = None,
+) -> DeliveryRun:
+    """Record each try; one already recorded elsewhere (an operator, another copy) is left."""
+    run = run or DeliveryRun()
+    for delivery_id, failure in outcomes:
+        delivery = session.get(
+            EmailDelivery, delivery_id, with_for_update=True, populate_existing=True
+        )
+        if delivery is None or delivery.status not in RETRYABLE:
+            continue
+        if failure is None:
+            record_attempt(session, delivery, now, policy=policy)
         else:
-            run.retrying += 1
+            record_attempt(
+                session, delivery, now, failure.reason, permanent=failure.permanent, policy=policy
+            )
+        _count(run, delivery)
     return run
+
+
+def deliver_due(
+    session: Session,
+    now: datetime,
+    send: Callable[[EmailMessage], None],
+    mailbox: Mailbox,
+    *,
+    policy: RetryPolicy = RetryPolicy(),
+    limit: int = 20,
+    default_zone: str = DEFAULT_ZONE,
+) -> DeliveryRun:
+    """Claim, send and record in one go: for a caller that holds no write lock while sending
+    (tests, a one-off command). The service commits between the three steps instead."""
+    claim = claim_due(session, now, mailbox, limit=limit, policy=policy, default_zone=default_zone)
+    outcomes = send_claimed(claim.items, send)
+    return record_outcomes(session, now, outcomes, policy=policy, run=claim.run)
 
 
 def _as_item(delivery: EmailDelivery, kind: str) -> dict:

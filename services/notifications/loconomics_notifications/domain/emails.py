@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ..models import EmailDelivery, Notification
 from .contacts import contact_for
 from .content import calendar_attachment, compose
+from .wording import DEFAULT_ZONE
 
 
 class RecipientUnknown(LookupError):
@@ -39,7 +40,12 @@ def message_id(delivery: EmailDelivery, mailbox: Mailbox) -> str:
 
 
 def build_email(
-    session: Session, delivery: EmailDelivery, mailbox: Mailbox, now: datetime
+    session: Session,
+    delivery: EmailDelivery,
+    mailbox: Mailbox,
+    now: datetime,
+    *,
+    default_zone: str = DEFAULT_ZONE,
 ) -> EmailMessage:
     notification = session.get(Notification, delivery.notification_id)
     contact = contact_for(session, delivery.recipient_id)
@@ -47,7 +53,9 @@ def build_email(
         raise LookupError(f"delivery {delivery.id} has no notification")
     if contact is None:
         raise RecipientUnknown(f"no contact for account {delivery.recipient_id} yet")
-    rendered = compose(session, notification, link_base=mailbox.link_base)
+    rendered = compose(
+        session, notification, link_base=mailbox.link_base, default_zone=default_zone
+    )
     message = EmailMessage()
     local, _, domain = mailbox.address.rpartition("@")
     message["From"] = Address(mailbox.display_name, local, domain)

@@ -16,10 +16,11 @@ from ..models import Notification
 from .callers import Caller, signed_in
 from .content import compose, refs
 from .paging import beyond, clamp_limit, decode_cursor, encode_cursor
+from .wording import DEFAULT_ZONE
 
 
-def _as_item(session: Session, notification: Notification) -> dict:
-    rendered = compose(session, notification)
+def _as_item(session: Session, notification: Notification, default_zone: str) -> dict:
+    rendered = compose(session, notification, default_zone=default_zone)
     return {
         "id": notification.id,
         "kind": notification.template,
@@ -44,6 +45,7 @@ def list_notifications(
     limit: int = 20,
     cursor: str | None = None,
     unread_only: bool = False,
+    default_zone: str = DEFAULT_ZONE,
 ) -> dict:
     account_id = signed_in(caller)
     query = select(Notification).where(*_mine(account_id))
@@ -59,7 +61,7 @@ def list_notifications(
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
     return {
-        "items": [_as_item(session, n) for n in page],
+        "items": [_as_item(session, n, default_zone) for n in page],
         "next_cursor": next_cursor,
         "unread_count": unread_count(session, caller),
     }
@@ -74,7 +76,13 @@ def unread_count(session: Session, caller: Caller) -> int:
     )
 
 
-def mark_read(session: Session, caller: Caller, notification_id: str, now: datetime) -> dict:
+def mark_read(
+    session: Session,
+    caller: Caller,
+    notification_id: str,
+    now: datetime,
+    default_zone: str = DEFAULT_ZONE,
+) -> dict:
     """Mark one's own notification read; the first read time is kept on a repeat."""
     account_id = signed_in(caller)
     notification = session.get(Notification, notification_id)
@@ -86,7 +94,7 @@ def mark_read(session: Session, caller: Caller, notification_id: str, now: datet
     if notification.read_at is None:
         notification.read_at = now
         session.flush()
-    return _as_item(session, notification)
+    return _as_item(session, notification, default_zone)
 
 
 def mark_all_read(session: Session, caller: Caller, now: datetime) -> int:

@@ -96,7 +96,10 @@ def _listed(key: str) -> AudienceOf:
 
 def _roll(kind: str) -> AudienceOf:
     def audience(session: Session, data: dict[str, Any]) -> Audience:
-        return [(member_id, "member", data) for member_id in voters_of(session, kind, data[f"{kind}_id"])]
+        return [
+            (member_id, "member", data)
+            for member_id in voters_of(session, kind, data[f"{kind}_id"])
+        ]
 
     return audience
 
@@ -128,9 +131,7 @@ def _booking(
     )
 
 
-def _governance(
-    template: str, schema: type[Schema], link: str, audience: AudienceOf
-) -> Route:
+def _governance(template: str, schema: type[Schema], link: str, audience: AudienceOf) -> Route:
     return Route(
         template=template,
         category="governance",
@@ -172,9 +173,7 @@ ROUTES: dict[str, Route] = {
     "booking_expired": _booking("booking_expired", _both_parties, "CANCELLED"),
     "booking_cancelled": _booking("booking_cancelled", _both_parties, "CANCELLED"),
     "booking_rescheduled": _booking("booking_rescheduled", _both_parties, "CONFIRMED"),
-    "booking_reschedule_proposed": _booking(
-        "booking_reschedule_proposed", _other_side_of_proposal
-    ),
+    "booking_reschedule_proposed": _booking("booking_reschedule_proposed", _other_side_of_proposal),
     "booking_reschedule_declined": _booking("booking_reschedule_declined", _proposer),
     "booking_reschedule_expired": _booking("booking_reschedule_expired", _proposer),
     "booking_performed": _booking("booking_performed", _client, transactional=False),
@@ -201,9 +200,7 @@ ROUTES: dict[str, Route] = {
         "membership",
         "/me/membership",
     ),
-    "dues_paid": _billing(
-        "dues_paid", schemas.DuesPaidSchema, _user(), "payment", "/me/invoices"
-    ),
+    "dues_paid": _billing("dues_paid", schemas.DuesPaidSchema, _user(), "payment", "/me/invoices"),
     "payment_failed": _billing(
         "payment_failed",
         schemas.PaymentFailedSchema,
@@ -292,15 +289,34 @@ ROLLS = {"proposal_opened": "proposal", "election_opened": "election"}
 ACCOUNT_EVENTS = ("account_created", "account_changed")
 CONSUMED_EVENTS = tuple(sorted({*ROUTES, *COPIES}))
 
-_CALENDAR_BY_STATUS = {
-    "requested": "TENTATIVE",
-    "confirmed": "CONFIRMED",
-    "performed": "CONFIRMED",
-    "completed": "CONFIRMED",
-    "declined": "CANCELLED",
-    "expired": "CANCELLED",
-    "cancelled": "CANCELLED",
+PRODUCERS: dict[str, tuple[str, ...]] = {
+    "profiles": ("account_created", "account_changed", "listing_published", "listing_changed"),
+    "booking": (
+        *(
+            name
+            for name in ROUTES
+            if name.startswith("booking_") and name != "booking_payment_failed"
+        ),
+        "schedule_changed",
+    ),
+    "billing": (
+        "membership_started",
+        "dues_paid",
+        "payment_failed",
+        "owner_status_changed",
+        "booking_payment_failed",
+    ),
+    "governance": (
+        "proposal_opened",
+        "proposal_closing_soon",
+        "proposal_closed",
+        "election_opened",
+        "election_closing_soon",
+        "election_closed",
+        "patronage_allocated",
+    ),
 }
+"""Which service publishes each consumed event (the service subscribes to exactly these)."""
 
 
 def _load(schema: type[Schema], event_name: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -311,13 +327,15 @@ def _load(schema: type[Schema], event_name: str, payload: dict[str, Any]) -> dic
 
 
 def _remember_booking(session: Session, route: Route, data: dict[str, Any], status: Any) -> None:
-    """Keep the parties and their zones; give a calendar-bearing email its SEQUENCE/STATUS."""
+    """Keep the parties and their zones; give a calendar-bearing email its SEQUENCE/STATUS
+    (a request moved before anyone confirmed it is still tentative)."""
     sequence = note_booking_event(session, data, route.changes_calendar)
     for party in ("client_id", "professional_id"):
         learn_zone(session, data[party], data["time_zone"])
     if route.calendar_status is not None:
         data["calendar_sequence"] = sequence
-        data["calendar_status"] = _CALENDAR_BY_STATUS.get(status, route.calendar_status)
+        tentative = route.calendar_status == "CONFIRMED" and status == "requested"
+        data["calendar_status"] = "TENTATIVE" if tentative else route.calendar_status
 
 
 def handle_event(
@@ -342,7 +360,9 @@ def handle_event(
         keep_roll(session, ROLLS[event_name], data[f"{ROLLS[event_name]}_id"], data["electorate"])
     stored = schema.dump(data)
     stored.update({k: data[k] for k in ("calendar_sequence", "calendar_status") if k in data})
-    return notify(session, route, data["event_id"], event_name, route.audience(session, stored), now)
+    return notify(
+        session, route, data["event_id"], event_name, route.audience(session, stored), now
+    )
 
 
 def notify(

@@ -86,20 +86,234 @@ def booking_event(
     time_zone: str = "America/Los_Angeles",
     occurred_at: datetime = NOW,
     event: str | None = None,
+    status: str = "confirmed",
     **extra,
 ) -> dict:
+    """The core every booking event carries, as booking's `event_payload` writes it."""
     return {
         "event_id": event or event_id(),
         "occurred_at": occurred_at.isoformat(),
         "booking_id": booking_id,
         "client_id": client_id,
         "professional_id": professional_id,
+        "service_id": "svc1",
+        "listing_id": "lst1",
+        "status": status,
         "start": start.isoformat(),
         "end": (start + timedelta(minutes=minutes)).isoformat(),
         "time_zone": time_zone,
-        "service_name": "Haircut",
         "price": {"amount_cents": 1900, "currency": "USD"},
+        "policy": "moderate",
+        "instant": False,
+        "created_by": "client",
         **extra,
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+_SETTLED = {"fee_cents": 0, "refund_cents": 1900, "kept_percent": 0}
+BOOKING_EXTRAS: dict[str, dict] = {
+    "booking_requested": {
+        "status": "requested",
+        "proposed_starts": ["2026-03-10T21:30:00+00:00", "2026-03-11T17:00:00+00:00"],
+        "expires_at": _iso(NOW + timedelta(days=1)),
+    },
+    "booking_confirmed": {},
+    "booking_declined": {"status": "declined", "declined_by": "professional", "reason": None}
+    | _SETTLED,
+    "booking_expired": {"status": "expired"} | _SETTLED,
+    "booking_cancelled": {
+        "status": "cancelled",
+        "cancelled_by": "professional",
+        "reason": None,
+        "no_show": False,
+    }
+    | _SETTLED,
+    "booking_rescheduled": {
+        "previous_start": "2026-03-09T21:30:00+00:00",
+        "previous_end": "2026-03-09T22:30:00+00:00",
+        "rescheduled_by": "client",
+    },
+    "booking_reschedule_proposed": {
+        "proposed_start": "2026-03-12T17:00:00+00:00",
+        "proposed_end": "2026-03-12T18:00:00+00:00",
+        "proposed_by": "professional",
+        "expires_at": _iso(NOW + timedelta(days=1)),
+    },
+    "booking_reschedule_declined": {
+        "proposed_start": "2026-03-12T17:00:00+00:00",
+        "proposed_by": "professional",
+        "declined_by": "client",
+    },
+    "booking_reschedule_expired": {
+        "proposed_start": "2026-03-12T17:00:00+00:00",
+        "proposed_by": "client",
+    },
+    "booking_performed": {"status": "performed"},
+    "booking_completed": {"status": "completed", "completed_by": "system"},
+    "booking_reminder_due": {},
+    "booking_review_requested": {"status": "completed"},
+}
+"""What each booking event adds to the core, as booking's domain emits it."""
+
+
+def _money(cents: int) -> dict:
+    return {"amount_cents": cents, "currency": "USD"}
+
+
+def _ballot(kind: str) -> dict:
+    opens, closes = NOW, NOW + timedelta(days=7)
+    if kind == "proposal":
+        return {
+            "proposal_id": "p9",
+            "title": "Budget 2026",
+            "kind": "ordinary",
+            "opens_at": _iso(opens),
+            "closes_at": _iso(closes),
+        }
+    return {
+        "election_id": "el1",
+        "title": "Board 2026",
+        "seats": 2,
+        "opens_at": _iso(opens),
+        "closes_at": _iso(closes),
+    }
+
+
+OTHER_EVENTS: dict[str, dict] = {
+    "account_created": {
+        "account_id": "acc9",
+        "email": "acc9@example.org",
+        "name": "Ana",
+        "language": "en",
+        "roles": ["client"],
+    },
+    "listing_published": {
+        "listing_id": "lst1",
+        "professional_id": "pro1",
+        "job_title_id": "jt1",
+        "status": "on",
+        "cancellation_policy": "moderate",
+        "instant_booking": False,
+        "version": 1,
+        "services": [
+            {
+                "service_id": "svc1",
+                "name": "Haircut",
+                "pricing_type": "service",
+                "price": _money(1900),
+                "duration_minutes": 60,
+                "sessions": None,
+                "first_time_clients_only": False,
+                "visible_to_client_id": None,
+            }
+        ],
+        "service_area": None,
+    },
+    "schedule_changed": {
+        "professional_id": "pro1",
+        "time_zone": "America/Los_Angeles",
+        "weekly": {"mon": [{"start": "09:00", "end": "17:00"}]},
+        "advance_notice_hours": 2,
+        "buffer_minutes": 0,
+        "slot_increment_minutes": 30,
+        "reason": "schedule",
+        "changed_at": _iso(NOW),
+    },
+    "membership_started": {
+        "user_id": "pro1",
+        "plan_id": "owner-pro-monthly",
+        "plan_name": "Owner Pro",
+        "price": _money(2900),
+        "interval": "month",
+        "current_period_end": "2026-04-01T00:00:00+00:00",
+    },
+    "payment_failed": {
+        "user_id": "pro1",
+        "invoice_id": "in_1",
+        "amount_cents": 2900,
+        "currency": "USD",
+        "attempt_count": 1,
+        "failed_at": _iso(NOW),
+    },
+    "dues_paid": {
+        "user_id": "pro1",
+        "invoice_id": "in_2",
+        "amount_cents": 2900,
+        "currency": "USD",
+        "paid_at": _iso(NOW),
+        "fiscal_year": 2026,
+    },
+    "owner_status_changed": {
+        "user_id": "pro1",
+        "from": "trial",
+        "to": "active",
+        "plan_id": "owner-pro-monthly",
+        "reason": "subscription_paid",
+        "changed_at": _iso(NOW),
+    },
+    "booking_payment_failed": {
+        "booking_id": "bk1",
+        "client_user_id": "client1",
+        "professional_user_id": "pro1",
+        "amount_cents": 1900,
+        "currency": "USD",
+        "reason": "card_declined",
+        "failed_at": _iso(NOW),
+    },
+    "proposal_opened": _ballot("proposal") | {"roll_size": 2, "electorate": ["client1", "pro1"]},
+    "proposal_closing_soon": _ballot("proposal") | {"not_yet_voted": ["client1"]},
+    "proposal_closed": _ballot("proposal")
+    | {
+        "outcome": "passed",
+        "tally": {
+            "yes": 2,
+            "no": 0,
+            "abstain": 0,
+            "votes_cast": 2,
+            "roll_size": 2,
+            "quorum_met": True,
+        },
+    },
+    "election_opened": _ballot("election")
+    | {
+        "roll_size": 2,
+        "electorate": ["client1", "pro1"],
+        "candidates": [{"candidate_id": "c1", "name": "Pat Rivera"}],
+    },
+    "election_closing_soon": _ballot("election") | {"not_yet_voted": ["pro1"]},
+    "election_closed": _ballot("election")
+    | {
+        "quota": 1,
+        "valid_papers": 2,
+        "stages": 1,
+        "elected": [{"candidate_id": "c1", "name": "Pat Rivera", "external_id": "pro1"}],
+    },
+    "patronage_allocated": {
+        "allocation_id": "al1",
+        "fiscal_year": 2025,
+        "external_id": "pro1",
+        "points": "120.5",
+        "amount": _money(10000),
+        "cash": _money(2000),
+        "retained": _money(8000),
+    },
+}
+"""A payload of every other consumed event, shaped exactly as its producer writes it."""
+
+
+def producer_event(name: str, *, event: str | None = None, **overrides) -> dict:
+    """A consumed event as its producer sends it (plumbing fields included)."""
+    if name in BOOKING_EXTRAS:
+        return booking_event(event=event, **{**BOOKING_EXTRAS[name], **overrides})
+    return {
+        "event_id": event or event_id(),
+        "occurred_at": NOW.isoformat(),
+        **OTHER_EVENTS[name],
+        **overrides,
     }
 
 
@@ -111,8 +325,14 @@ def make_account() -> Callable[..., dict]:
 
 @pytest.fixture
 def make_booking() -> Callable[..., dict]:
-    """Builds a booking event payload (1 h Haircut at 13:30 Los Angeles time by default)."""
+    """Builds a booking event payload (1 h of service svc1 at 13:30 Los Angeles time)."""
     return booking_event
+
+
+@pytest.fixture
+def make_event() -> Callable[..., dict]:
+    """Builds any consumed event as its producer sends it: `make_event("dues_paid", ...)`."""
+    return producer_event
 
 
 @pytest.fixture
@@ -133,6 +353,7 @@ def people(session: Session, now: datetime) -> dict[str, Who]:
         now,
     )
     handle_event(session, "account_created", account_event("stranger", "Sam Other"), now)
+    handle_event(session, "listing_published", producer_event("listing_published"), now)
     return {
         "client": Who("client1", {"client"}),
         "pro": Who("pro1", {"professional"}),

@@ -69,23 +69,25 @@ def _ics_for(session, event_id, recipient="client1"):
 
 
 def test_a_bookings_life_keeps_one_uid_and_raises_sequence_on_each_change(
-    session, now, people, make_booking
+    session, now, people, make_event
 ):
-    requested = make_booking(occurred_at=now)
-    confirmed = make_booking(occurred_at=now + timedelta(minutes=5))
-    reminder = make_booking(occurred_at=now + timedelta(days=7))
+    requested = make_event("booking_requested", occurred_at=now)
+    confirmed = make_event("booking_confirmed", occurred_at=now + timedelta(minutes=5))
+    reminder = make_event("booking_reminder_due", occurred_at=now + timedelta(days=7))
     new_start = datetime(2026, 3, 12, 18, 0, tzinfo=UTC)
-    moved = make_booking(
+    moved = make_event(
+        "booking_rescheduled",
         occurred_at=now + timedelta(days=1),
         start=new_start,
         previous_start=requested["start"],
         previous_end=requested["end"],
     )
-    cancelled = make_booking(
+    cancelled = make_event(
+        "booking_cancelled",
         occurred_at=now + timedelta(days=2),
         start=new_start,
         refund_cents=1900,
-        cancelled_by="client1",
+        cancelled_by="client",
     )
     handle_event(session, "booking_requested", requested, now)
     handle_event(session, "booking_confirmed", confirmed, now)
@@ -132,6 +134,12 @@ def test_non_booking_notifications_have_no_calendar(session, now, people):
         select(Notification).where(Notification.template == "welcome")
     ).first()
     assert calendar_attachment(session, welcome) is None
+
+
+def test_a_request_moved_before_confirmation_stays_tentative(session, now, people, make_event):
+    moved = make_event("booking_rescheduled", status="requested")
+    handle_event(session, "booking_rescheduled", moved, now)
+    assert str(_ics_for(session, moved["event_id"])["STATUS"]) == "TENTATIVE"
 
 
 def test_review_requests_carry_no_calendar(session, now, people, make_booking):

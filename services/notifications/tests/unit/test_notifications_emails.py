@@ -24,7 +24,7 @@ def _parsed(message):
 
 
 def test_a_booking_email_is_text_html_and_an_ics(session, now, people, make_booking):
-    event = make_booking(refund_cents=1900, fee_cents=500, cancelled_by="pro1")
+    event = make_booking(refund_cents=1900, fee_cents=500, cancelled_by="professional")
     handle_event(session, "booking_cancelled", event, now)
     delivery = _delivery(session, event["event_id"], "client1")
     email = _parsed(build_email(session, delivery, MAILBOX, now))
@@ -47,7 +47,7 @@ def test_french_reader_sees_booking_time_in_the_professionals_zone(
 ):
     # 21:30 UTC = 14:30 in Los Angeles (PDT); the client lives in Paris but the appointment
     # is where the professional is.
-    event = make_booking(refund_cents=1900, fee_cents=500, cancelled_by="pro1")
+    event = make_booking(refund_cents=1900, fee_cents=500, cancelled_by="professional")
     handle_event(session, "booking_cancelled", event, now)
     email = _parsed(
         build_email(session, _delivery(session, event["event_id"], "client1"), MAILBOX, now)
@@ -61,7 +61,7 @@ def test_french_reader_sees_booking_time_in_the_professionals_zone(
 
 
 def test_english_reader_gets_12_hour_times_and_dollar_amounts(session, now, people, make_booking):
-    event = make_booking(refund_cents=1900, fee_cents=500, cancelled_by="pro1")
+    event = make_booking(refund_cents=1900, fee_cents=500, cancelled_by="professional")
     handle_event(session, "booking_cancelled", event, now)
     email = _parsed(
         build_email(session, _delivery(session, event["event_id"], "pro1"), MAILBOX, now)
@@ -111,101 +111,84 @@ def test_unknown_other_party_gets_a_polite_placeholder(session, now, people, mak
 
 
 @pytest.mark.parametrize(
-    ("event_name", "payload", "recipient", "expected"),
+    ("event_name", "overrides", "recipient", "expected"),
     [
         (
             "membership_started",
-            {
-                "account_id": "client1",
-                "plan_name": "Propriétaire",
-                "price": {"amount_cents": 2900, "currency": "USD"},
-                "interval": "month",
-                "current_period_end": "2026-03-31T23:30:00Z",
-            },
+            {"user_id": "client1", "current_period_end": "2026-03-31T23:30:00+00:00"},
             "client1",
             ["29,00\u00a0$US par mois", "mercredi 1er avril 2026"],
         ),
         (
+            "membership_started",
+            {"interval": "year", "price": {"amount_cents": 29000, "currency": "USD"}},
+            "pro1",
+            ["Your Owner Pro membership has started: $290.00 per year."],
+        ),
+        (
             "payment_failed",
-            {
-                "account_id": "pro1",
-                "amount": {"amount_cents": 2900, "currency": "USD"},
-                "purpose": "membership",
-            },
+            {},
             "pro1",
             ["We could not collect $29.00 for your membership."],
         ),
         (
-            "owner_status_changed",
-            {"account_id": "pro1", "owner_status": "owner", "previous_status": "in_trial"},
+            "booking_payment_failed",
+            {},
+            "client1",
+            ["Nous n'avons pas pu encaisser 19,00\u00a0$US pour une réservation."],
+        ),
+        (
+            "dues_paid",
+            {"paid_at": "2026-03-01T03:00:00+00:00"},
             "pro1",
-            ['changed from "in trial" to "owner"'],
+            ["We received your membership dues of $29.00 on Saturday, February 28, 2026."],
+        ),
+        (
+            "owner_status_changed",
+            {},
+            "pro1",
+            ['changed from "trial" to "owner"', "You are an owner of the cooperative"],
+        ),
+        (
+            "owner_status_changed",
+            {"from": "active", "to": "inactive"},
+            "pro1",
+            ['to "inactive (dues unpaid)"', "owner rights are paused"],
+        ),
+        (
+            "proposal_opened",
+            {"closes_at": "2026-03-02T11:00:00+00:00"},
+            "client1",
+            ["« Budget 2026 »", "lundi 2 mars 2026 à 12:00 (heure de Paris)"],
         ),
         (
             "proposal_closing_soon",
-            {
-                "proposal_id": "p1",
-                "title": "Budget",
-                "closes_at": "2026-03-02T11:00:00Z",
-                "member_ids": ["client1"],
-            },
+            {"closes_at": "2026-03-02T11:00:00+00:00"},
             "client1",
             ["lundi 2 mars 2026 à 12:00 (heure de Paris)"],
         ),
         (
-            "proposal_closed",
-            {
-                "proposal_id": "p1",
-                "title": "Budget",
-                "outcome": "passed",
-                "tally": {"yes": 10, "no": 2, "abstain": 1},
-                "member_ids": ["pro1"],
-            },
-            "pro1",
-            ["The proposal passed.", "Yes: 10", "No: 2", "Abstain: 1"],
-        ),
-        (
             "election_opened",
-            {
-                "election_id": "e1",
-                "title": "Board",
-                "seats": 3,
-                "closes_at": "2026-03-08T20:00:00Z",
-                "member_ids": ["pro1"],
-            },
+            {"seats": 3, "closes_at": "2026-03-08T20:00:00+00:00"},
             "pro1",
             ["3 seat(s)", "Sunday, March 8, 2026 at 1:00\u00a0PM (Los Angeles time)"],
         ),
         (
-            "election_closed",
-            {
-                "election_id": "e1",
-                "title": "Board",
-                "member_ids": ["pro1"],
-                "elected": [
-                    {"candidate_id": "c1", "name": "Ana"},
-                    {"candidate_id": "c2", "name": "Bo"},
-                ],
-            },
+            "election_closing_soon",
+            {},
             "pro1",
-            ["Elected: Ana, Bo"],
+            ['"Board 2026" closes in less than 24 hours'],
         ),
         (
             "patronage_allocated",
             {
-                "year": 2025,
-                "currency": "USD",
-                "allocations": [
-                    {
-                        "member_id": "pro1",
-                        "allocated_cents": 123456,
-                        "cash_cents": 24691,
-                        "retained_cents": 98765,
-                    }
-                ],
+                "amount": {"amount_cents": 123456, "currency": "USD"},
+                "cash": {"amount_cents": 24691, "currency": "USD"},
+                "retained": {"amount_cents": 98765, "currency": "USD"},
             },
             "pro1",
             [
+                "allocation of the cooperative's 2025 patronage dividend",
                 "Allocated to you: $1,234.56",
                 "Paid in cash: $246.91",
                 "Retained in your member account: $987.65",
@@ -214,9 +197,9 @@ def test_unknown_other_party_gets_a_polite_placeholder(session, now, people, mak
     ],
 )
 def test_what_each_non_booking_email_says(
-    session, now, people, event_name, payload, recipient, expected
+    session, now, people, make_event, event_name, overrides, recipient, expected
 ):
-    payload = {"event_id": f"x-{event_name}", "occurred_at": now.isoformat(), **payload}
+    payload = make_event(event_name, **overrides)
     handle_event(session, event_name, payload, now)
     email = _parsed(
         build_email(session, _delivery(session, payload["event_id"], recipient), MAILBOX, now)
@@ -227,22 +210,63 @@ def test_what_each_non_booking_email_says(
     assert email.get_content_type() == "multipart/alternative"  # no calendar attached
 
 
-def test_each_email_of_a_booking_says_what_happened(session, now, people, make_booking):
+@pytest.mark.parametrize(
+    ("closing", "expected"),
+    [
+        (
+            "proposal_closed",
+            ["The proposal passed.", "Yes: 10", "No: 2", "Abstain: 1"],
+        ),
+        ("election_closed", ["Elected: Ana, Bo"]),
+    ],
+)
+def test_a_result_reaches_the_roll_kept_when_the_ballot_opened(
+    session, now, people, make_event, closing, expected
+):
+    opening = closing.replace("closed", "opened")
+    handle_event(session, opening, make_event(opening, electorate=["pro1", "stranger"]), now)
+    overrides = (
+        {"tally": {"yes": 10, "no": 2, "abstain": 1, "votes_cast": 13}}
+        if closing == "proposal_closed"
+        else {
+            "elected": [
+                {"candidate_id": "c1", "name": "Ana", "external_id": "a"},
+                {"candidate_id": "c2", "name": "Bo", "external_id": "b"},
+            ]
+        }
+    )
+    result = make_event(closing, **overrides)
+    handle_event(session, closing, result, now)
+    told = session.scalars(
+        select(Notification.recipient_id).where(
+            Notification.event_id == result["event_id"], Notification.channel == "email"
+        )
+    ).all()
+    assert sorted(told) == ["pro1", "stranger"]
+    email = _parsed(
+        build_email(session, _delivery(session, result["event_id"], "pro1"), MAILBOX, now)
+    )
+    text = email.get_body(("plain",)).get_content()
+    for phrase in expected:
+        assert phrase in text
+
+
+def test_each_email_of_a_booking_says_what_happened(session, now, people, make_event):
     subjects = {}
     for name in (
         "booking_requested",
         "booking_confirmed",
         "booking_declined",
         "booking_expired",
+        "booking_cancelled",
         "booking_rescheduled",
+        "booking_reschedule_proposed",
         "booking_reminder_due",
+        "booking_performed",
         "booking_completed",
         "booking_review_requested",
     ):
-        event = make_booking(
-            previous_start=datetime(2026, 3, 9, 21, 30, tzinfo=UTC).isoformat(),
-            previous_end=datetime(2026, 3, 9, 22, 30, tzinfo=UTC).isoformat(),
-        )
+        event = make_event(name)
         handle_event(session, name, event, now)
         email = build_email(session, _delivery(session, event["event_id"], "client1"), MAILBOX, now)
         subjects[name] = email["Subject"]
@@ -251,8 +275,57 @@ def test_each_email_of_a_booking_says_what_happened(session, now, people, make_b
         "booking_confirmed": "Réservation confirmée : Haircut avec Pat Rivera",
         "booking_declined": "Demande refusée : Haircut",
         "booking_expired": "Demande expirée : Haircut",
+        "booking_cancelled": "Réservation annulée : Haircut avec Pat Rivera",
         "booking_rescheduled": "Réservation déplacée : Haircut avec Pat Rivera",
+        "booking_reschedule_proposed": "Nouvel horaire proposé : Haircut avec Pat Rivera",
         "booking_reminder_due": "Rappel : Haircut avec Pat Rivera",
+        "booking_performed": "Réservation effectuée : Haircut avec Pat Rivera",
         "booking_completed": "Réservation terminée : Haircut avec Pat Rivera",
         "booking_review_requested": "Comment s'est passé Haircut avec Pat Rivera ?",
     }
+
+
+def test_a_proposer_hears_of_a_declined_or_lapsed_proposal(session, now, people, make_event):
+    declined = make_event("booking_reschedule_declined")  # proposed by the professional
+    lapsed = make_event("booking_reschedule_expired")  # proposed by the client
+    handle_event(session, "booking_reschedule_declined", declined, now)
+    handle_event(session, "booking_reschedule_expired", lapsed, now)
+    assert _made_for(session, declined["event_id"]) == {"pro1"}
+    assert _made_for(session, lapsed["event_id"]) == {"client1"}
+    text = (
+        _parsed(
+            build_email(session, _delivery(session, declined["event_id"], "pro1"), MAILBOX, now)
+        )
+        .get_body(("plain",))
+        .get_content()
+    )
+    assert "Chloé Martin could not accept the new time you proposed for Haircut" in text
+    assert "Thursday, March 12, 2026, 10:00\u00a0AM – 11:00\u00a0AM (Los Angeles time)" in text
+
+
+def test_a_request_lists_every_proposed_time_and_the_deadline(session, now, people, make_event):
+    event = make_event("booking_requested")
+    handle_event(session, "booking_requested", event, now)
+    text = (
+        _parsed(build_email(session, _delivery(session, event["event_id"], "pro1"), MAILBOX, now))
+        .get_body(("plain",))
+        .get_content()
+    )
+    assert "- Tuesday, March 10, 2026, 2:30\u00a0PM – 3:30\u00a0PM (Los Angeles time)" in text
+    assert "- Wednesday, March 11, 2026, 10:00\u00a0AM – 11:00\u00a0AM (Los Angeles time)" in text
+    assert "decline by Monday, March 2, 2026 at 4:00\u00a0AM (Los Angeles time)" in text
+
+
+def test_a_service_without_a_known_name_is_still_spoken_of(session, now, people, make_event):
+    event = make_event("booking_confirmed", service_id="svc-unknown")
+    handle_event(session, "booking_confirmed", event, now)
+    email = build_email(session, _delivery(session, event["event_id"], "pro1"), MAILBOX, now)
+    assert email["Subject"] == "Booking confirmed: a service with Chloé Martin"
+
+
+def _made_for(session, event_id):
+    return set(
+        session.scalars(
+            select(Notification.recipient_id).where(Notification.event_id == event_id)
+        ).all()
+    )

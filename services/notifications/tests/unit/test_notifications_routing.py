@@ -16,6 +16,7 @@ def _made(session, event_id):
 @pytest.mark.parametrize(
     ("event_name", "template", "recipients"),
     [
+        ("booking_performed", "booking_performed", {("client1", "client")}),
         (
             "booking_requested",
             "booking_requested",
@@ -126,97 +127,82 @@ def test_preferences_decide_optional_channels(session, now, people, make_booking
     assert ("client1", "booking_confirmed", "client", "in_app") not in made
 
 
-def test_governance_events_fan_out_to_the_members_named(session, now, people, make_account):
-    event = {
-        "event_id": "gov1",
-        "occurred_at": now.isoformat(),
-        "proposal_id": "p9",
-        "title": "Budget",
-        "closes_at": (now + timedelta(days=7)).isoformat(),
-        "member_ids": ["pro1", "client1", "pro1"],
-    }
+def test_governance_events_fan_out_to_the_members_named(session, now, people, make_event):
+    event = make_event("proposal_opened", electorate=["pro1", "client1", "pro1"])
     handle_event(session, "proposal_opened", event, now)
-    made = _made(session, "gov1")
+    made = _made(session, event["event_id"])
     assert {r for r, *_ in made} == {"pro1", "client1"}
     assert len(made) == 4
-    stored = session.scalars(select(Notification).where(Notification.event_id == "gov1")).first()
-    assert "member_ids" not in stored.data and stored.data["proposal_id"] == "p9"
+    stored = session.scalars(
+        select(Notification).where(Notification.event_id == event["event_id"])
+    ).first()
+    assert "electorate" not in stored.data and stored.data["proposal_id"] == "p9"
 
 
-def test_patronage_gives_each_member_only_their_own_line(session, now, people):
-    event = {
-        "event_id": "pat1",
-        "occurred_at": now.isoformat(),
-        "year": 2025,
-        "currency": "USD",
-        "allocations": [
-            {
-                "member_id": "pro1",
-                "allocated_cents": 10000,
-                "cash_cents": 2000,
-                "retained_cents": 8000,
-            },
-            {
-                "member_id": "client1",
-                "allocated_cents": 500,
-                "cash_cents": 100,
-                "retained_cents": 400,
-            },
-        ],
+def test_a_closing_reminder_goes_only_to_those_who_have_not_voted(session, now, people, make_event):
+    handle_event(session, "proposal_opened", make_event("proposal_opened"), now)
+    reminder = make_event("proposal_closing_soon", not_yet_voted=["client1"])
+    handle_event(session, "proposal_closing_soon", reminder, now)
+    assert {r for r, *_ in _made(session, reminder["event_id"])} == {"client1"}
+
+
+def test_a_result_without_a_known_roll_tells_nobody(session, now, people, make_event):
+    assert handle_event(session, "election_closed", make_event("election_closed"), now) == []
+
+
+def test_a_repeated_opening_keeps_the_roll_once(session, now, people, make_event):
+    opened = make_event("election_opened", electorate=["pro1"])
+    handle_event(session, "election_opened", opened, now)
+    handle_event(session, "election_opened", opened, now)
+    result = make_event("election_closed")
+    assert {n.recipient_id for n in handle_event(session, "election_closed", result, now)} == {
+        "pro1"
     }
+
+
+def test_patronage_notice_goes_to_its_member_even_with_governance_email_off(
+    session, now, people, make_event
+):
     set_preferences(session, people["pro"], {"governance": {"email": False}}, now)
+    event = make_event("patronage_allocated")
     handle_event(session, "patronage_allocated", event, now)
-    pro_email = session.scalars(
-        select(Notification).where(
-            Notification.event_id == "pat1",
-            Notification.recipient_id == "pro1",
-            Notification.channel == "email",
-        )
-    ).one()  # a notice of allocation is owed even with governance email off
-    assert pro_email.data["allocated_cents"] == 10000 and "allocations" not in pro_email.data
+    assert _made(session, event["event_id"]) == {
+        ("pro1", "patronage_allocated", "member", "email"),
+        ("pro1", "patronage_allocated", "member", "in_app"),
+    }
 
 
 @pytest.mark.parametrize(
-    ("event_name", "payload", "template", "category"),
+    ("event_name", "recipient", "template", "category"),
     [
-        (
-            "membership_started",
-            {
-                "account_id": "pro1",
-                "plan_name": "Owner",
-                "price": {"amount_cents": 2900, "currency": "USD"},
-                "interval": "month",
-                "current_period_end": "2026-04-01T00:00:00Z",
-            },
-            "membership_started",
-            "membership",
-        ),
-        (
-            "payment_failed",
-            {
-                "account_id": "pro1",
-                "amount": {"amount_cents": 2900, "currency": "USD"},
-                "purpose": "membership",
-            },
-            "payment_failed",
-            "payment",
-        ),
-        (
-            "owner_status_changed",
-            {"account_id": "pro1", "owner_status": "owner", "previous_status": "pending"},
-            "owner_status_changed",
-            "membership",
-        ),
+        ("membership_started", "pro1", "membership_started", "membership"),
+        ("payment_failed", "pro1", "payment_failed", "payment"),
+        ("dues_paid", "pro1", "dues_paid", "payment"),
+        ("owner_status_changed", "pro1", "owner_status_changed", "membership"),
+        ("booking_payment_failed", "client1", "payment_failed", "payment"),
     ],
 )
 def test_billing_events_reach_the_account(
-    session, now, people, event_name, payload, template, category
+    session, now, people, make_event, event_name, recipient, template, category
 ):
-    payload = {"event_id": f"bill-{event_name}", "occurred_at": now.isoformat(), **payload}
-    created = handle_event(session, event_name, payload, now)
+    created = handle_event(session, event_name, make_event(event_name), now)
     assert {(n.recipient_id, n.template, n.category) for n in created} == {
-        ("pro1", template, category)
+        (recipient, template, category)
     }
+
+
+def test_a_booking_payment_without_a_known_client_tells_nobody(session, now, people, make_event):
+    event = make_event("booking_payment_failed", client_user_id=None)
+    assert handle_event(session, "booking_payment_failed", event, now) == []
+
+
+def test_a_proposal_to_move_goes_to_the_other_side(session, now, people, make_event):
+    by_pro = make_event("booking_reschedule_proposed")
+    by_client = make_event("booking_reschedule_proposed", proposed_by="client")
+    handle_event(session, "booking_reschedule_proposed", by_pro, now)
+    handle_event(session, "booking_reschedule_proposed", by_client, now)
+    assert {r for r, *_ in _made(session, by_pro["event_id"])} == {"client1"}
+    assert {r for r, *_ in _made(session, by_client["event_id"])} == {"pro1"}
 
 
 def test_a_malformed_booking_event_names_every_bad_field(session, now, people, make_booking):

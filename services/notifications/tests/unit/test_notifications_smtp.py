@@ -232,40 +232,56 @@ def test_settings_come_from_the_environment():
 # ---- The whole path: events in, emails out -----------------------------------------------------
 
 
-def _booking_life(make_booking, now):
+def _booking_life(make_event, now):
     new_start = now + timedelta(days=12)
+    first = make_event("booking_confirmed")
     return [
-        ("booking_requested", make_booking(occurred_at=now)),
-        ("booking_confirmed", make_booking(occurred_at=now + timedelta(minutes=5))),
+        ("booking_requested", make_event("booking_requested", occurred_at=now)),
+        (
+            "booking_confirmed",
+            make_event("booking_confirmed", occurred_at=now + timedelta(minutes=5)),
+        ),
         (
             "booking_rescheduled",
-            make_booking(
+            make_event(
+                "booking_rescheduled",
                 occurred_at=now + timedelta(hours=1),
                 start=new_start,
-                previous_start=make_booking()["start"],
-                previous_end=make_booking()["end"],
+                previous_start=first["start"],
+                previous_end=first["end"],
             ),
         ),
         (
             "booking_reminder_due",
-            make_booking(occurred_at=now + timedelta(days=10), start=new_start),
+            make_event(
+                "booking_reminder_due", occurred_at=now + timedelta(days=10), start=new_start
+            ),
         ),
-        ("booking_completed", make_booking(occurred_at=now + timedelta(days=12), start=new_start)),
+        (
+            "booking_performed",
+            make_event("booking_performed", occurred_at=now + timedelta(days=12), start=new_start),
+        ),
+        (
+            "booking_completed",
+            make_event("booking_completed", occurred_at=now + timedelta(days=15), start=new_start),
+        ),
         (
             "booking_review_requested",
-            make_booking(occurred_at=now + timedelta(days=12), start=new_start),
+            make_event(
+                "booking_review_requested", occurred_at=now + timedelta(days=19), start=new_start
+            ),
         ),
     ]
 
 
 def test_a_bookings_whole_life_arrives_by_email_once_each(
-    session, now, people, make_booking, smtp_server
+    session, now, people, make_event, smtp_server
 ):
     inbox = Inbox()
     port = smtp_server(inbox)
     sender = SmtpSender(SmtpSettings(port=port))
     moment = now
-    for name, event in _booking_life(make_booking, now):
+    for name, event in _booking_life(make_event, now):
         moment += timedelta(seconds=1)
         handle_event(session, name, event, moment)
         handle_event(session, name, event, moment)  # delivered twice by the broker
@@ -281,29 +297,28 @@ def test_a_bookings_whole_life_arrives_by_email_once_each(
         "Réservation confirmée : Haircut avec Pat Rivera",
         "Réservation déplacée : Haircut avec Pat Rivera",
         "Rappel : Haircut avec Pat Rivera",
+        "Réservation effectuée : Haircut avec Pat Rivera",
         "Réservation terminée : Haircut avec Pat Rivera",
         "Comment s'est passé Haircut avec Pat Rivera ?",
     ]
     to_pro = [m for m in inbox.received if m["To"].addresses[0].addr_spec == "pro1@example.org"]
-    assert len(to_pro) == 6  # welcome + all but the review request
+    assert len(to_pro) == 6  # welcome + all but the client's "done" and review request
     invites = [
         part.get_content()
         for m in to_client
         for part in m.iter_attachments()
         if part.get_content_type() == "text/calendar"
     ]
-    assert [i.count("SEQUENCE:") for i in invites] == [1] * 5
+    assert [i.count("SEQUENCE:") for i in invites] == [1] * 4  # the changes and the reminder
     assert ["SEQUENCE:0" in invites[0], "SEQUENCE:2" in invites[2]] == [True, True]
     assert len({m["Message-ID"] for m in inbox.received}) == len(inbox.received)
 
 
-def test_a_server_refusing_for_a_while_loses_nothing(
-    session, now, people, make_booking, smtp_server
-):
+def test_a_server_refusing_for_a_while_loses_nothing(session, now, people, make_event, smtp_server):
     inbox = Inbox(refusals=7)
     port = smtp_server(inbox)
     sender = SmtpSender(SmtpSettings(port=port))
-    for name, event in _booking_life(make_booking, now):
+    for name, event in _booking_life(make_event, now):
         handle_event(session, name, event, now)
     expected = session.query(EmailDelivery).count()
     moment, rounds = now, 0

@@ -1,0 +1,4 @@
+from loconomics_notifications.models import Base
+from loconomics_plumbing.migrate import run_env
+
+run_env(Base.metadata)
