@@ -19,8 +19,7 @@ COPY libs/plumbing libs/plumbing
 COPY services services
 COPY gateway gateway
 # Regular (not editable) installs: the venv alone is carried to the runtime stage.
-# psycopg is the PostgreSQL driver behind <SERVICE>_DATABASE_URL=postgresql+psycopg://...;
-# redis backs the gateway's rate limits when RATE_LIMIT_STORAGE_URI=redis://...
+# psycopg is the PostgreSQL driver behind <SERVICE>_DATABASE_URL=postgresql+psycopg://...
 RUN /opt/loconomics/bin/pip install -c constraints.txt \
         ./libs/plumbing \
         ./services/profiles \
@@ -29,20 +28,20 @@ RUN /opt/loconomics/bin/pip install -c constraints.txt \
         ./services/governance \
         ./services/notifications \
         ./gateway \
-        "psycopg[binary]" \
-        redis
+        "psycopg[binary]"
 
 FROM build AS build-devtools
 RUN /opt/loconomics/bin/pip install -c constraints.txt localstripe aiosmtpd
 
 # What every final image shares: a non-root user and the environment of the commands.
+# /var/lib/loconomics/mail exists here so a volume mounted on it belongs to that user.
 FROM ${PYTHON_IMAGE} AS base
 ARG APP_UID=10001
 RUN groupadd --system --gid ${APP_UID} loconomics \
     && useradd --system --uid ${APP_UID} --gid loconomics --home-dir /app \
         --no-create-home --shell /usr/sbin/nologin loconomics \
-    && mkdir -p /app /var/lib/loconomics \
-    && chown loconomics:loconomics /var/lib/loconomics
+    && mkdir -p /app /var/lib/loconomics/mail \
+    && chown -R loconomics:loconomics /var/lib/loconomics
 WORKDIR /app
 ENV PATH=/opt/loconomics/bin:${PATH} \
     PYTHONUNBUFFERED=1 \

@@ -23,6 +23,7 @@ status:
 
 test: install lint
 	deploy/local/test-tools.sh
+	deploy/check.sh install
 	$(BIN)/pytest -q
 
 unit: install

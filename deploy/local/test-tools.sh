@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# What the test suite needs beyond Python packages, installed from Debian's packages when missing:
-# Chromium (the /docs page check) and promtool (Prometheus config and rules validation).
+# What the test suite needs beyond Python packages and the deployment validators
+# (deploy/check.sh install): Chromium for the /docs page check, from Debian's packages.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test tools: installing ${missing[*]} from Debian's packages" >&2
   export DEBIAN_FRONTEND=noninteractive

@@ -83,7 +83,7 @@ def create_app(
                 settings.rate_limit_storage_uri,
                 settings.rate_limit_default,
                 settings.rate_limit_strict,
-                settings.trust_forwarded,
+                settings.trusted_proxy_hops,
             )
         )
     app = falcon.App(middleware=middleware)
@@ -94,6 +94,7 @@ def create_app(
         pool_of=pool_of,
         authenticator=Authenticator(pool_of, settings.session_cache_seconds),
         body_limit=settings.max_body_bytes,
+        trusted_proxy_hops=settings.trusted_proxy_hops,
         idempotency=IdempotencyStore(settings.database_url),
     )
     mount(app, operations, gate)

@@ -19,6 +19,7 @@ from loconomics_plumbing.validation import flatten_messages
 from marshmallow import EXCLUDE, Schema, ValidationError
 
 from .authentication import Authenticator
+from .client_address import client_address
 from .idempotency import IdempotencyStore, StoredAnswer
 from .rpc import RpcPool
 
@@ -39,6 +40,12 @@ class Call:
     timeout: float
     request: falcon.Request
     gate: Gate | None = None
+
+    @property
+    def client_address(self) -> str:
+        """The caller's address, as far as our trusted proxies vouch for it."""
+        hops = self.gate.trusted_proxy_hops if self.gate else 0
+        return client_address(self.request, hops)
 
     def rpc(self, service: str, method: str, **kwargs: Any) -> Any:
         return self.pool.call(
@@ -141,6 +148,7 @@ class Gate:
     authenticator: Authenticator
     body_limit: int
     idempotency: IdempotencyStore | None = None
+    trusted_proxy_hops: int = 0
 
 
 class PathResource:
@@ -174,7 +182,7 @@ class PathResource:
         if key is None or not op.creates or self.gate.idempotency is None:
             answer(resp, op, op.handler(call))
             return
-        scope = caller.user_id or f"address:{req.remote_addr}"
+        scope = caller.user_id or f"address:{call.client_address}"
         store = self.gate.idempotency
         record_id, stored = store.begin(scope, req.method, req.path, key, raw)
         if stored is not None:

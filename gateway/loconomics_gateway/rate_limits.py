@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 import time
 
-import falcon
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from .client_address import client_address
 from .problems import answer
 
 STRICT_ROUTES = {
@@ -27,16 +27,11 @@ UNLIMITED_ROUTES = {"/healthz", "/readyz", "/metrics"}
 
 
 class RateLimits:
-    def __init__(self, storage_uri: str, default: str, strict: str, trust_forwarded: bool):
+    def __init__(self, storage_uri: str, default: str, strict: str, trusted_proxy_hops: int):
         self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
         self.default = parse(default)
         self.strict = parse(strict)
-        self.trust_forwarded = trust_forwarded
-
-    def client_address(self, req: falcon.Request) -> str:
-        if self.trust_forwarded and req.access_route:
-            return req.access_route[0]
-        return req.remote_addr or "unknown"
+        self.trusted_proxy_hops = trusted_proxy_hops
 
     def process_resource(self, req, resp, resource, params) -> None:
         route = req.uri_template or ""
@@ -45,7 +40,7 @@ class RateLimits:
         strict = (req.method, route) in STRICT_ROUTES
         limit = self.strict if strict else self.default
         bucket = "strict" if strict else "default"
-        address = self.client_address(req)
+        address = client_address(req, self.trusted_proxy_hops)
         if self.limiter.hit(limit, bucket, address):
             return
         reset_at, _ = self.limiter.get_window_stats(limit, bucket, address)

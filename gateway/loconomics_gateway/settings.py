@@ -27,7 +27,7 @@ class Settings:
     rate_limit_storage_uri: str
     rate_limit_default: str
     rate_limit_strict: str
-    trust_forwarded: bool
+    trusted_proxy_hops: int
     cors_origins: tuple[str, ...]
 
     @classmethod
@@ -48,6 +48,6 @@ class Settings:
             rate_limit_storage_uri=env("RATE_LIMIT_STORAGE_URI", "memory://"),
             rate_limit_default=env("GATEWAY_RATE_LIMIT_DEFAULT", "600/minute"),
             rate_limit_strict=env("GATEWAY_RATE_LIMIT_STRICT", "10/minute"),
-            trust_forwarded=_flag("GATEWAY_TRUST_FORWARDED", "false"),
+            trusted_proxy_hops=int(env("GATEWAY_TRUSTED_PROXY_HOPS", "0")),
             cors_origins=origins,
         )

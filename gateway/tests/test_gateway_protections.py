@@ -123,3 +123,13 @@ def test_bodies_over_the_limit_are_refused_before_reading_them_all(client):
         headers={"Content-Type": "application/json"},
     )
     assert answer.status_code == 413
+
+
+def test_forwarded_addresses_are_trusted_only_as_far_as_our_proxies():
+    from loconomics_gateway.client_address import client_address
+
+    forged_then_real = {"X-Forwarded-For": "6.6.6.6, 203.0.113.9"}
+    req = testing.create_req(headers=forged_then_real, remote_addr="10.0.0.2")
+    assert client_address(req, 0) == "10.0.0.2"
+    assert client_address(req, 1) == "203.0.113.9"
+    assert client_address(req, 2) == "6.6.6.6"

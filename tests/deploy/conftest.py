@@ -141,3 +141,49 @@ def built_k8s(tools, tmp_path_factory) -> tuple[Path, list[dict]]:
 @pytest.fixture(scope="session")
 def k8s_docs(built_k8s) -> list[dict]:
     return built_k8s[1]
+
+
+@dataclass
+class SettingsCatalogue:
+    """The environment variables the platform's code reads: string constants of every module
+    (a name whole, a prefix and its rest, or `<owner>` + a constant suffix such as
+    `_DATABASE_URL`), and `${NAME:default}` in deploy/local/nameko.yaml."""
+
+    constants_by_file: list[set[str]]
+    nameko_settings: str
+    owners: tuple[str, ...] = (*SERVICES, "gateway")
+
+    def reads(self, name: str) -> bool:
+        if f"${{{name}:" in self.nameko_settings:
+            return True
+        for constants in self.constants_by_file:
+            if name in constants:
+                return True
+            for constant in constants:
+                if not constant or not name.startswith(constant) and not name.endswith(constant):
+                    continue
+                if name.startswith(constant) and name[len(constant):] in constants:
+                    return True
+                owner = name[: -len(constant)].lower()
+                if constant.startswith("_") and name.endswith(constant) and owner in self.owners:
+                    return True
+        return False
+
+
+@pytest.fixture(scope="session")
+def settings_catalogue() -> SettingsCatalogue:
+    constants_by_file = []
+    for top in CODE_DIRS:
+        for path in (ROOT / top).rglob("*.py"):
+            if "tests" in path.relative_to(ROOT).parts:
+                continue
+            tree = ast.parse(path.read_text(), filename=str(path))
+            constants_by_file.append(
+                {
+                    node.value
+                    for node in ast.walk(tree)
+                    if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                }
+            )
+    nameko_settings = (ROOT / "deploy/local/nameko.yaml").read_text()
+    return SettingsCatalogue(constants_by_file, nameko_settings)

@@ -160,12 +160,12 @@ def test_billing_talks_to_localstripe_and_notifications_to_the_sink(compose):
     assert billing["STRIPE_API_BASE"].endswith("//localstripe:8420}")
     assert {"STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET"} <= set(billing)
     notifications = services["notifications"]["environment"]
-    assert notifications["NOTIFICATIONS_SMTP_HOST"].endswith(":-smtp-sink}")
+    assert notifications["SMTP_HOST"].endswith(":-smtp-sink}")
     sink_command = services["smtp-sink"]["command"]
     assert sink_command[1] == "deploy/local/smtp_sink.py"
     assert (ROOT / sink_command[1]).is_file()
     port = sink_command[sink_command.index("--port") + 1]
-    assert notifications["NOTIFICATIONS_SMTP_PORT"] == f"${{NOTIFICATIONS_SMTP_PORT:-{port}}}"
+    assert notifications["SMTP_PORT"] == f"${{SMTP_PORT:-{port}}}"
 
 
 @pytest.mark.parametrize("relative", COMPOSE_FILES)
@@ -223,3 +223,23 @@ def test_governance_alone_accepts_only_settings_governance_reads(governance_alon
             ("_DATABASE_URL", "_METRICS_PORT")
         ):
             assert f'"{name}"' in settings, name
+
+
+@pytest.mark.parametrize("relative", COMPOSE_FILES)
+def test_every_variable_given_to_our_containers_is_one_the_code_reads(
+    relative, settings_catalogue
+):
+    spec = yaml.safe_load((ROOT / relative).read_text())
+    ours = [svc for svc in spec["services"].values() if svc["image"].startswith("loconomics:")]
+    assert ours
+    for svc in ours:
+        for name in svc.get("environment", {}):
+            assert settings_catalogue.reads(name), f"nothing reads {name}"
+
+
+def test_the_settings_catalogue_tells_read_from_unread(settings_catalogue):
+    assert settings_catalogue.reads("BOOKING_DATABASE_URL")
+    assert settings_catalogue.reads("SMTP_PASSWORD")
+    assert settings_catalogue.reads("NAMEKO_MAX_WORKERS")
+    assert not settings_catalogue.reads("BOOKING_DATABASE_URI")
+    assert not settings_catalogue.reads("NOTIFICATIONS_SMTP_HOST")

@@ -242,7 +242,8 @@ def test_nothing_in_the_database_links_a_ballot_to_its_voter(platform, api, memb
         with pytest.raises(sqlite3.OperationalError):
             db.execute("SELECT rowid FROM proposal_votes")
         rows = db.execute(
-            "SELECT id, proposal_id, choice, receipt FROM proposal_votes WHERE proposal_id = ?",
+            # `+proposal_id` keeps SQLite off the receipt index: a scan of the table itself
+            "SELECT id, proposal_id, choice, receipt FROM proposal_votes WHERE +proposal_id = ?",
             (pid,),
         ).fetchall()
         ids_while_open = {row[0] for row in rows}
@@ -255,7 +256,8 @@ def test_nothing_in_the_database_links_a_ballot_to_its_voter(platform, api, memb
         ).fetchall()
         outbox = [row[0] for row in db.execute("SELECT payload FROM outbox_events")]
     assert sorted(row[3] for row in rows) == sorted(receipts)
-    assert [row[0] for row in rows] == sorted(row[0] for row in rows), "stored in key order"
+    stored_order = [row[0] for row in rows]
+    assert stored_order == sorted(stored_order), "stored in the order of the random key"
     values = {value for row in rows for value in row}
     assert not any(identity in value for identity in identities for value in values)
     assert not values & names

@@ -1,7 +1,232 @@
-"""Operations of the notifications part of the API; see routes/accounts.py for the shape."""
+"""Notifications, preferences and messaging (the notifications service), plus the operators'
+dead-letter list. Each route is one RPC; the service decides who may see what (another
+member's conversation or notification is a 404, never a 403)."""
 
 from __future__ import annotations
 
-from ..operations import Operation
+from loconomics_notifications.schemas import (
+    ConversationDetailSchema,
+    ConversationPageSchema,
+    ConversationSchema,
+    DeliveryPageSchema,
+    ListNotificationsArgsSchema,
+    MarkedCountSchema,
+    MessageSchema,
+    NotificationPageSchema,
+    NotificationSchema,
+    PageArgsSchema,
+    PreferencesSchema,
+    PreferencesUpdateSchema,
+    ReplayArgsSchema,
+    ReplayResultSchema,
+    StartConversationArgsSchema,
+    StartedConversationSchema,
+    UnreadCountSchema,
+)
+from loconomics_plumbing.validation import StrictSchema
+from marshmallow import fields, validate
 
-OPERATIONS: list[Operation] = []
+from ..operations import Call, Operation
+
+TAG = "Notifications and messaging"
+OPERATORS = "Operations"
+
+
+class MessageBodySchema(StrictSchema):
+    body = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=5000),
+        metadata={"description": "The message.", "example": "See you at 3."},
+    )
+
+
+def list_my_notifications(call: Call) -> dict:
+    return call.rpc("notifications", "list_notifications", **call.query)
+
+
+def mark_notification_read(call: Call) -> dict:
+    return call.rpc("notifications", "mark_read", notification_id=call.params["notification_id"])
+
+
+def mark_all_notifications_read(call: Call) -> dict:
+    return call.rpc("notifications", "mark_all_read")
+
+
+def count_unread_notifications(call: Call) -> dict:
+    return call.rpc("notifications", "unread_count")
+
+
+def get_notification_preferences(call: Call) -> dict:
+    return call.rpc("notifications", "get_preferences")
+
+
+def set_notification_preferences(call: Call) -> dict:
+    return call.rpc("notifications", "set_preferences", **call.body)
+
+
+def list_conversations(call: Call) -> dict:
+    return call.rpc("notifications", "list_conversations", **call.query)
+
+
+def start_conversation(call: Call) -> dict:
+    return call.rpc("notifications", "start_conversation", **call.body)
+
+
+def get_conversation(call: Call) -> dict:
+    return call.rpc(
+        "notifications",
+        "get_conversation",
+        conversation_id=call.params["conversation_id"],
+        **call.query,
+    )
+
+
+def post_message(call: Call) -> dict:
+    return call.rpc(
+        "notifications",
+        "post_message",
+        conversation_id=call.params["conversation_id"],
+        **call.body,
+    )
+
+
+def mark_conversation_read(call: Call) -> dict:
+    return call.rpc(
+        "notifications", "mark_conversation_read", conversation_id=call.params["conversation_id"]
+    )
+
+
+def list_email_dead_letters(call: Call) -> dict:
+    return call.rpc("notifications", "list_dead_deliveries", **call.query)
+
+
+def replay_email_dead_letters(call: Call) -> dict:
+    return call.rpc("notifications", "replay_dead_deliveries", **call.body)
+
+
+OPERATIONS = [
+    Operation(
+        "GET",
+        "/v1/me/notifications",
+        "My notifications, newest first (`unread_only=true` for the unread ones)",
+        list_my_notifications,
+        tag=TAG,
+        query=ListNotificationsArgsSchema,
+        response=NotificationPageSchema,
+        errors=(422,),
+    ),
+    Operation(
+        "POST",
+        "/v1/me/notifications/{notification_id}/read",
+        "Mark one of my notifications read",
+        mark_notification_read,
+        tag=TAG,
+        response=NotificationSchema,
+        errors=(404,),
+    ),
+    Operation(
+        "POST",
+        "/v1/me/notifications/read-all",
+        "Mark all my notifications read",
+        mark_all_notifications_read,
+        tag=TAG,
+        response=MarkedCountSchema,
+    ),
+    Operation(
+        "GET",
+        "/v1/me/notifications/unread-count",
+        "How many of my notifications are unread",
+        count_unread_notifications,
+        tag=TAG,
+        response=UnreadCountSchema,
+    ),
+    Operation(
+        "GET",
+        "/v1/me/notification-preferences",
+        "My notification choices per category and channel",
+        get_notification_preferences,
+        tag=TAG,
+        response=PreferencesSchema,
+    ),
+    Operation(
+        "PUT",
+        "/v1/me/notification-preferences",
+        "Change my notification choices (booking and payment emails stay on)",
+        set_notification_preferences,
+        tag=TAG,
+        body=PreferencesUpdateSchema,
+        response=PreferencesSchema,
+        errors=(422,),
+    ),
+    Operation(
+        "GET",
+        "/v1/conversations",
+        "My conversations, latest activity first, with unread counts",
+        list_conversations,
+        tag=TAG,
+        query=PageArgsSchema,
+        response=ConversationPageSchema,
+        errors=(422,),
+    ),
+    Operation(
+        "POST",
+        "/v1/conversations",
+        "Write to a client or professional (about a booking, reusing its conversation)",
+        start_conversation,
+        tag=TAG,
+        body=StartConversationArgsSchema,
+        response=StartedConversationSchema,
+        status=201,
+        errors=(422,),
+    ),
+    Operation(
+        "GET",
+        "/v1/conversations/{conversation_id}",
+        "A conversation of mine and a page of its messages, newest first",
+        get_conversation,
+        tag=TAG,
+        query=PageArgsSchema,
+        response=ConversationDetailSchema,
+        errors=(404, 422),
+    ),
+    Operation(
+        "POST",
+        "/v1/conversations/{conversation_id}/messages",
+        "Add a message to a conversation of mine",
+        post_message,
+        tag=TAG,
+        body=MessageBodySchema,
+        response=MessageSchema,
+        status=201,
+        errors=(404, 422),
+    ),
+    Operation(
+        "POST",
+        "/v1/conversations/{conversation_id}/read",
+        "Mark a conversation of mine read up to its latest message",
+        mark_conversation_read,
+        tag=TAG,
+        response=ConversationSchema,
+        errors=(404,),
+    ),
+    Operation(
+        "GET",
+        "/v1/admin/email-dead-letters",
+        "Emails given up on (after the last retry or a permanent refusal), oldest first",
+        list_email_dead_letters,
+        tag=OPERATORS,
+        query=PageArgsSchema,
+        response=DeliveryPageSchema,
+        errors=(403, 422),
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/email-dead-letters/replay",
+        "Send dead emails again with a fresh set of retries (all, or the ids given)",
+        replay_email_dead_letters,
+        tag=OPERATORS,
+        body=ReplayArgsSchema,
+        response=ReplayResultSchema,
+        errors=(403, 422),
+    ),
+]

@@ -14,8 +14,9 @@ from sqlalchemy import MetaData
 
 from . import clock, config
 from .identity import Caller
-from .outbox import prune_published, relay_pending
+from .outbox import pending_count, prune_published, relay_pending
 from .storage import UnitOfWork, add_plumbing_tables, make_engine, session_factory
+from .telemetry import OUTBOX_PENDING
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,8 @@ class Database(DependencyProvider):
             try:
                 while relay_pending(self.engine, self.metadata, self.publish, clock=clock.now):
                     pass
+                backlog = OUTBOX_PENDING.labels(self.container.service_name)
+                backlog.set(pending_count(self.engine, self.metadata))
                 if time.monotonic() - last_prune > 3600:
                     prune_published(self.engine, self.metadata, clock=clock.now)
                     last_prune = time.monotonic()

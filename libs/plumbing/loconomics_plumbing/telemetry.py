@@ -6,7 +6,7 @@ import logging
 import time
 
 from nameko.extensions import DependencyProvider
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from . import config
 from .logs import set_call_id
@@ -23,6 +23,12 @@ ENTRYPOINT_SECONDS = Histogram(
     "Worker run time per entrypoint.",
     ["service", "entrypoint", "kind"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+OUTBOX_PENDING = Gauge(
+    "loconomics_outbox_pending_events",
+    "Events committed but not yet published to the broker.",
+    ["service"],
 )
 
 

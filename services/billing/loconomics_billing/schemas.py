@@ -449,7 +449,7 @@ class BookingPaymentSchema(Schema):
 class StripeWebhookArgs(InputSchema):
     body_base64 = fields.Str(
         required=True,
-        validate=validate.Length(min=1, max=4 * 1024 * 1024),
+        validate=validate.Length(max=4 * 1024 * 1024),
         metadata={"description": "The raw request body, byte for byte, base64-encoded."},
     )
     signature = fields.Str(

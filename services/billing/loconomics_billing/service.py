@@ -206,9 +206,13 @@ class BillingService(Health):
     def link_payout_account(self, **fields) -> dict:
         data = load(LinkPayoutAccountArgs(), fields)
         self.caller.require_admin()
-        account = booking_payments.link_payout_account(
-            self.db.session, data["user_id"], data["stripe_account_id"], clock.now()
-        )
+        try:
+            account = booking_payments.link_payout_account(
+                self.db.session, data["user_id"], data["stripe_account_id"], clock.now()
+            )
+        except IntegrityError:
+            self.db.rollback()
+            raise Conflict("That Connect account is another professional's.") from None
         return PayoutAccountSchema().dump(account)
 
     # Stripe

@@ -186,7 +186,7 @@ class Booking(Base):
     created_by: Mapped[str] = mapped_column(String(16))
     creator_id: Mapped[str] = mapped_column(String(FOREIGN_ID))
     proposed_starts: Mapped[list] = mapped_column(JSON, default=list)
-    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     request_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -279,7 +279,7 @@ class CreateBookingSchema(BookingRequestSchema):
 
     idempotency_key = fields.String(
         load_default=None,
-        validate=validate.Length(min=1, max=200),
+        validate=validate.Length(min=1, max=255),
         metadata={"description": "The Idempotency-Key header: a repeat returns the first booking."},
     )
 

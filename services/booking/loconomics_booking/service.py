@@ -13,6 +13,7 @@ import eventlet
 from loconomics_plumbing import clock, config
 from loconomics_plumbing.dependencies import CallerIdentity, Database
 from loconomics_plumbing.entrypoints import every, handles, rpc
+from loconomics_plumbing.errors import Invalid, NotFound
 from loconomics_plumbing.health import Health
 from loconomics_plumbing.telemetry import Telemetry
 from loconomics_plumbing.validation import load
@@ -316,7 +317,11 @@ class BookingService(Health):
 
     @rpc
     def calendar_feed(self, **fields) -> str:
-        data = load(CalendarTokenSchema(), fields)
+        """The feed is public and its token the only secret: a malformed token is just unknown."""
+        try:
+            data = load(CalendarTokenSchema(), fields)
+        except Invalid:
+            raise NotFound("No such calendar.") from None
         return calendar_export.export_feed(self.db.session, data["token"], clock.now()).decode()
 
     # listings from profiles

@@ -258,7 +258,12 @@ class MembershipStartedSchema(EventSchema):
         validate=validate.OneOf(["month", "year"]),
         metadata={"description": "Billing interval; null for a plan without dues."},
     )
-    current_period_end = _moment("End of the first period.", load_default=None, allow_none=True)
+    current_period_end = _moment(
+        "When the first dues are due (the trial's end, if any).", load_default=None, allow_none=True
+    )
+    trial_end = _moment(
+        "End of the free trial; null without one.", load_default=None, allow_none=True
+    )
 
 
 class PaymentFailedSchema(EventSchema):
@@ -424,6 +429,13 @@ class MessageSentSchema(Schema):
     seq = fields.Integer(required=True, metadata={"description": "Position in the thread."})
     sender_id = _id("Who wrote it.", required=True)
     recipient_id = _id("Who it is for.", required=True)
+
+
+EMITTED_EVENTS: dict[str, type[Schema]] = {
+    "conversation_started": ConversationStartedSchema,
+    "message_sent": MessageSentSchema,
+}
+"""Published on `notifications.events` (the plumbing adds `event_id` and `occurred_at`)."""
 
 
 # ---- RPC: inbox ----------------------------------------------------------------------------

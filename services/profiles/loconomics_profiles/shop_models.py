@@ -170,13 +170,19 @@ class ListingSearchRow(Base):
 
 
 class ProfessionalSchedule(Base):
-    """Whether booking knows weekly hours for a professional (from `schedule_changed`)."""
+    """A professional's weekly hours as booking last announced them (`schedule_changed`).
+
+    The listing checklist needs to know that hours exist; search falls back on the hours
+    themselves when booking cannot say who has a free slot (see `domain.weekly_hours`).
+    """
 
     __tablename__ = "professional_schedules"
 
     professional_id: Mapped[str] = mapped_column(ID, primary_key=True)
     has_weekly_hours: Mapped[bool] = mapped_column(Boolean)
     time_zone: Mapped[str | None] = mapped_column(String(64))
+    weekly: Mapped[dict[str, list]] = mapped_column(JSON, default=dict)
+    advance_notice_hours: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

@@ -3,6 +3,10 @@
 Inputs refuse unknown fields; event payloads consumed from other services ignore extra fields
 (producers may add some). The domain re-checks every business rule, so these schemas are the
 contract (and the OpenAPI document), not the last line of defence.
+
+A request body the gateway validates never holds the id that is in its path: the body schema
+(e.g. `ListingChangesSchema`) is a base of the RPC argument schema (`UpdateListingArgsSchema`),
+which adds the id.
 """
 
 from __future__ import annotations
@@ -14,16 +18,22 @@ from loconomics_profiles.domain.catalog_data import CATEGORIES
 from loconomics_profiles.domain.listings import MAX_INTRO, POLICIES, STATUSES
 from loconomics_profiles.domain.pricing import MAX_DURATION, MAX_SESSIONS, MIN_DURATION
 from loconomics_profiles.domain.professional_profiles import CREDENTIAL_KINDS, MAX_BIO
-from loconomics_profiles.domain.reviews import MAX_TEXT
+from loconomics_profiles.domain.reviews import MAX_PAGE, MAX_TEXT
 from loconomics_profiles.domain.search import DEFAULT_RADIUS_KM, MAX_LIMIT, MAX_RADIUS_KM
 from loconomics_profiles.domain.service_areas import MAX_AREA_RADIUS_KM
 
 PRICING_TYPES = ("hourly", "service", "package", "consultation", "estimate", "addon")
+CHECKLIST = ("services", "service_area", "schedule", "bio")
+AVAILABILITY_SOURCES = ("booking", "weekly_hours")
 ID = {"validate": validate.Length(min=1, max=64)}
 
 
 def _id(description: str, **options) -> fields.String:
     return fields.String(**ID, metadata={"description": description}, **options)
+
+
+def _about(description: str, **more) -> dict:
+    return {"metadata": {"description": description, **more}}
 
 
 def _page_of(item: type[Schema], description: str) -> type[Schema]:
@@ -35,27 +45,40 @@ def _page_of(item: type[Schema], description: str) -> type[Schema]:
     })
 
 
+class PageQuerySchema(StrictSchema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, MAX_PAGE),
+                           **_about(f"How many items to return (1-{MAX_PAGE})."))
+    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
+                           **_about("`next_cursor` of the previous page; omit for the first."))
+
+
 # Catalog
 
 class FindJobTitlesArgsSchema(StrictSchema):
-    q = fields.String(load_default="", validate=validate.Length(max=80), metadata={
-        "description": "Name or alias, any case or accents, a prefix, with a typo or two."})
-    limit = fields.Integer(load_default=20, strict=True, validate=validate.Range(1, 100))
+    q = fields.String(load_default="", validate=validate.Length(max=80), **_about(
+        "Name or alias, any case or accents, a prefix, with a typo or two; empty lists all.",
+        example="dog walk"))
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100),
+                           **_about("How many titles to return (1-100), best match first."))
 
 
 class JobTitleSchema(Schema):
     id = _id("Stable opaque id.", required=True)
-    name = fields.String(required=True, metadata={"example": "Dog walker"})
-    slug = fields.String(required=True)
-    category = fields.String(required=True, validate=validate.OneOf(tuple(CATEGORIES)))
-    category_name = fields.String(required=True)
-    aliases = fields.List(fields.String(), required=True)
-    criteria = fields.List(fields.String(), required=True, metadata={
-        "description": "What a client rates 1-5 after a booking."})
+    name = fields.String(required=True, **_about("Display name.", example="Dog walker"))
+    slug = fields.String(required=True, **_about("URL-friendly name.", example="dog-walker"))
+    category = fields.String(required=True, validate=validate.OneOf(tuple(CATEGORIES)),
+                             **_about("Category key."))
+    category_name = fields.String(required=True, **_about("Category display name."))
+    aliases = fields.List(fields.String(), required=True,
+                          **_about("Other names the title is found by."))
+    criteria = fields.List(fields.String(), required=True, **_about(
+        "What a client rates 1-5 after a booking."))
     status = fields.String(required=True, validate=validate.OneOf(
-        ("listed", "proposed", "rejected")))
-    proposed_by = fields.String(metadata={"description": "Shown to the proposer and admins."})
-    matched = fields.String(metadata={"description": "The name or alias the query matched."})
+        ("listed", "proposed", "rejected")), **_about(
+        "`listed` for everyone; `proposed` waits for an administrator (its proposer may "
+        "already use it); `rejected`."))
+    proposed_by = fields.String(**_about("Account that proposed it; shown to them and admins."))
+    matched = fields.String(**_about("The name or alias the query matched."))
 
 
 JobTitlePageSchema = _page_of(JobTitleSchema, "Best match first.")
@@ -66,92 +89,120 @@ class JobTitleIdArgsSchema(StrictSchema):
 
 
 class ProposeJobTitleArgsSchema(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(min=3, max=80))
-    category = fields.String(required=True, validate=validate.OneOf(tuple(CATEGORIES)))
+    name = fields.String(required=True, validate=validate.Length(min=3, max=80),
+                         **_about("The missing trade.", example="Beekeeper"))
+    category = fields.String(required=True, validate=validate.OneOf(tuple(CATEGORIES)),
+                             **_about("Category key, e.g. `home`, `pets`, `lessons`."))
     aliases = fields.List(fields.String(validate=validate.Length(min=2, max=80)),
-                          load_default=list, validate=validate.Length(max=10))
+                          load_default=list, validate=validate.Length(max=10),
+                          **_about("Up to 10 other names."))
 
 
-class RejectJobTitleArgsSchema(JobTitleIdArgsSchema):
-    reason = fields.String(load_default="", validate=validate.Length(max=500))
+class JobTitleRejectionSchema(StrictSchema):
+    reason = fields.String(load_default="", validate=validate.Length(max=500),
+                           **_about("Told to the proposer."))
+
+
+class RejectJobTitleArgsSchema(JobTitleRejectionSchema, JobTitleIdArgsSchema):
+    pass
 
 
 class JobTitleDecidedEventSchema(Schema):
     """`job_title_proposed`, `job_title_approved`, `job_title_rejected`."""
 
     job_title_id = _id("Job title id.", required=True)
-    name = fields.String(required=True)
-    category = fields.String()
-    proposed_by = fields.String(required=True)
-    reason = fields.String()
+    name = fields.String(required=True, **_about("Title name."))
+    category = fields.String(**_about("Category key (proposed, approved)."))
+    proposed_by = fields.String(required=True, **_about("Proposer's account id."))
+    reason = fields.String(**_about("Why it was rejected (rejected only)."))
 
 
 # Professional profile and credentials
 
 class UpdateProfileArgsSchema(StrictSchema):
-    business_name = fields.String(allow_none=True, validate=validate.Length(min=1, max=120))
-    bio = fields.String(validate=validate.Length(max=MAX_BIO), metadata={
-        "description": f"Public bio, at most {MAX_BIO} characters."})
+    business_name = fields.String(allow_none=True, validate=validate.Length(min=1, max=120),
+                                  **_about("Trading name; null removes it."))
+    bio = fields.String(validate=validate.Length(max=MAX_BIO), **_about(
+        f"Public bio, at most {MAX_BIO} characters; a listing turns on only with one."))
     photo_url = fields.Url(allow_none=True, schemes={"http", "https"},
-                           validate=validate.Length(max=2048))
-    slug = fields.String(allow_none=True, validate=validate.Length(min=3, max=40), metadata={
-        "description": "Custom address: lowercase letters, digits, single hyphens; unique."})
+                           validate=validate.Length(max=2048),
+                           **_about("http(s) URL of a portrait or logo."))
+    slug = fields.String(allow_none=True, validate=validate.Length(min=3, max=40), **_about(
+        "Custom address: lowercase letters, digits, single hyphens; unique.", example="ana-paints"))
     languages = fields.List(fields.String(validate=validate.Length(min=2, max=16)),
                             validate=validate.Length(max=20),
-                            metadata={"description": "BCP 47 tags such as en, es-MX."})
+                            **_about("BCP 47 tags such as en, es-MX.", example=["en", "es-MX"]))
 
 
 class CredentialSchema(Schema):
     id = _id("Credential id.", required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(CREDENTIAL_KINDS))
-    name = fields.String(required=True)
-    number = fields.String(required=True)
-    issuer = fields.String(required=True)
-    state = fields.String(allow_none=True, metadata={"description": "US state code."})
-    expires_on = fields.Date(allow_none=True)
-    expired = fields.Boolean(required=True)
-    verified = fields.Boolean(required=True, metadata={
-        "description": "Set only by an administrator after checking with the issuer."})
-    verified_at = fields.AwareDateTime(allow_none=True)
+    kind = fields.String(required=True, validate=validate.OneOf(CREDENTIAL_KINDS),
+                         **_about("License or certification."))
+    name = fields.String(required=True, **_about("What it certifies."))
+    number = fields.String(required=True, **_about("Number given by the issuer."))
+    issuer = fields.String(required=True, **_about("Who issued it."))
+    state = fields.String(allow_none=True, **_about("US state code."))
+    expires_on = fields.Date(allow_none=True, **_about("Last valid day."))
+    expired = fields.Boolean(required=True, **_about("Past its expiry today."))
+    verified = fields.Boolean(required=True, **_about(
+        "Set only by an administrator after checking with the issuer."))
+    verified_at = fields.AwareDateTime(allow_none=True, **_about("When it was verified."))
 
 
 class AddCredentialArgsSchema(StrictSchema):
-    kind = fields.String(required=True, validate=validate.OneOf(CREDENTIAL_KINDS))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    number = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    issuer = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    state = fields.String(allow_none=True, load_default=None,
-                          validate=validate.Length(equal=2))
-    expires_on = fields.Date(allow_none=True, load_default=None)
+    kind = fields.String(required=True, validate=validate.OneOf(CREDENTIAL_KINDS),
+                         **_about("License or certification."))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120),
+                         **_about("What it certifies.", example="General contractor"))
+    number = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                           **_about("Number given by the issuer."))
+    issuer = fields.String(required=True, validate=validate.Length(min=1, max=120),
+                           **_about("Who issued it.", example="CSLB"))
+    state = fields.String(allow_none=True, load_default=None, validate=validate.Length(equal=2),
+                          **_about("US state or territory code.", example="CA"))
+    expires_on = fields.Date(allow_none=True, load_default=None,
+                             **_about("Last valid day; not in the past."))
 
 
-class UpdateCredentialArgsSchema(StrictSchema):
-    credential_id = _id("Credential id.", required=True)
-    kind = fields.String(validate=validate.OneOf(CREDENTIAL_KINDS))
-    name = fields.String(validate=validate.Length(min=1, max=120))
-    number = fields.String(validate=validate.Length(min=1, max=64))
-    issuer = fields.String(validate=validate.Length(min=1, max=120))
-    state = fields.String(allow_none=True, validate=validate.Length(equal=2))
-    expires_on = fields.Date(allow_none=True)
+class CredentialChangesSchema(StrictSchema):
+    kind = fields.String(validate=validate.OneOf(CREDENTIAL_KINDS),
+                         **_about("License or certification."))
+    name = fields.String(validate=validate.Length(min=1, max=120), **_about("What it certifies."))
+    number = fields.String(validate=validate.Length(min=1, max=64),
+                           **_about("Number given by the issuer."))
+    issuer = fields.String(validate=validate.Length(min=1, max=120), **_about("Who issued it."))
+    state = fields.String(allow_none=True, validate=validate.Length(equal=2),
+                          **_about("US state or territory code."))
+    expires_on = fields.Date(allow_none=True, **_about("Last valid day."))
 
 
 class CredentialIdArgsSchema(StrictSchema):
     credential_id = _id("Credential id.", required=True)
 
 
-class VerifyCredentialArgsSchema(CredentialIdArgsSchema):
-    verified = fields.Boolean(required=True)
+class UpdateCredentialArgsSchema(CredentialChangesSchema, CredentialIdArgsSchema):
+    pass
+
+
+class CredentialVerificationSchema(StrictSchema):
+    verified = fields.Boolean(required=True, **_about(
+        "True once checked with the issuer; false withdraws it."))
+
+
+class VerifyCredentialArgsSchema(CredentialVerificationSchema, CredentialIdArgsSchema):
+    pass
 
 
 class ProfileSchema(Schema):
     professional_id = _id("The professional's account id.", required=True)
-    business_name = fields.String(allow_none=True)
-    bio = fields.String(required=True)
-    photo_url = fields.String(allow_none=True)
-    slug = fields.String(allow_none=True)
-    languages = fields.List(fields.String(), required=True)
-    credentials = fields.List(fields.Nested(CredentialSchema), required=True)
-    updated_at = fields.AwareDateTime(metadata={"description": "Owner's view only."})
+    business_name = fields.String(allow_none=True, **_about("Trading name."))
+    bio = fields.String(required=True, **_about("Public bio."))
+    photo_url = fields.String(allow_none=True, **_about("Portrait or logo URL."))
+    slug = fields.String(allow_none=True, **_about("Custom address, usable in place of the id."))
+    languages = fields.List(fields.String(), required=True, **_about("BCP 47 tags."))
+    credentials = fields.List(fields.Nested(CredentialSchema), required=True,
+                              **_about("Licenses and certifications, oldest first."))
+    updated_at = fields.AwareDateTime(**_about("Last change (owner's view only)."))
 
 
 # Listings, services, service areas
@@ -159,118 +210,161 @@ class ProfileSchema(Schema):
 class ServiceSchema(Schema):
     id = _id("Service id.", required=True)
     listing_id = _id("Listing id.", required=True)
-    name = fields.String(required=True)
-    description = fields.String(required=True)
-    pricing_type = fields.String(required=True, validate=validate.OneOf(PRICING_TYPES))
-    price = fields.Nested(MoneySchema, allow_none=True, required=True, metadata={
-        "description": "Per hour for `hourly`, for all sessions for `package`; may be null "
-                       "for `consultation` and `estimate`."})
-    duration_minutes = fields.Integer(allow_none=True, required=True)
-    sessions = fields.Integer(allow_none=True, required=True)
-    first_time_clients_only = fields.Boolean(required=True)
-    visible_to_client_id = fields.String(allow_none=True, required=True, metadata={
-        "description": "When set, only this client sees and may book this price."})
-    active = fields.Boolean(required=True)
+    name = fields.String(required=True, **_about("What the client books."))
+    description = fields.String(required=True, **_about("Details."))
+    pricing_type = fields.String(required=True, validate=validate.OneOf(PRICING_TYPES),
+                                 **_about("How the price reads."))
+    price = fields.Nested(MoneySchema, allow_none=True, required=True, **_about(
+        "Per hour for `hourly`, for all sessions for `package`; may be null for "
+        "`consultation` and `estimate`."))
+    duration_minutes = fields.Integer(allow_none=True, required=True, **_about(
+        "Length of one session (minimum booked for `hourly`); null only for an add-on."))
+    sessions = fields.Integer(allow_none=True, required=True,
+                              **_about("Sessions in a package; null otherwise."))
+    first_time_clients_only = fields.Boolean(required=True,
+                                             **_about("A package only for new clients."))
+    visible_to_client_id = fields.String(allow_none=True, required=True, **_about(
+        "When set, only this client sees and may book this price."))
+    active = fields.Boolean(required=True, **_about("False once withdrawn."))
 
 
 class ServiceAreaSchema(Schema):
-    lat = fields.Float(required=True)
-    lng = fields.Float(required=True)
-    radius_km = fields.Float(required=True)
-    travels = fields.Boolean(required=True, metadata={"description": "Goes to the client."})
-    at_location = fields.Boolean(required=True, metadata={
-        "description": "Receives clients at their own place."})
+    lat = fields.Float(required=True, **_about("Centre latitude (degrees)."))
+    lng = fields.Float(required=True, **_about("Centre longitude (degrees)."))
+    radius_km = fields.Float(required=True, **_about("Radius served, in km."))
+    travels = fields.Boolean(required=True, **_about("Goes to the client."))
+    at_location = fields.Boolean(required=True, **_about(
+        "Receives clients at their own place."))
 
 
 class ListingSchema(Schema):
     id = _id("Listing id.", required=True)
     professional_id = _id("Owner's account id.", required=True)
     job_title_id = _id("Job title id.", required=True)
-    intro = fields.String(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    cancellation_policy = fields.String(required=True, validate=validate.OneOf(POLICIES))
-    instant_booking = fields.Boolean(required=True)
-    rating_avg = fields.Float(required=True)
-    review_count = fields.Integer(required=True)
-    services = fields.List(fields.Nested(ServiceSchema), required=True)
-    service_area = fields.Nested(ServiceAreaSchema, allow_none=True, required=True)
-    version = fields.Integer(required=True)
-    missing = fields.List(fields.String(validate=validate.OneOf(
-        ("services", "service_area", "schedule", "bio"))), metadata={
-        "description": "Owner's view: checklist items still needed before turning on."})
+    intro = fields.String(required=True, **_about("What this listing offers."))
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES), **_about(
+        "`incomplete` (checklist not met), `off` (hidden), `on` (searchable, bookable)."))
+    cancellation_policy = fields.String(required=True, validate=validate.OneOf(POLICIES),
+                                        **_about("Applied by booking to cancellations."))
+    instant_booking = fields.Boolean(required=True,
+                                     **_about("Clients book without waiting for approval."))
+    rating_avg = fields.Float(required=True, **_about("Mean of published client reviews."))
+    review_count = fields.Integer(required=True, **_about("Published client reviews."))
+    services = fields.List(fields.Nested(ServiceSchema), required=True,
+                           **_about("Active services this viewer may see."))
+    service_area = fields.Nested(ServiceAreaSchema, allow_none=True, required=True,
+                                 **_about("Where the professional works; null until set."))
+    version = fields.Integer(required=True, **_about("Grows on every change."))
+    missing = fields.List(fields.String(validate=validate.OneOf(CHECKLIST)), **_about(
+        "Owner's view: checklist items still needed before turning on."))
 
 
 class ListingListSchema(Schema):
-    items = fields.List(fields.Nested(ListingSchema), required=True)
+    items = fields.List(fields.Nested(ListingSchema), required=True,
+                        **_about("Oldest first; deleted listings are left out."))
+    next_cursor = fields.String(allow_none=True, **_about("Always null: one page holds all."))
 
 
 class CreateListingArgsSchema(StrictSchema):
     job_title_id = _id("A listed job title, or one you proposed.", required=True)
-    intro = fields.String(load_default="", validate=validate.Length(max=MAX_INTRO))
+    intro = fields.String(load_default="", validate=validate.Length(max=MAX_INTRO),
+                          **_about(f"What this listing offers, at most {MAX_INTRO} characters."))
     cancellation_policy = fields.String(load_default="flexible",
-                                        validate=validate.OneOf(POLICIES), metadata={
-        "description": "Other than flexible only for active owners."})
-    instant_booking = fields.Boolean(load_default=False, metadata={
-        "description": "Only for active owners."})
+                                        validate=validate.OneOf(POLICIES), **_about(
+        "Other than flexible only for active owners (403 otherwise)."))
+    instant_booking = fields.Boolean(load_default=False, **_about(
+        "Only for active owners (403 otherwise)."))
 
 
 class ListingIdArgsSchema(StrictSchema):
     listing_id = _id("Listing id.", required=True)
 
 
-class UpdateListingArgsSchema(ListingIdArgsSchema):
-    intro = fields.String(validate=validate.Length(max=MAX_INTRO))
-    cancellation_policy = fields.String(validate=validate.OneOf(POLICIES))
-    instant_booking = fields.Boolean()
-    status = fields.String(validate=validate.OneOf(("on", "off")), metadata={
-        "description": "`on` only when the checklist holds; 422 names what is missing."})
+class ListingChangesSchema(StrictSchema):
+    intro = fields.String(validate=validate.Length(max=MAX_INTRO),
+                          **_about(f"At most {MAX_INTRO} characters."))
+    cancellation_policy = fields.String(validate=validate.OneOf(POLICIES), **_about(
+        "Other than flexible only for active owners."))
+    instant_booking = fields.Boolean(**_about("Only for active owners."))
+    status = fields.String(validate=validate.OneOf(("on", "off")), **_about(
+        "`on` only when the checklist holds; 422 names what is missing."))
+
+
+class UpdateListingArgsSchema(ListingChangesSchema, ListingIdArgsSchema):
+    pass
 
 
 class _ServiceFields(StrictSchema):
-    description = fields.String(validate=validate.Length(max=1000))
-    price = fields.Nested(MoneySchema, allow_none=True)
+    description = fields.String(validate=validate.Length(max=1000),
+                                **_about("Details, at most 1000 characters."))
+    price = fields.Nested(MoneySchema, allow_none=True, **_about(
+        "Required except for `consultation` and `estimate`; per hour for `hourly`."))
     duration_minutes = fields.Integer(strict=True, allow_none=True,
-                                      validate=validate.Range(MIN_DURATION, MAX_DURATION))
+                                      validate=validate.Range(MIN_DURATION, MAX_DURATION),
+                                      **_about("Required except for an add-on."))
     sessions = fields.Integer(strict=True, allow_none=True,
                               validate=validate.Range(2, MAX_SESSIONS),
-                              metadata={"description": "Packages only."})
-    first_time_clients_only = fields.Boolean(metadata={"description": "Packages only."})
-    visible_to_client_id = fields.String(allow_none=True, **ID)
+                              **_about("Packages only: how many sessions."))
+    first_time_clients_only = fields.Boolean(**_about("Packages only."))
+    visible_to_client_id = fields.String(allow_none=True, **ID, **_about(
+        "Make this a private price for one client."))
 
 
-class AddServiceArgsSchema(_ServiceFields, ListingIdArgsSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    pricing_type = fields.String(required=True, validate=validate.OneOf(PRICING_TYPES))
+class NewServiceSchema(_ServiceFields):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                         **_about("What the client books.", example="Two-hour deep clean"))
+    pricing_type = fields.String(required=True, validate=validate.OneOf(PRICING_TYPES),
+                                 **_about("How the price reads."))
 
 
-class UpdateServiceArgsSchema(_ServiceFields, ListingIdArgsSchema):
+class AddServiceArgsSchema(NewServiceSchema, ListingIdArgsSchema):
+    pass
+
+
+class ServiceChangesSchema(_ServiceFields):
+    name = fields.String(validate=validate.Length(min=1, max=100),
+                         **_about("What the client books."))
+    pricing_type = fields.String(validate=validate.OneOf(PRICING_TYPES),
+                                 **_about("How the price reads."))
+
+
+class UpdateServiceArgsSchema(ServiceChangesSchema, ListingIdArgsSchema):
     service_id = _id("Service id.", required=True)
-    name = fields.String(validate=validate.Length(min=1, max=100))
-    pricing_type = fields.String(validate=validate.OneOf(PRICING_TYPES))
 
 
 class ServiceIdArgsSchema(ListingIdArgsSchema):
     service_id = _id("Service id.", required=True)
 
 
-class SetServiceAreaArgsSchema(ListingIdArgsSchema):
-    lat = fields.Float(required=True, validate=validate.Range(-90, 90))
-    lng = fields.Float(required=True, validate=validate.Range(-180, 180))
+class ServiceAreaInputSchema(StrictSchema):
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90),
+                       **_about("Centre latitude, -90 to 90.", example=37.7749))
+    lng = fields.Float(required=True, validate=validate.Range(-180, 180),
+                       **_about("Centre longitude, -180 to 180.", example=-122.4194))
     radius_km = fields.Float(required=True, validate=validate.Range(
-        0, MAX_AREA_RADIUS_KM, min_inclusive=False))
-    travels = fields.Boolean(load_default=True)
-    at_location = fields.Boolean(load_default=False)
+        0, MAX_AREA_RADIUS_KM, min_inclusive=False),
+        **_about(f"Radius served, above 0 and at most {MAX_AREA_RADIUS_KM:g} km."))
+    travels = fields.Boolean(load_default=True, **_about("Goes to the client."))
+    at_location = fields.Boolean(load_default=False,
+                                 **_about("Receives clients at their own place."))
+
+
+class SetServiceAreaArgsSchema(ServiceAreaInputSchema, ListingIdArgsSchema):
+    pass
 
 
 class ListingEventServiceSchema(Schema):
     service_id = _id("Service id.", required=True)
-    name = fields.String(required=True)
-    pricing_type = fields.String(required=True, validate=validate.OneOf(PRICING_TYPES))
-    price = fields.Nested(MoneySchema, allow_none=True, required=True)
-    duration_minutes = fields.Integer(allow_none=True, required=True)
-    sessions = fields.Integer(allow_none=True, required=True)
-    first_time_clients_only = fields.Boolean(required=True)
-    visible_to_client_id = fields.String(allow_none=True, required=True)
+    name = fields.String(required=True, **_about("Service name."))
+    pricing_type = fields.String(required=True, validate=validate.OneOf(PRICING_TYPES),
+                                 **_about("How the price reads."))
+    price = fields.Nested(MoneySchema, allow_none=True, required=True, **_about("Price."))
+    duration_minutes = fields.Integer(allow_none=True, required=True,
+                                      **_about("Length of one session."))
+    sessions = fields.Integer(allow_none=True, required=True, **_about("Package sessions."))
+    first_time_clients_only = fields.Boolean(required=True, **_about("Package for new clients."))
+    visible_to_client_id = fields.String(allow_none=True, required=True,
+                                         **_about("The one client who may book it, if any."))
 
 
 class ListingEventSchema(Schema):
@@ -282,12 +376,16 @@ class ListingEventSchema(Schema):
     listing_id = _id("Listing id.", required=True)
     professional_id = _id("Owner's account id.", required=True)
     job_title_id = _id("Job title id.", required=True)
-    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    cancellation_policy = fields.String(required=True, validate=validate.OneOf(POLICIES))
-    instant_booking = fields.Boolean(required=True)
-    version = fields.Integer(required=True)
-    services = fields.List(fields.Nested(ListingEventServiceSchema), required=True)
-    service_area = fields.Nested(ServiceAreaSchema, allow_none=True, required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES),
+                           **_about("Status after the change."))
+    cancellation_policy = fields.String(required=True, validate=validate.OneOf(POLICIES),
+                                        **_about("Policy booking applies."))
+    instant_booking = fields.Boolean(required=True, **_about("Book without approval."))
+    version = fields.Integer(required=True, **_about("Keep the highest seen."))
+    services = fields.List(fields.Nested(ListingEventServiceSchema), required=True,
+                           **_about("Active services."))
+    service_area = fields.Nested(ServiceAreaSchema, allow_none=True, required=True,
+                                 **_about("Where the professional works."))
 
 
 # Public profile
@@ -298,13 +396,14 @@ class PublicListingSchema(ListingSchema):
 
 
 class RatingSchema(Schema):
-    rating_avg = fields.Float(required=True)
-    review_count = fields.Integer(required=True)
+    rating_avg = fields.Float(required=True, **_about("Mean of published client reviews."))
+    review_count = fields.Integer(required=True, **_about("Published client reviews."))
 
 
 class PublicProfileSchema(ProfileSchema):
-    listings = fields.List(fields.Nested(PublicListingSchema), required=True)
-    rating = fields.Nested(RatingSchema, required=True)
+    listings = fields.List(fields.Nested(PublicListingSchema), required=True, **_about(
+        "Listings that are on; private prices appear only to their client."))
+    rating = fields.Nested(RatingSchema, required=True, **_about("Across all listings."))
 
     class Meta:
         exclude = ("updated_at",)
@@ -312,93 +411,115 @@ class PublicProfileSchema(ProfileSchema):
 
 class ProfessionalArgsSchema(StrictSchema):
     professional = fields.String(required=True, validate=validate.Length(min=1, max=64),
-                                 metadata={"description": "Account id or custom slug."})
+                                 **_about("Account id or custom slug."))
 
 
 # Search
 
 class SearchArgsSchema(StrictSchema):
-    job_title = fields.String(required=True, validate=validate.Length(min=1, max=80), metadata={
-        "description": "Job title id, name or alias (typos tolerated if unambiguous)."})
-    lat = fields.Float(required=True, validate=validate.Range(-90, 90))
-    lng = fields.Float(required=True, validate=validate.Range(-180, 180))
+    job_title = fields.String(required=True, validate=validate.Length(min=1, max=80), **_about(
+        "Job title id, name or alias (typos tolerated if unambiguous).", example="house cleaner"))
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90),
+                       **_about("Client's latitude, -90 to 90.", example=37.7749))
+    lng = fields.Float(required=True, validate=validate.Range(-180, 180),
+                       **_about("Client's longitude, -180 to 180.", example=-122.4194))
     radius_km = fields.Float(load_default=DEFAULT_RADIUS_KM, validate=validate.Range(
-        0, MAX_RADIUS_KM, min_inclusive=False))
-    limit = fields.Integer(load_default=20, strict=True, validate=validate.Range(1, MAX_LIMIT))
-    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
-    available_from = fields.AwareDateTime(load_default=None, allow_none=True)
-    available_to = fields.AwareDateTime(load_default=None, allow_none=True, metadata={
-        "description": "With available_from: only professionals with a free slot in between."})
+        0, MAX_RADIUS_KM, min_inclusive=False), **_about(
+        f"How far the client looks, above 0 and at most {MAX_RADIUS_KM:g} km "
+        f"(default {DEFAULT_RADIUS_KM:g})."))
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, MAX_LIMIT),
+                           **_about(f"Results per page (1-{MAX_LIMIT})."))
+    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
+                           **_about("`next_cursor` of the previous page."))
+    available_from = fields.AwareDateTime(load_default=None, allow_none=True, **_about(
+        "With available_to: only professionals with a free slot in between (ISO 8601 with "
+        "offset)."))
+    available_to = fields.AwareDateTime(load_default=None, allow_none=True, **_about(
+        "End of the window; at most 31 days after available_from."))
 
 
 class SearchItemSchema(Schema):
     listing_id = _id("Listing id.", required=True)
     professional_id = _id("Professional's account id.", required=True)
     job_title_id = _id("Job title id.", required=True)
-    distance_km = fields.Float(required=True)
-    rating_avg = fields.Float(required=True)
-    review_count = fields.Integer(required=True)
-    score = fields.Float(required=True, metadata={
-        "description": "0-1: 0.6 x Bayesian rating + 0.4 x distance decay (halves every 5 km)."})
-    travels = fields.Boolean(required=True)
-    at_location = fields.Boolean(required=True)
-    business_name = fields.String(allow_none=True)
-    slug = fields.String(allow_none=True)
-    photo_url = fields.String(allow_none=True)
+    distance_km = fields.Float(required=True, **_about("From the client to the area's centre."))
+    rating_avg = fields.Float(required=True, **_about("Mean of published client reviews."))
+    review_count = fields.Integer(required=True, **_about("Published client reviews."))
+    score = fields.Float(required=True, **_about(
+        "0-1: 0.6 x Bayesian rating + 0.4 x distance decay (halves every 5 km)."))
+    travels = fields.Boolean(required=True, **_about("Goes to the client."))
+    at_location = fields.Boolean(required=True, **_about("Receives clients at their place."))
+    business_name = fields.String(allow_none=True, **_about("Trading name."))
+    slug = fields.String(allow_none=True, **_about("Custom address of the profile."))
+    photo_url = fields.String(allow_none=True, **_about("Portrait or logo URL."))
 
 
 class SearchJobTitleSchema(Schema):
     id = _id("Job title id.", required=True)
-    name = fields.String(required=True)
+    name = fields.String(required=True, **_about("Job title name."))
 
 
 class SearchResultSchema(_page_of(SearchItemSchema, "Best score first; ties by listing id.")):
-    job_title = fields.Nested(SearchJobTitleSchema, required=True, metadata={
-        "description": "The job title the query resolved to."})
+    job_title = fields.Nested(SearchJobTitleSchema, required=True, **_about(
+        "The job title the query resolved to."))
+    availability = fields.String(allow_none=True, validate=validate.OneOf(AVAILABILITY_SOURCES),
+                                 **_about(
+        "Who judged the time window: `booking` (free slots), or `weekly_hours` (open hours "
+        "only, when booking could not answer); null without a window."))
 
 
 # Reviews
 
-class SubmitReviewArgsSchema(StrictSchema):
-    booking_id = _id("A completed booking of yours.", required=True)
+class ReviewInputSchema(StrictSchema):
     ratings = fields.Dict(keys=fields.String(), values=fields.Integer(
-        strict=True, validate=validate.Range(1, 5)), required=True, metadata={
-        "description": "1-5 for each criterion of the job title (or of the client)."})
-    text = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+        strict=True, validate=validate.Range(1, 5)), required=True, **_about(
+        "1-5 for each criterion of the job title (or, from the professional, of the client).",
+        example={"quality": 5, "punctuality": 4, "communication": 5, "value": 4}))
+    text = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT),
+                         **_about(f"At most {MAX_TEXT} characters."))
 
 
-class ReplyArgsSchema(StrictSchema):
+class SubmitReviewArgsSchema(ReviewInputSchema):
+    booking_id = _id("A completed booking of yours.", required=True)
+
+
+class ReplyInputSchema(StrictSchema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TEXT),
+                         **_about(f"The professional's answer, at most {MAX_TEXT} characters."))
+
+
+class ReplyArgsSchema(ReplyInputSchema):
     review_id = _id("Review id.", required=True)
-    text = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TEXT))
 
 
 class ReviewSchema(Schema):
     id = _id("Review id.", required=True)
     booking_id = _id("Booking id.", required=True)
-    author_role = fields.String(required=True, validate=validate.OneOf(("client",
-                                                                         "professional")))
+    author_role = fields.String(required=True, validate=validate.OneOf(
+        ("client", "professional")), **_about("Which side wrote it."))
     author_id = _id("Who wrote it.", required=True)
     subject_id = _id("Who is reviewed.", required=True)
     professional_id = _id("The booking's professional.", required=True)
     client_id = _id("The booking's client.", required=True)
-    listing_id = fields.String(allow_none=True, required=True)
-    job_title_id = fields.String(allow_none=True, required=True)
-    ratings = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
-    rating = fields.Float(required=True, metadata={"description": "Mean of the ratings."})
-    text = fields.String(required=True)
-    reply_text = fields.String(allow_none=True, required=True)
-    replied_at = fields.AwareDateTime(allow_none=True, required=True)
-    created_at = fields.AwareDateTime(required=True)
-    published_at = fields.AwareDateTime(allow_none=True, required=True, metadata={
-        "description": "Null while blind: until both sides reviewed or 7 days passed."})
+    listing_id = fields.String(allow_none=True, required=True, **_about("Listing booked."))
+    job_title_id = fields.String(allow_none=True, required=True, **_about("Its job title."))
+    ratings = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                          **_about("1-5 per criterion."))
+    rating = fields.Float(required=True, **_about("Mean of the ratings."))
+    text = fields.String(required=True, **_about("What the author wrote."))
+    reply_text = fields.String(allow_none=True, required=True,
+                               **_about("The professional's answer, once."))
+    replied_at = fields.AwareDateTime(allow_none=True, required=True, **_about("When answered."))
+    created_at = fields.AwareDateTime(required=True, **_about("When written."))
+    published_at = fields.AwareDateTime(allow_none=True, required=True, **_about(
+        "Null while blind: until both sides reviewed or 7 days passed."))
 
 
 ReviewPageSchema = _page_of(ReviewSchema, "Newest first.")
 
 
-class ReviewListArgsSchema(StrictSchema):
-    limit = fields.Integer(load_default=20, strict=True, validate=validate.Range(1, 50))
-    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+class ReviewListArgsSchema(PageQuerySchema):
+    pass
 
 
 class ProfessionalReviewsArgsSchema(ReviewListArgsSchema):
@@ -412,28 +533,29 @@ class ClientReviewsArgsSchema(ReviewListArgsSchema):
 class ReviewPublishedEventSchema(Schema):
     review_id = _id("Review id.", required=True)
     booking_id = _id("Booking id.", required=True)
-    author_role = fields.String(required=True)
-    author_id = fields.String(required=True)
-    subject_id = fields.String(required=True)
-    professional_id = fields.String(required=True)
-    client_id = fields.String(required=True)
-    listing_id = fields.String(allow_none=True, required=True)
-    job_title_id = fields.String(allow_none=True, required=True)
-    ratings = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
-    rating = fields.Float(required=True)
-    text = fields.String(required=True)
-    published_at = fields.AwareDateTime(required=True)
+    author_role = fields.String(required=True, **_about("client or professional."))
+    author_id = fields.String(required=True, **_about("Who wrote it."))
+    subject_id = fields.String(required=True, **_about("Who is reviewed."))
+    professional_id = fields.String(required=True, **_about("The booking's professional."))
+    client_id = fields.String(required=True, **_about("The booking's client."))
+    listing_id = fields.String(allow_none=True, required=True, **_about("Listing booked."))
+    job_title_id = fields.String(allow_none=True, required=True, **_about("Its job title."))
+    ratings = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                          **_about("1-5 per criterion."))
+    rating = fields.Float(required=True, **_about("Mean of the ratings."))
+    text = fields.String(required=True, **_about("Review text."))
+    published_at = fields.AwareDateTime(required=True, **_about("When it became public."))
 
 
 class ReviewRepliedEventSchema(Schema):
     review_id = _id("Review id.", required=True)
     booking_id = _id("Booking id.", required=True)
-    professional_id = fields.String(required=True)
-    client_id = fields.String(required=True)
-    reply_text = fields.String(required=True)
+    professional_id = fields.String(required=True, **_about("Who replied."))
+    client_id = fields.String(required=True, **_about("Who wrote the review."))
+    reply_text = fields.String(required=True, **_about("The answer."))
 
 
-# Events consumed from booking
+# Events consumed from booking (booking's `schemas.py` is the contract)
 
 class ScheduleChangedEventSchema(Schema):
     """What profiles reads of booking's `schedule_changed`."""
@@ -442,11 +564,16 @@ class ScheduleChangedEventSchema(Schema):
         unknown = EXCLUDE
 
     professional_id = _id("Professional's account id.", required=True)
-    time_zone = fields.String(load_default=None, allow_none=True)
+    time_zone = fields.String(load_default=None, allow_none=True,
+                              **_about("IANA zone of the weekly ranges."))
     weekly = fields.Dict(keys=fields.String(), values=fields.List(fields.Raw()),
-                         load_default=dict, metadata={
-        "description": "Weekday -> ranges; any non-empty day means weekly hours exist."})
-    occurred_at = fields.AwareDateTime(required=True)
+                         load_default=dict, **_about(
+        "Weekday (mon..sun) -> [{start, end}] local wall times; any non-empty day means weekly "
+        "hours exist."))
+    advance_notice_hours = fields.Integer(load_default=0, **_about(
+        "Hours ahead a booking must be made."))
+    changed_at = fields.AwareDateTime(required=True, **_about(
+        "When booking changed it; the latest wins."))
 
 
 class BookingCompletedEventSchema(Schema):
@@ -458,6 +585,7 @@ class BookingCompletedEventSchema(Schema):
     booking_id = _id("Booking id.", required=True)
     client_id = _id("Client's account id.", required=True)
     professional_id = _id("Professional's account id.", required=True)
-    listing_id = fields.String(load_default=None, allow_none=True)
-    job_title_id = fields.String(load_default=None, allow_none=True)
-    occurred_at = fields.AwareDateTime(required=True)
+    listing_id = fields.String(load_default=None, allow_none=True, **_about("Listing booked."))
+    job_title_id = fields.String(load_default=None, allow_none=True,
+                                 **_about("Its job title (found from the listing if absent)."))
+    occurred_at = fields.AwareDateTime(required=True, **_about("When it was completed."))

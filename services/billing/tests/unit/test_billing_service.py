@@ -174,6 +174,8 @@ def test_the_webhook_takes_the_raw_body_in_base64_and_applies_each_event_once(
         billing(Caller()).handle_stripe_webhook(body_base64=body, signature="t=1,v1=forged")
     with pytest.raises(BadRequest):
         billing(Caller()).handle_stripe_webhook(body_base64="%%%", signature=sign("x"))
+    with pytest.raises(BadRequest):
+        billing(Caller()).handle_stripe_webhook(body_base64="", signature=None)
     tampered = base64.b64encode(raw.replace(b"subscription", b"subscriptioN", 1)).decode()
     with pytest.raises(BadRequest):
         billing(Caller()).handle_stripe_webhook(body_base64=tampered, signature=sign(raw.decode()))
@@ -365,6 +367,9 @@ def test_only_administrators_suspend_link_accounts_and_sync_plans(billing, unit)
     assert billing(ADMIN).sync_plans()["created"] == []
     linked = billing(ADMIN).link_payout_account(user_id="pro-7", stripe_account_id="acct_123")
     assert linked == {"user_id": "pro-7", "stripe_account_id": "acct_123"}
+    unit.commit()
+    with pytest.raises(Conflict):
+        billing(ADMIN).link_payout_account(user_id="pro-8", stripe_account_id="acct_123")
     assert [(e["from"], e["to"]) for e in outbox(unit, "owner_status_changed")] == [
         ("not_yet_owner", "suspended"),
         ("suspended", "not_yet_owner"),

@@ -50,15 +50,38 @@ def units(engine):
         work.close()
 
 
-def as_(caller: Caller, units) -> BookingService:
-    return worker_factory(BookingService, db=units(), caller=caller)
+class Worker:
+    """One worker of the service; a failed call rolls back, as nameko's `worker_result` does."""
+
+    def __init__(self, service: BookingService):
+        self.service = service
+
+    def __getattr__(self, name: str):
+        method = getattr(self.service, name)
+
+        def call(*args, **kwargs):
+            try:
+                return method(*args, **kwargs)
+            except Exception:
+                self.service.db.rollback()
+                raise
+
+        return call
 
 
-def outbox(units) -> list[tuple[str, dict]]:
+def as_(caller: Caller, units) -> Worker:
+    return Worker(worker_factory(BookingService, db=units(), caller=caller))
+
+
+def read(engine, query) -> list:
+    """Rows of a query in a short transaction of its own (SQLite serialises them all)."""
+    with session_factory(engine)() as session:
+        return list(session.execute(query))
+
+
+def outbox(engine) -> list[tuple[str, dict]]:
     table = Base.metadata.tables["outbox_events"]
-    rows = units().session.execute(
-        select(table.c.event_type, table.c.payload).order_by(table.c.created_at)
-    )
+    rows = read(engine, select(table.c.event_type, table.c.payload).order_by(table.c.created_at))
     return [(kind, json.loads(payload)) for kind, payload in rows]
 
 
@@ -102,7 +125,7 @@ def created(status: str) -> float:
     return BOOKINGS_CREATED.labels(status)._value.get()
 
 
-def test_schedule_slots_and_an_instant_booking_through_the_entrypoints(units):
+def test_schedule_slots_and_an_instant_booking_through_the_entrypoints(units, engine):
     schedule = as_(PRO, units).set_schedule(time_zone="UTC", weekly=ALL_WEEK)
     assert schedule["slot_increment_minutes"] == 15
     assert as_(CLIENT, units).get_schedule(professional_id=PRO.user_id)["time_zone"] == "UTC"
@@ -135,14 +158,14 @@ def test_schedule_slots_and_an_instant_booking_through_the_entrypoints(units):
         professional_id=PRO.user_id, service_id="svc-9", **window
     )
     assert start.isoformat() not in later["items"]
-    kinds = [kind for kind, _ in outbox(units)]
+    kinds = [kind for kind, _ in outbox(engine)]
     assert kinds == ["schedule_changed", "booking_confirmed"]
 
 
-def test_a_repeated_listing_event_is_applied_once(units):
+def test_a_repeated_listing_event_is_applied_once(units, engine):
     publish_listing(units, instant=False, version=3)
     publish_listing(units, instant=True, version=3)
-    service = units().session.get(BookableService, "svc-9")
+    [(service,)] = read(engine, select(BookableService))
     assert service.instant_booking is False
     assert service.policy == "moderate"
 
@@ -170,7 +193,7 @@ def test_inputs_are_loaded_with_their_schemas(units):
         as_(PRO, units).remove_time_off(time_off_id=off["id"])
 
 
-def test_a_request_confirmed_then_expiry_and_follow_ups_run_on_the_timer(units, monkeypatch):
+def test_a_request_confirmed_then_expiry_and_reminder_on_the_timer(units, engine, monkeypatch):
     as_(PRO, units).set_schedule(time_zone="UTC", weekly=ALL_WEEK)
     publish_listing(units, instant=False)
     first, second = next_hour(100), next_hour(101)
@@ -180,9 +203,7 @@ def test_a_request_confirmed_then_expiry_and_follow_ups_run_on_the_timer(units, 
     )
     assert request["status"] == "requested"
     assert created("requested") == before + 1
-    confirmed = as_(PRO, units).confirm_booking(
-        booking_id=request["id"], start=second.isoformat()
-    )
+    confirmed = as_(PRO, units).confirm_booking(booking_id=request["id"], start=second.isoformat())
     assert confirmed["start"] == second.isoformat()
     waiting = as_(CLIENT, units).create_booking(
         service_id="svc-9", proposed_starts=[next_hour(120).isoformat()]
@@ -191,13 +212,13 @@ def test_a_request_confirmed_then_expiry_and_follow_ups_run_on_the_timer(units, 
     monkeypatch.setattr(booking_service.clock, "now", lambda: moved)
     as_(Caller(), units).run_due_work()
     assert as_(CLIENT, units).get_booking(booking_id=waiting["id"])["status"] == "expired"
-    reminders = [payload for kind, payload in outbox(units) if kind == "booking_reminder_due"]
+    reminders = [payload for kind, payload in outbox(engine) if kind == "booking_reminder_due"]
     assert [payload["booking_id"] for payload in reminders] == [request["id"]]
     as_(Caller(), units).run_due_work()
-    assert len([kind for kind, _ in outbox(units) if kind == "booking_reminder_due"]) == 1
+    assert len([kind for kind, _ in outbox(engine) if kind == "booking_reminder_due"]) == 1
 
 
-def test_cancellation_terms_and_quote_follow_the_policy(units):
+def test_cancellation_terms_and_quote_follow_the_policy(units, engine):
     as_(PRO, units).set_schedule(time_zone="UTC", weekly=ALL_WEEK)
     publish_listing(units)
     start = next_hour(10)
@@ -209,7 +230,7 @@ def test_cancellation_terms_and_quote_follow_the_policy(units):
     assert quote["fee"] == {"amount_cents": 8_000, "currency": "USD"}
     cancelled = as_(CLIENT, units).cancel_booking(booking_id=booking["id"], reason="Sick")
     assert cancelled["settlement"]["fee"]["amount_cents"] == 8_000
-    assert outbox(units)[-1][1]["fee_cents"] == 8_000
+    assert outbox(engine)[-1][1]["fee_cents"] == 8_000
 
 
 def test_the_export_feed_and_its_token(units):
@@ -224,7 +245,7 @@ def test_the_export_feed_and_its_token(units):
         as_(Caller(), units).calendar_feed(token=token)
 
 
-def test_the_import_timer_reads_outside_transactions_and_records(units, monkeypatch):
+def test_the_import_timer_reads_outside_transactions_and_records(units, engine, monkeypatch):
     as_(PRO, units).set_schedule(time_zone="UTC", weekly=ALL_WEEK)
     as_(PRO, units).set_calendar_import(import_url="https://calendar.example.org/me.ics")
     busy_start = next_hour(5)
@@ -234,27 +255,27 @@ def test_the_import_timer_reads_outside_transactions_and_records(units, monkeypa
     )
     reads: list[str] = []
 
-    def read(url: str, timeout: float, max_bytes: int) -> bytes:
+    def serve(url: str, timeout: float, max_bytes: int) -> bytes:
         reads.append(url)
         return document
 
-    monkeypatch.setattr(booking_service, "read_calendar", read)
+    monkeypatch.setattr(booking_service, "read_calendar", serve)
     as_(Caller(), units).refresh_calendars()
     assert reads == ["https://calendar.example.org/me.ics"]
-    busy = units().session.scalars(select(BusyInterval)).all()
-    assert [(row.start, row.end) for row in busy] == [(busy_start, busy_start + timedelta(hours=1))]
+    busy = read(engine, select(BusyInterval.start, BusyInterval.end))
+    assert busy == [(busy_start, busy_start + timedelta(hours=1))]
     assert as_(PRO, units).calendar_settings()["import_status"] == "ok"
 
     def broken(url: str, timeout: float, max_bytes: int) -> bytes:
         return b"this is not a calendar"
 
     monkeypatch.setattr(booking_service, "read_calendar", broken)
-    work = units()
-    work.session.execute(update(CalendarLink).values(import_next_at=None))
-    work.commit()
+    with session_factory(engine)() as session:
+        session.execute(update(CalendarLink).values(import_next_at=None))
+        session.commit()
     as_(Caller(), units).refresh_calendars()
     settings = as_(PRO, units).calendar_settings()
     assert settings["import_status"] == "failing"
     assert "iCalendar" in settings["import_error"]
-    assert len(units().session.scalars(select(BusyInterval)).all()) == 1
-    assert outbox(units)[-1][0] == "calendar_import_failed"
+    assert len(read(engine, select(BusyInterval.id))) == 1
+    assert outbox(engine)[-1][0] == "calendar_import_failed"

@@ -112,11 +112,15 @@ def _money(cents: int, currency: str, reader: _Reader) -> str:
 def _membership_started(data: dict[str, Any], role: str, reader: _Reader) -> Values:
     lang = reader.language
     price = _money(data["price"]["amount_cents"], data["price"]["currency"], reader)
-    period_end = data.get("current_period_end")
+    first_due, trial_end = data.get("current_period_end"), data.get("trial_end")
+    when = trial_end or first_due
+    day = format_date(_when(when), reader.zone, lang) if when else "—"
     return {
         "plan_name": data["plan_name"],
         "price_terms": phrase(lang, f"price_per_{data.get('interval') or 'once'}", price=price),
-        "period_end": format_date(_when(period_end), reader.zone, lang) if period_end else "—",
+        "first_dues": phrase(
+            lang, "first_dues_after_trial" if trial_end else "period_ends", day=day
+        ),
     }
 
 

@@ -230,6 +230,8 @@ OTHER_EVENTS: dict[str, dict] = {
         "price": _money(2900),
         "interval": "month",
         "current_period_end": "2026-04-01T00:00:00+00:00",
+        "trial_end": None,
+        "first_subscription": True,
     },
     "payment_failed": {
         "user_id": "pro1",

@@ -4,17 +4,21 @@ import pytest
 from loconomics_notifications.domain.deliveries import (
     DeliveryError,
     RetryPolicy,
+    claim_due,
     dead_deliveries,
     deliver_due,
     due_deliveries,
     record_attempt,
+    record_outcomes,
     replay_dead,
+    send_claimed,
 )
 from loconomics_notifications.domain.emails import Mailbox
 from loconomics_notifications.domain.routing import handle_event
-from loconomics_notifications.models import EmailDelivery
+from loconomics_notifications.models import Base, EmailDelivery
 from loconomics_plumbing.errors import Conflict, Forbidden, Invalid
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
 MAILBOX = Mailbox("hello@loconomics.test")
 
@@ -186,3 +190,49 @@ def test_an_address_that_cannot_be_mailed_is_dead_at_once(session, now, make_acc
     assert (run.sent, run.retrying, run.dead) == (0, 0, 1)
     dead = session.scalars(select(EmailDelivery)).one()
     assert "no-at-sign" in dead.last_error
+
+
+def test_claimed_emails_are_held_while_they_are_sent_then_due_again_if_never_recorded(
+    session, now, people
+):
+    claim = claim_due(session, now, MAILBOX, lease=timedelta(minutes=10))
+    assert len(claim.items) == 3
+    assert {str(item.message["To"]).split("<")[1] for item in claim.items} == {
+        "client1@example.org>",
+        "pro1@example.org>",
+        "stranger@example.org>",
+    }
+    assert due_deliveries(session, now + timedelta(minutes=9)) == []  # another copy skips them
+    assert len(due_deliveries(session, now + timedelta(minutes=10))) == 3  # this one died
+
+
+def test_outcomes_are_recorded_once_even_if_the_delivery_moved_on(session, now, people):
+    claim = claim_due(session, now, MAILBOX)
+    first, second, third = claim.items
+    outcomes = send_claimed(claim.items, FlakyServer(refusals=1))
+    assert [failure is None for _, failure in outcomes] == [False, True, True]
+    record_attempt(session, session.get(EmailDelivery, third.delivery_id), now)  # elsewhere
+    run = record_outcomes(session, now, outcomes)
+    assert (run.sent, run.retrying, run.dead) == (1, 1, 0)
+    assert session.get(EmailDelivery, first.delivery_id).status == "failed"
+    assert session.get(EmailDelivery, third.delivery_id).attempts == 1
+
+
+@pytest.mark.postgres
+def test_two_copies_of_the_service_never_claim_the_same_email(postgres_url, now, make_account):
+    engine = create_engine(postgres_url)
+    Base.metadata.create_all(engine)
+    with Session(engine) as setup:
+        for n in range(4):
+            handle_event(setup, "account_created", make_account(f"a{n}", f"Member {n}"), now)
+        setup.commit()
+    with Session(engine) as first, Session(engine) as second:
+        mine = claim_due(first, now, MAILBOX, limit=2)  # rows locked until `first` commits
+        theirs = claim_due(second, now, MAILBOX, limit=10)  # skips the locked ones
+        first.commit()
+        second.commit()
+        assert len(mine.items) == 2 and len(theirs.items) == 2
+        assert {i.delivery_id for i in mine.items}.isdisjoint(i.delivery_id for i in theirs.items)
+    with Session(engine) as third:
+        assert claim_due(third, now, MAILBOX).items == []  # all held by their lease
+    engine.dispose()

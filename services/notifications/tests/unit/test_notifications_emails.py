@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
@@ -117,7 +117,16 @@ def test_unknown_other_party_gets_a_polite_placeholder(session, now, people, mak
             "membership_started",
             {"user_id": "client1", "current_period_end": "2026-03-31T23:30:00+00:00"},
             "client1",
-            ["29,00\u00a0$US par mois", "mercredi 1er avril 2026"],
+            ["29,00\u00a0$US par mois", "Fin de la période en cours : mercredi 1er avril 2026"],
+        ),
+        (
+            "membership_started",
+            {
+                "current_period_end": "2026-03-15T12:00:00+00:00",
+                "trial_end": "2026-03-15T12:00:00+00:00",
+            },
+            "pro1",
+            ["Your free trial runs until Sunday, March 15, 2026; your first dues are taken then."],
         ),
         (
             "membership_started",

@@ -27,7 +27,7 @@ SAMPLE = {
     "answer_by": "Wednesday",
     "paid_on": "March 1",
     "meaning": "You are an owner.",
-    "period_end": "April 1",
+    "first_dues": "Current period ends: April 1",
     "amount": "$5.00",
     "purpose": "your membership",
     "status": "owner",

@@ -22,13 +22,15 @@ from loconomics_profiles.shop_models import ProfessionalSchedule
 
 Emit = Callable[[str, dict], None]
 
+
 def has_weekly_hours(weekly: Mapping[str, list] | None) -> bool:
     return bool(weekly) and any(ranges for ranges in weekly.values())
 
 
 def record_schedule(session: Session, emit: Emit, professional_id: str,
                     weekly: Mapping[str, list] | None, time_zone: str | None,
-                    occurred_at: datetime, now: datetime) -> bool:
+                    occurred_at: datetime, now: datetime,
+                    advance_notice_hours: int = 0) -> bool:
     """Apply booking's `schedule_changed`; returns False when the event is stale."""
     schedule = session.get(ProfessionalSchedule, professional_id)
     if schedule is not None and schedule.changed_at > occurred_at:
@@ -38,6 +40,8 @@ def record_schedule(session: Session, emit: Emit, professional_id: str,
         session.add(schedule)
     schedule.has_weekly_hours = has_weekly_hours(weekly)
     schedule.time_zone = time_zone
+    schedule.weekly = {day: list(ranges) for day, ranges in (weekly or {}).items()}
+    schedule.advance_notice_hours = advance_notice_hours
     schedule.changed_at = occurred_at
     session.flush()
     refresh_readiness(session, emit, professional_id, now)

@@ -128,7 +128,7 @@ def test_consumed_events_ignore_extra_fields_but_need_their_own():
     assert loaded["listing_id"] is None and loaded["occurred_at"] == NOW
     with pytest.raises(Invalid) as caught:
         load(schemas.ScheduleChangedEventSchema(), {"weekly": {}})
-    assert set(caught.value.errors) == {"professional_id", "occurred_at"}
+    assert set(caught.value.errors) == {"professional_id", "changed_at"}
 
 
 def test_service_and_review_inputs_refuse_fractions_and_unknown_fields():

@@ -60,7 +60,7 @@ def upgrade() -> None:
     sa.Column('created_by', sa.String(length=16), nullable=False),
     sa.Column('creator_id', sa.String(length=64), nullable=False),
     sa.Column('proposed_starts', sa.JSON(), nullable=False),
-    sa.Column('idempotency_key', sa.String(length=200), nullable=True),
+    sa.Column('idempotency_key', sa.String(length=255), nullable=True),
     sa.Column('request_fingerprint', sa.String(length=64), nullable=True),
     sa.Column('created_at', loconomics_plumbing.storage.UtcDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', loconomics_plumbing.storage.UtcDateTime(timezone=True), nullable=False),

@@ -8,8 +8,8 @@ Revises:
 Create Date: 2026-11-26 12:52:00.020588
 """
 
-import sqlalchemy as sa
 import loconomics_plumbing.storage
+import sqlalchemy as sa
 from alembic import op
 
 revision = 'f211b7804771'

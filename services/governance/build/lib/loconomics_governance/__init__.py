@@ -1,0 +1,1 @@
+"""Cooperative governance: members, ballots, board elections and patronage."""

@@ -1,0 +1,1 @@
+"""Governance rules as plain Python: no transport, no clock; the caller passes `now`."""

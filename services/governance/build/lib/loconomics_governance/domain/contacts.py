@@ -1,0 +1,45 @@
+"""Names and addresses the platform knows people by, kept for when they become members.
+
+A status report may carry no name (Loconomics' billing knows only account ids), yet the
+roll, the audit and the ballot paper read better with names. A platform mapping records
+what it learns here; `record_member_status` reports then borrow it, and a member already
+on the register is updated at once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Contact, Member
+
+
+def remember_contact(
+    session: Session, external_id: str, name: str | None, email: str | None, *, now: datetime
+) -> None:
+    contact = session.get(Contact, external_id)
+    if contact is None:
+        contact = Contact(external_id=external_id)
+        session.add(contact)
+    contact.name = name or contact.name
+    contact.email = email or contact.email
+    contact.updated_at = now
+    member = session.scalars(select(Member).where(Member.external_id == external_id)).first()
+    if member is not None:
+        member.name = name or member.name
+        member.email = email or member.email
+    session.flush()
+
+
+def with_contact(session: Session, report: dict) -> dict:
+    """`report` (arguments for `record_member_status`) with a known name and email filled in."""
+    contact = session.get(Contact, report["external_id"])
+    if contact is None:
+        return report
+    return {
+        **report,
+        "name": report.get("name") or contact.name,
+        "email": report.get("email") or contact.email,
+    }

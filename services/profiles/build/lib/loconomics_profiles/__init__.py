@@ -1,0 +1,1 @@
+"""Profiles: who is on the platform and what they offer."""

@@ -1,0 +1,108 @@
+"""Accounts: sign-up, log-in and the owner status profiles gates features on."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from loconomics_plumbing.errors import Conflict, NotFound, Unauthorized
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..models import Account, AccountRole
+
+Emit = Callable[[str, dict], object]
+
+_hasher = PasswordHasher()
+# Checked when the email is unknown, so a wrong email costs as long as a wrong password.
+_UNKNOWN_ACCOUNT_HASH = _hasher.hash("no account has this password")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def account_event(account: Account) -> dict:
+    return {
+        "account_id": account.id,
+        "email": account.email,
+        "name": account.name,
+        "language": account.language,
+        "roles": account.roles,
+    }
+
+
+def sign_up(
+    session: Session,
+    emit: Emit,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    roles: list[str],
+    language: str,
+    now: datetime,
+) -> Account:
+    email = normalise_email(email)
+    if session.scalar(select(Account.id).where(Account.email == email)):
+        raise Conflict("An account with this email exists.", {"email": ["Already registered."]})
+    account = Account(
+        id=str(uuid.uuid4()),
+        email=email,
+        name=name.strip(),
+        password_hash=_hasher.hash(password),
+        language=language,
+        created_at=now,
+        role_rows=[AccountRole(role=role) for role in sorted(set(roles))],
+    )
+    session.add(account)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "An account with this email exists.", {"email": ["Already registered."]}
+        ) from None
+    emit("account_created", account_event(account))
+    return account
+
+
+def log_in(session: Session, *, email: str, password: str) -> Account:
+    """The account these credentials open; one vague error for every failure."""
+    account = session.scalar(select(Account).where(Account.email == normalise_email(email)))
+    stored = account.password_hash if account else _UNKNOWN_ACCOUNT_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        account = None
+    if account is None:
+        raise Unauthorized("The email or password is wrong.")
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = _hasher.hash(password)
+    return account
+
+
+def get_account(session: Session, account_id: str) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound("No such account.")
+    return account
+
+
+def apply_owner_status(
+    session: Session, *, user_id: str, status: str, changed_at: datetime
+) -> bool:
+    """Keep billing's latest word on ownership; an older event arriving late changes nothing."""
+    account = session.get(Account, user_id)
+    if account is None:
+        return False
+    known = account.owner_status_changed_at
+    if known is not None and known > changed_at:
+        return False
+    account.owner_status = status
+    account.owner_status_changed_at = changed_at
+    return True
+

@@ -1,0 +1,64 @@
+"""The profiles database: accounts here; listings, search and reviews in shop_models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from loconomics_plumbing.storage import UtcDateTime, add_plumbing_tables
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    owner_status: Mapped[str] = mapped_column(String(20), default="not_yet_owner")
+    owner_status_changed_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime(), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    role_rows: Mapped[list[AccountRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="AccountRole.role"
+    )
+
+    @property
+    def roles(self) -> list[str]:
+        return [row.role for row in self.role_rows]
+
+
+class AccountRole(Base):
+    __tablename__ = "account_roles"
+
+    account_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class LoginSession(Base):
+    """One log-in: its refresh token (hashed) rotates; its family is revoked together."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    family_id: Mapped[str] = mapped_column(String(36), index=True)
+    account_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    refresh_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    replaced_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+add_plumbing_tables(Base.metadata)

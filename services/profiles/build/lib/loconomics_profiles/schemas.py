@@ -1,0 +1,105 @@
+"""The shape of every profiles RPC argument, result and event (accounts part).
+
+The gateway builds its OpenAPI document from these same schemas.
+"""
+
+from __future__ import annotations
+
+from loconomics_plumbing.validation import StrictSchema
+from marshmallow import Schema, fields, validate
+
+ACCOUNT_ROLES = ("client", "professional")
+LANGUAGES = ("en", "fr")
+OWNER_STATUSES = ("not_yet_owner", "trial", "active", "inactive", "cancelled", "suspended")
+
+
+class SignUpSchema(StrictSchema):
+    email = fields.Email(
+        required=True, validate=validate.Length(max=254), metadata={"example": "ana@example.org"}
+    )
+    password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=10, max=200),
+        metadata={"description": "At least 10 characters.", "example": "correct horse battery"},
+    )
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=120),
+        metadata={"example": "Ana Rivera"},
+    )
+    roles = fields.List(
+        fields.String(validate=validate.OneOf(ACCOUNT_ROLES)),
+        required=True,
+        validate=validate.Length(min=1, max=2),
+        metadata={"description": "`client`, `professional`, or both."},
+    )
+    language = fields.String(
+        load_default="en",
+        validate=validate.OneOf(LANGUAGES),
+        metadata={"description": "Language of emails and notifications."},
+    )
+
+
+class LogInSchema(StrictSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
+
+
+class AccountSchema(Schema):
+    id = fields.String(required=True, metadata={"description": "Opaque account id."})
+    email = fields.Email(required=True)
+    name = fields.String(required=True)
+    roles = fields.List(fields.String(validate=validate.OneOf((*ACCOUNT_ROLES, "admin"))))
+    language = fields.String(validate=validate.OneOf(LANGUAGES))
+    owner_status = fields.String(
+        validate=validate.OneOf(OWNER_STATUSES),
+        metadata={"description": "Ownership of the cooperative, kept from billing."},
+    )
+    created_at = fields.AwareDateTime(required=True)
+
+
+class SessionSchema(Schema):
+    access_token = fields.String(
+        required=True, metadata={"description": "Send as `Authorization: Bearer <token>`."}
+    )
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(
+        required=True, metadata={"description": "Seconds the access token stays valid."}
+    )
+    refresh_token = fields.String(
+        required=True,
+        metadata={"description": "Swap it for a new pair at /v1/sessions/refresh; used once."},
+    )
+    refresh_expires_in = fields.Integer(
+        required=True, metadata={"description": "Seconds the refresh token stays valid."}
+    )
+
+
+class RefreshSchema(StrictSchema):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=10, max=200))
+
+
+class SessionCheckSchema(StrictSchema):
+    session_id = fields.String(required=True, validate=validate.Length(max=36))
+
+
+class AccountCreatedEventSchema(Schema):
+    event_id = fields.String(required=True)
+    occurred_at = fields.String(required=True)
+    account_id = fields.String(required=True)
+    email = fields.Email(required=True)
+    name = fields.String(required=True)
+    language = fields.String(required=True)
+    roles = fields.List(fields.String(), required=True)
+
+
+class OwnerStatusChangedEventSchema(Schema):
+    """What profiles reads of billing's `owner_status_changed`."""
+
+    class Meta:
+        unknown = "exclude"
+
+    user_id = fields.String(required=True)
+    to = fields.String(required=True, validate=validate.OneOf(OWNER_STATUSES))
+    changed_at = fields.AwareDateTime(required=True)

@@ -1,0 +1,390 @@
+"""The profiles nameko service: entrypoints only; the rules live in `domain`."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import eventlet
+from loconomics_plumbing import clock, config
+from loconomics_plumbing.dependencies import CallerIdentity, Database
+from loconomics_plumbing.entrypoints import every, handles, rpc
+from loconomics_plumbing.errors import Unavailable
+from loconomics_plumbing.health import Health
+from loconomics_plumbing.telemetry import Telemetry
+from loconomics_plumbing.tokens import issue_access_token
+from loconomics_plumbing.validation import load
+from nameko.exceptions import MethodNotFound, RemoteError, UnknownService
+from nameko.rpc import RpcProxy
+
+from . import shop_schemas as shop
+from .domain import (
+    accounts,
+    catalog,
+    listing_services,
+    listings,
+    login_sessions,
+    member_facts,
+    reviews,
+    service_areas,
+    weekly_hours,
+)
+from .domain import professional_profiles as profiles
+from .domain import search as listing_search
+from .models import Base
+from .schemas import (
+    AccountSchema,
+    LogInSchema,
+    OwnerStatusChangedEventSchema,
+    RefreshSchema,
+    SessionCheckSchema,
+    SessionSchema,
+    SignUpSchema,
+)
+
+log = logging.getLogger(__name__)
+
+REVIEW_PUBLICATION_SECONDS = float(config.setting("PROFILES_REVIEW_PUBLICATION_SECONDS", "600"))
+"""How often reviews still blind after the 7-day period are published."""
+AVAILABILITY_TIMEOUT_SECONDS = float(config.setting("PROFILES_AVAILABILITY_TIMEOUT_SECONDS", "2"))
+"""How long a search waits for booking's free-slot answer before using weekly hours instead."""
+BOOKING_COULD_NOT_ANSWER = (MethodNotFound, RemoteError, UnknownService, Unavailable)
+
+
+class ProfilesService(Health):
+    name = "profiles"
+
+    db = Database(Base.metadata)
+    caller = CallerIdentity()
+    telemetry = Telemetry()
+    booking = RpcProxy("booking")
+
+    # accounts and sessions
+
+    @rpc
+    def sign_up(self, **fields) -> dict:
+        data = load(SignUpSchema(), fields)
+        account = accounts.sign_up(self.db.session, self.db.emit, now=clock.now(), **data)
+        return AccountSchema().dump(account)
+
+    @rpc
+    def log_in(self, **fields) -> dict:
+        data = load(LogInSchema(), fields)
+        account = accounts.log_in(self.db.session, **data)
+        login, refresh_token = login_sessions.open_session(self.db.session, account, clock.now())
+        return self._session_answer(account, login, refresh_token)
+
+    @rpc
+    def refresh_session(self, **fields) -> dict:
+        data = load(RefreshSchema(), fields)
+        try:
+            account, login, refresh_token = login_sessions.rotate(
+                self.db.session, data["refresh_token"], clock.now()
+            )
+        except login_sessions.RefreshTokenReused:
+            self.db.commit()
+            raise
+        return self._session_answer(account, login, refresh_token)
+
+    @rpc
+    def log_out(self, **fields) -> dict:
+        data = load(SessionCheckSchema(), fields)
+        login_sessions.close(
+            self.db.session, data["session_id"], self.caller.require_user(), clock.now()
+        )
+        return {"logged_out": True}
+
+    @rpc
+    def check_session(self, **fields) -> dict:
+        data = load(SessionCheckSchema(), fields)
+        active = login_sessions.is_active(self.db.session, data["session_id"], clock.now())
+        return {"active": active}
+
+    def _session_answer(self, account, login, refresh_token: str) -> dict:
+        now = clock.now()
+        token, lifetime = issue_access_token(account.id, account.roles, now, session_id=login.id)
+        return SessionSchema().dump(
+            {
+                "access_token": token,
+                "token_type": "Bearer",
+                "expires_in": lifetime,
+                "refresh_token": refresh_token,
+                "refresh_expires_in": int((login.expires_at - now).total_seconds()),
+            }
+        )
+
+    @rpc
+    def get_me(self) -> dict:
+        account = accounts.get_account(self.db.session, self.caller.require_user())
+        return AccountSchema().dump(account)
+
+    # job-title catalog
+
+    @rpc
+    def find_job_titles(self, **fields) -> dict:
+        data = load(shop.FindJobTitlesArgsSchema(), fields)
+        titles = catalog.find_titles(self.db.session, self.caller, data["q"], data["limit"])
+        return shop.JobTitlePageSchema().dump({"items": titles, "next_cursor": None})
+
+    @rpc
+    def get_job_title(self, **fields) -> dict:
+        data = load(shop.JobTitleIdArgsSchema(), fields)
+        title = catalog.get_title(self.db.session, data["job_title_id"], self.caller)
+        return shop.JobTitleSchema().dump(title)
+
+    @rpc
+    def propose_job_title(self, **fields) -> dict:
+        data = load(shop.ProposeJobTitleArgsSchema(), fields)
+        title = catalog.propose_title(
+            self.db.session, self.db.emit, self.caller, now=clock.now(), **data
+        )
+        return shop.JobTitleSchema().dump(title)
+
+    @rpc
+    def list_job_title_proposals(self) -> dict:
+        titles = catalog.list_proposals(self.db.session, self.caller)
+        return shop.JobTitlePageSchema().dump({"items": titles, "next_cursor": None})
+
+    @rpc
+    def approve_job_title(self, **fields) -> dict:
+        data = load(shop.JobTitleIdArgsSchema(), fields)
+        title = catalog.approve_title(
+            self.db.session, self.db.emit, self.caller, data["job_title_id"], clock.now()
+        )
+        return shop.JobTitleSchema().dump(title)
+
+    @rpc
+    def reject_job_title(self, **fields) -> dict:
+        data = load(shop.RejectJobTitleArgsSchema(), fields)
+        title = catalog.reject_title(
+            self.db.session, self.db.emit, self.caller, data["job_title_id"], clock.now(),
+            reason=data["reason"],
+        )
+        return shop.JobTitleSchema().dump(title)
+
+    # professional profile and credentials
+
+    @rpc
+    def get_my_profile(self) -> dict:
+        profile = profiles.my_profile(self.db.session, self.caller, clock.now())
+        return shop.ProfileSchema().dump(profile)
+
+    @rpc
+    def update_my_profile(self, **fields) -> dict:
+        changes = load(shop.UpdateProfileArgsSchema(), fields)
+        profile = profiles.update_profile(
+            self.db.session, self.db.emit, self.caller, changes, clock.now()
+        )
+        return shop.ProfileSchema().dump(profile)
+
+    @rpc
+    def add_credential(self, **fields) -> dict:
+        data = load(shop.AddCredentialArgsSchema(), fields)
+        credential = profiles.add_credential(self.db.session, self.caller, data, clock.now())
+        return shop.CredentialSchema().dump(credential)
+
+    @rpc
+    def update_credential(self, **fields) -> dict:
+        changes = load(shop.UpdateCredentialArgsSchema(), fields)
+        credential_id = changes.pop("credential_id")
+        credential = profiles.update_credential(
+            self.db.session, self.caller, credential_id, changes, clock.now()
+        )
+        return shop.CredentialSchema().dump(credential)
+
+    @rpc
+    def remove_credential(self, **fields) -> None:
+        data = load(shop.CredentialIdArgsSchema(), fields)
+        profiles.remove_credential(self.db.session, self.caller, data["credential_id"])
+
+    @rpc
+    def verify_credential(self, **fields) -> dict:
+        data = load(shop.VerifyCredentialArgsSchema(), fields)
+        credential = profiles.verify_credential(
+            self.db.session, self.caller, data["credential_id"], data["verified"], clock.now()
+        )
+        return shop.CredentialSchema().dump(credential)
+
+    @rpc
+    def get_professional(self, **fields) -> dict:
+        data = load(shop.ProfessionalArgsSchema(), fields)
+        profile = profiles.public_profile(
+            self.db.session, data["professional"], self.caller, clock.now()
+        )
+        return shop.PublicProfileSchema().dump(profile)
+
+    # listings, services, service areas
+
+    @rpc
+    def create_listing(self, **fields) -> dict:
+        data = load(shop.CreateListingArgsSchema(), fields)
+        listing = listings.create_listing(
+            self.db.session, self.db.emit, self.caller, now=clock.now(), **data
+        )
+        return shop.ListingSchema().dump(listing)
+
+    @rpc
+    def list_my_listings(self) -> dict:
+        rows = listings.list_own_listings(self.db.session, self.caller)
+        return shop.ListingListSchema().dump({"items": rows, "next_cursor": None})
+
+    @rpc
+    def get_my_listing(self, **fields) -> dict:
+        data = load(shop.ListingIdArgsSchema(), fields)
+        listing = listings.get_own_listing(self.db.session, self.caller, data["listing_id"])
+        return shop.ListingSchema().dump(listing)
+
+    @rpc
+    def update_listing(self, **fields) -> dict:
+        changes = load(shop.UpdateListingArgsSchema(), fields)
+        listing_id = changes.pop("listing_id")
+        listing = listings.update_listing(
+            self.db.session, self.db.emit, self.caller, listing_id, changes, clock.now()
+        )
+        return shop.ListingSchema().dump(listing)
+
+    @rpc
+    def delete_listing(self, **fields) -> None:
+        data = load(shop.ListingIdArgsSchema(), fields)
+        listings.delete_listing(
+            self.db.session, self.db.emit, self.caller, data["listing_id"], clock.now()
+        )
+
+    @rpc
+    def add_service(self, **fields) -> dict:
+        values = load(shop.AddServiceArgsSchema(), fields)
+        listing_id = values.pop("listing_id")
+        service = listing_services.add_service(
+            self.db.session, self.db.emit, self.caller, listing_id, values, clock.now()
+        )
+        return shop.ServiceSchema().dump(service)
+
+    @rpc
+    def update_service(self, **fields) -> dict:
+        changes = load(shop.UpdateServiceArgsSchema(), fields)
+        listing_id, service_id = changes.pop("listing_id"), changes.pop("service_id")
+        service = listing_services.update_service(
+            self.db.session, self.db.emit, self.caller, listing_id, service_id, changes,
+            clock.now(),
+        )
+        return shop.ServiceSchema().dump(service)
+
+    @rpc
+    def remove_service(self, **fields) -> None:
+        data = load(shop.ServiceIdArgsSchema(), fields)
+        listing_services.remove_service(
+            self.db.session, self.db.emit, self.caller, data["listing_id"], data["service_id"],
+            clock.now(),
+        )
+
+    @rpc
+    def set_service_area(self, **fields) -> dict:
+        data = load(shop.SetServiceAreaArgsSchema(), fields)
+        area = service_areas.set_service_area(
+            self.db.session, self.db.emit, self.caller, now=clock.now(), **data
+        )
+        return shop.ServiceAreaSchema().dump(area)
+
+    # search
+
+    @rpc
+    def search(self, **fields) -> dict:
+        data = load(shop.SearchArgsSchema(), fields)
+        windowed = data["available_from"] is not None and data["available_to"] is not None
+        answered_by = ["booking"] if windowed else [None]
+        result = listing_search.search(
+            self.db.session, caller=self.caller,
+            has_free_slot=self._free_slot_check(answered_by), **data,
+        )
+        return shop.SearchResultSchema().dump({**result, "availability": answered_by[0]})
+
+    def _free_slot_check(self, answered_by: list) -> listing_search.FreeSlotCheck:
+        """Booking's answer while it gives one; the weekly hours kept here once it cannot.
+
+        The read transaction ends before booking is asked, so no database lock (SQLite's
+        single writer) is held while waiting on another service.
+        """
+
+        def check(professional_ids: list[str], start: datetime, end: datetime) -> set[str]:
+            if answered_by[0] == "booking":
+                self.db.commit()
+                try:
+                    with eventlet.Timeout(AVAILABILITY_TIMEOUT_SECONDS):
+                        answer = self.booking.professionals_with_free_slots(**{
+                            "professional_ids": professional_ids,
+                            "from": start.isoformat(),
+                            "to": end.isoformat(),
+                        })
+                    return set(answer["professional_ids"])
+                except (*BOOKING_COULD_NOT_ANSWER, eventlet.Timeout) as error:
+                    log.warning("booking could not say who is free (%r); searching by weekly "
+                                "hours instead", error)
+                    answered_by[0] = "weekly_hours"
+            return weekly_hours.professionals_open(
+                self.db.session, professional_ids, start, end, clock.now()
+            )
+
+        return check
+
+    # reviews
+
+    @rpc
+    def submit_review(self, **fields) -> dict:
+        data = load(shop.SubmitReviewArgsSchema(), fields)
+        review = reviews.submit_review(
+            self.db.session, self.db.emit, self.caller, now=clock.now(), **data
+        )
+        return shop.ReviewSchema().dump(review)
+
+    @rpc
+    def reply_to_review(self, **fields) -> dict:
+        data = load(shop.ReplyArgsSchema(), fields)
+        review = reviews.reply_to_review(
+            self.db.session, self.db.emit, self.caller, data["review_id"], data["text"],
+            clock.now(),
+        )
+        return shop.ReviewSchema().dump(review)
+
+    @rpc
+    def list_professional_reviews(self, **fields) -> dict:
+        data = load(shop.ProfessionalReviewsArgsSchema(), fields)
+        page = reviews.reviews_of_professional(self.db.session, **data)
+        return shop.ReviewPageSchema().dump(page)
+
+    @rpc
+    def list_client_reviews(self, **fields) -> dict:
+        data = load(shop.ClientReviewsArgsSchema(), fields)
+        page = reviews.reviews_of_client(self.db.session, self.caller, **data)
+        return shop.ReviewPageSchema().dump(page)
+
+    @every(REVIEW_PUBLICATION_SECONDS)
+    def publish_due_reviews(self) -> None:
+        reviews.publish_due_reviews(self.db.session, self.db.emit, clock.now())
+
+    # facts other services announce
+
+    @handles("billing", "owner_status_changed")
+    def on_owner_status_changed(self, payload: dict) -> None:
+        change = load(OwnerStatusChangedEventSchema(), payload)
+        member_facts.record_owner_status(
+            self.db.session, self.db.emit, change["user_id"], change["to"],
+            change["changed_at"], clock.now(),
+        )
+
+    @handles("booking", "schedule_changed")
+    def on_schedule_changed(self, payload: dict) -> None:
+        schedule = load(shop.ScheduleChangedEventSchema(), payload)
+        member_facts.record_schedule(
+            self.db.session, self.db.emit, schedule["professional_id"], schedule["weekly"],
+            schedule["time_zone"], schedule["changed_at"], clock.now(),
+            advance_notice_hours=schedule["advance_notice_hours"],
+        )
+
+    @handles("booking", "booking_completed")
+    def on_booking_completed(self, payload: dict) -> None:
+        booking = load(shop.BookingCompletedEventSchema(), payload)
+        reviews.record_completed_booking(
+            self.db.session, booking["booking_id"], booking["client_id"],
+            booking["professional_id"], booking["occurred_at"],
+            listing_id=booking["listing_id"], job_title_id=booking["job_title_id"],
+        )

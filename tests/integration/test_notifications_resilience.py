@@ -1,0 +1,266 @@
+"""Nothing lost when the mail server or the notifications service is away, on a platform of our
+own: its services send to an SMTP server we control (accepting, or refusing every message
+with 451 or 550), and we stop and start its notifications process at will.
+
+Only the processes these tests need run (broker vhost, profiles, notifications, gateway), so
+the gateway's /readyz is not used; sign-up answering is what "up" means here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from email import policy
+from pathlib import Path
+
+import pytest
+import requests
+from local_platform import Platform
+from platform_client import ApiClient, Person
+
+pytestmark = pytest.mark.integration
+
+SMTP_SERVER = '''
+"""An SMTP server whose answer to each message is read from a file: empty accepts and keeps
+the message as .eml, a code such as 451 or 550 refuses it (and logs the refusal)."""
+import argparse, asyncio, time
+from pathlib import Path
+from aiosmtpd.controller import Controller
+
+class Switchable:
+    def __init__(self, folder):
+        self.folder = folder
+        (folder / "mail").mkdir(parents=True, exist_ok=True)
+
+    async def handle_DATA(self, server, session, envelope):
+        mode = (self.folder / "mode").read_text().strip()
+        if mode:
+            with open(self.folder / "refused.log", "a") as log:
+                log.write(",".join(envelope.rcpt_tos) + "\\n")
+            return f"{mode} 4.3.2 not now" if mode.startswith("4") else f"{mode} 5.7.1 refused"
+        name = f"{time.time_ns()}.eml"
+        tmp = self.folder / "mail" / f".{name}"
+        header = f"X-Envelope-To: {', '.join(envelope.rcpt_tos)}\\r\\n".encode()
+        tmp.write_bytes(header + (envelope.original_content or envelope.content))
+        tmp.rename(self.folder / "mail" / name)
+        return "250 accepted"
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--port", type=int)
+parser.add_argument("--folder", type=Path)
+args = parser.parse_args()
+controller = Controller(Switchable(args.folder), hostname="127.0.0.1", port=args.port)
+controller.start()
+asyncio.run(asyncio.Event().wait())
+'''
+
+
+class SwitchableSmtp:
+    """The test's handle on the server: what it answers, what it refused, what it kept."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def answer(self, code: str) -> None:
+        (self.folder / "mode").write_text(code)
+
+    def refusals_for(self, address: str) -> int:
+        path = self.folder / "refused.log"
+        return path.read_text().split().count(address) if path.exists() else 0
+
+    def mail_to(self, address: str) -> list[email.message.EmailMessage]:
+        found = []
+        for path in sorted((self.folder / "mail").glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+            if address in message["X-Envelope-To"]:
+                found.append(message)
+        return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def free_port_block(size: int = 10) -> int:
+    """A base port whose next `size` ports are free now (each service's metrics port)."""
+    for _ in range(50):
+        base = free_port()
+        taken = False
+        for port in range(base + 1, base + size):
+            with socket.socket() as sock:
+                taken = taken or sock.connect_ex(("127.0.0.1", port)) == 0
+        if not taken and base + size < 65000:
+            return base
+    raise RuntimeError("no free block of ports")
+
+
+def wait_for(check: Callable[[], object], what: str, timeout: float = 60.0) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.3)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory):
+    """A platform of our own: profiles, notifications and the gateway, mailing our server."""
+    var = tmp_path_factory.mktemp("notifications-own")
+    smtp_folder = var / "switchable-smtp"
+    smtp_folder.mkdir()
+    smtp = SwitchableSmtp(smtp_folder)
+    smtp.answer("")
+    smtp_port = free_port()
+    amqp_port = int(os.environ.get("TEST_AMQP_PORT", "5673"))
+    platform = Platform(
+        var=var,
+        gateway_port=free_port(),
+        amqp_port=amqp_port,
+        management_port=amqp_port + 10000,
+        stripe_port=free_port(),
+        smtp_port=free_port(),
+        vhost=f"test-{uuid.uuid4().hex[:8]}",
+        metrics_port_base=free_port_block(),
+        extra_env={
+            "LOCONOMICS_VAR": str(var),
+            "SMTP_PORT": str(smtp_port),
+            "NOTIFICATIONS_RETRY_FIRST_SECONDS": "1",
+            "NOTIFICATIONS_RETRY_MAX_SECONDS": "2",
+            "NOTIFICATIONS_RETRY_ATTEMPTS": "30",
+            "NOTIFICATIONS_DELIVERY_INTERVAL_SECONDS": "0.5",
+            "GATEWAY_RPC_TIMEOUT_SECONDS": "3",
+            "GATEWAY_WORKERS": "1",
+            "GATEWAY_RATE_LIMITS_ENABLED": "false",
+        },
+    )
+    script = var / "switchable_smtp.py"
+    script.write_text(SMTP_SERVER)
+    try:
+        platform.start_broker()
+        platform.spawn(
+            "switchable-smtp",
+            [sys.executable, str(script), "--port", str(smtp_port), "--folder", str(smtp_folder)],
+        )
+        platform.wait_port(smtp_port)
+        platform.migrate()
+        for service in ("profiles", "notifications"):
+            platform.start_service(service)
+        platform.start_gateway()
+        api = ApiClient(platform.gateway_url)
+        wait_for(lambda: _answers(api), "the gateway and profiles to answer", timeout=90)
+        yield platform, api, smtp
+    finally:
+        platform.stop(broker=False)
+        with contextlib.suppress(OSError):
+            platform.drop_vhost()
+
+
+def _answers(api: ApiClient) -> bool:
+    with contextlib.suppress(requests.RequestException):
+        return (
+            api.post("/v1/sessions", json={"email": "x@example.org", "password": "x"}).status_code
+            == 401
+        )
+    return False
+
+
+def _admin(platform: Platform, api: ApiClient) -> Person:
+    person = api.sign_up(roles=["client"], name="Operator")
+    subprocess.run(
+        [sys.executable, "-m", "loconomics_profiles.admin", "grant-admin", person.email],
+        env=platform.env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    session = api.post("/v1/sessions", json={"email": person.email, "password": person.password})
+    assert session.status_code == 201, session.text
+    return Person(person.account_id, person.email, person.password, session.json()["access_token"])
+
+
+def test_a_server_refusing_for_a_while_loses_nothing_and_doubles_nothing(own):
+    platform, api, smtp = own
+    smtp.answer("451")
+    people = [api.sign_up(name=f"Patient {n}") for n in range(3)]
+    wait_for(
+        lambda: all(smtp.refusals_for(p.email) >= 2 for p in people),
+        "every welcome email to be refused twice",
+    )
+    assert all(smtp.mail_to(p.email) == [] for p in people)
+    smtp.answer("")
+    wait_for(lambda: all(smtp.mail_to(p.email) for p in people), "the welcome emails")
+    time.sleep(2)  # a few more delivery ticks: nothing is sent twice
+    for number, person in enumerate(people):
+        (welcome,) = smtp.mail_to(person.email)
+        assert welcome["Subject"] == f"Welcome to Loconomics, Patient {number}"
+
+
+def test_a_permanent_refusal_waits_in_the_dead_letters_until_an_operator_replays_it(own):
+    platform, api, smtp = own
+    smtp.answer("")
+    operator = _admin(platform, api)
+    smtp.answer("550")
+    person = api.sign_up(name="Bounced Once")
+
+    def dead_letter():
+        page = api.get("/v1/admin/email-dead-letters?limit=100", token=operator.token).json()
+        return [d for d in page["items"] if d["recipient_id"] == person.account_id]
+
+    (dead,) = wait_for(dead_letter, "the welcome email in the dead letters")
+    assert (dead["status"], dead["kind"], dead["attempts"]) == ("dead", "welcome", 1)
+    assert dead["last_error"].startswith("550")
+    assert api.get("/v1/admin/email-dead-letters", token=person.token).status_code == 403
+    refused = smtp.refusals_for(person.email)
+    time.sleep(2)
+    assert smtp.refusals_for(person.email) == refused  # dead means no more tries
+
+    smtp.answer("")
+    replay = api.post(
+        "/v1/admin/email-dead-letters/replay",
+        json={"delivery_ids": [dead["id"]]},
+        token=operator.token,
+    )
+    assert replay.status_code == 200, replay.text
+    assert replay.json() == {"replayed": 1}
+    (welcome,) = wait_for(lambda: smtp.mail_to(person.email), "the replayed email")
+    assert welcome["Message-ID"] == f"<{dead['id']}@loconomics.coop>"
+    assert dead_letter() == []
+
+
+def test_a_notifications_outage_blocks_nobody_and_what_arrived_meanwhile_is_sent(own):
+    platform, api, smtp = own
+    smtp.answer("")
+    assert platform.stop_processes(["notifications"]) == ["notifications"]
+    try:
+        started = time.monotonic()
+        person = api.sign_up(name="Signed Up During Outage", language="fr")
+        assert time.monotonic() - started < 5, "sign-up waited for notifications"
+        assert api.get("/v1/me", token=person.token).status_code == 200
+        unavailable = api.get("/v1/me/notifications", token=person.token)
+        assert unavailable.status_code in (503, 504)
+        assert unavailable.headers["Content-Type"].startswith("application/problem+json")
+        time.sleep(2)
+        assert smtp.mail_to(person.email) == []
+    finally:
+        platform.start_service("notifications")
+    (welcome,) = wait_for(lambda: smtp.mail_to(person.email), "the welcome email after restart")
+    assert welcome["Subject"] == "Bienvenue chez Loconomics, Signed Up During Outage"
+    inbox = wait_for(
+        lambda: _inbox(api, person), "the notifications service to answer again", timeout=30
+    )
+    assert [n["kind"] for n in inbox["items"]] == ["welcome"]
+
+
+def _inbox(api: ApiClient, person: Person) -> dict | None:
+    answer = api.get("/v1/me/notifications", token=person.token)
+    return answer.json() if answer.status_code == 200 else None
