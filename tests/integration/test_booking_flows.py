@@ -607,7 +607,9 @@ def ical_event(start: datetime, end: datetime) -> bytes:
     ).encode()
 
 
-def test_an_imported_calendar_is_busy_time_and_a_malformed_one_changes_nothing(site, gw, tmp_path):
+def test_an_imported_calendar_is_busy_time_and_a_malformed_one_changes_nothing(
+    site, gw, tmp_path, travel
+):
     professional, service_id = open_shop(site, gw)
     busy_start = next_hour(site, 60)
     window = (busy_start - timedelta(hours=3), busy_start + timedelta(hours=4))

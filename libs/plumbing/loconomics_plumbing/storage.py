@@ -91,6 +91,7 @@ def make_engine(url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
     writer = threading.Lock()
+    holder: dict[str, int | None] = {"thread": None}
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -105,11 +106,18 @@ def make_engine(url: str) -> Engine:
 
     def _release(info: dict) -> None:
         if info.pop("writer_lock_held", False):
+            holder["thread"] = None
             writer.release()
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
+        if holder["thread"] == threading.get_ident():
+            raise RuntimeError(
+                "This thread already has a transaction open on this SQLite database: "
+                "finish it (commit or rollback) before starting another session."
+            )
         writer.acquire()
+        holder["thread"] = threading.get_ident()
         conn.info["writer_lock_held"] = True
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 

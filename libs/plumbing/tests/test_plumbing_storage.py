@@ -188,3 +188,14 @@ def test_event_payload_is_json_with_its_envelope(store):
     body = json.loads(row.payload)
     assert row.event_type == "price_set"
     assert body["amount_cents"] == 1900 and body["event_id"] == row.event_id
+
+
+def test_a_second_open_transaction_in_one_thread_fails_fast_instead_of_hanging(store):
+    engine, metadata, members = store
+    first = unit(engine, metadata)
+    first.session.execute(select(members.c.id))
+    second = unit(engine, metadata)
+    with pytest.raises(RuntimeError, match="already has a transaction open"):
+        second.session.execute(select(members.c.id))
+    first.commit()
+    assert second.session.execute(select(members.c.id)).all() == []

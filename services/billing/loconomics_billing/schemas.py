@@ -321,7 +321,7 @@ class ListRecordsArgs(InputSchema):
     cursor = fields.Str(
         load_default=None,
         allow_none=True,
-        validate=validate.Length(max=512),
+        validate=validate.Length(max=200),
         metadata={"description": "`next_cursor` of the previous page; omit for the first."},
     )
 

@@ -127,7 +127,7 @@ def _membership_started(data: dict[str, Any], role: str, reader: _Reader) -> Val
 def _payment_failed(data: dict[str, Any], role: str, reader: _Reader) -> Values:
     return {
         "amount": _money(data["amount_cents"], data["currency"], reader),
-        "purpose": phrase(reader.language, f"purpose_{data.get('purpose', 'other')}"),
+        "purpose": phrase(reader.language, f"purpose_{data['purpose']}"),
     }
 
 

@@ -69,7 +69,11 @@ def _local_days(first: date, last: date) -> Iterable[date]:
 
 def open_in_window(schedule: ProfessionalSchedule, start: datetime, end: datetime,
                    now: datetime) -> bool:
-    """True when some weekly range overlaps [start, end) after the advance notice from `now`."""
+    """True when some weekly range overlaps [start, end) after the advance notice from `now`.
+
+    A window at the very ends of the calendar (year 1 or 9999), where local days cannot be
+    represented, has no open hours.
+    """
     zone = _zone(schedule.time_zone)
     if zone is None or not schedule.has_weekly_hours:
         return False
@@ -77,14 +81,17 @@ def open_in_window(schedule: ProfessionalSchedule, start: datetime, end: datetim
     if earliest >= end:
         return False
     weekly = schedule.weekly or {}
-    first = earliest.astimezone(zone).date() - timedelta(days=1)
-    for day in _local_days(first, end.astimezone(zone).date()):
-        for opens, closes in ranges_of(weekly, WEEKDAYS[day.weekday()]):
-            opening = datetime.combine(day, opens, zone)
-            closing = (datetime.combine(day + timedelta(days=1), time(0), zone)
-                       if closes is None else datetime.combine(day, closes, zone))
-            if opening < end and closing > earliest:
-                return True
+    try:
+        first = earliest.astimezone(zone).date() - timedelta(days=1)
+        for day in _local_days(first, end.astimezone(zone).date()):
+            for opens, closes in ranges_of(weekly, WEEKDAYS[day.weekday()]):
+                opening = datetime.combine(day, opens, zone)
+                closing = (datetime.combine(day + timedelta(days=1), time(0), zone)
+                           if closes is None else datetime.combine(day, closes, zone))
+                if opening < end and closing > earliest:
+                    return True
+    except OverflowError:
+        return False
     return False
 
 

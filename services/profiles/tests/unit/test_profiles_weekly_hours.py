@@ -83,3 +83,14 @@ def test_no_hours_malformed_ranges_and_unknown_zones_are_never_open(session):
     assert found == {"pro-ok"}
     assert weekly_hours.professionals_open(session, [], local(9, 0), local(9, 23),
                                            MONDAY_NOON) == set()
+
+
+def test_windows_at_the_ends_of_the_calendar_are_closed_not_errors(session):
+    record(session, "pro-1", MORNINGS, zone="Asia/Tokyo")
+    last = datetime(9999, 12, 31, 20, tzinfo=UTC)
+    assert weekly_hours.professionals_open(session, ["pro-1"], last - timedelta(days=3), last,
+                                           MONDAY_NOON) == set()
+    record(session, "pro-2", MORNINGS, zone="America/Anchorage")
+    first = datetime(1, 1, 1, 2, tzinfo=UTC)
+    assert weekly_hours.professionals_open(session, ["pro-2"], first, first + timedelta(days=2),
+                                           datetime(1, 1, 1, tzinfo=UTC)) == set()
