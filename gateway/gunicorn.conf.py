@@ -9,6 +9,7 @@ workers = int(os.environ.get("GATEWAY_WORKERS", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("GATEWAY_THREADS", "8"))
 timeout = 30
+limit_request_line = 8190
 graceful_timeout = 10
 preload_app = False
 logconfig_dict = logging_config(os.environ.get("LOG_LEVEL", "INFO"))

@@ -181,7 +181,8 @@ class Platform:
             self.management("DELETE", f"/api/vhosts/{self.vhost}")
 
     def start_localstripe(self) -> None:
-        self.spawn("localstripe", [str(BIN / "localstripe"), "--port", str(self.stripe_port)])
+        argv = [str(BIN / "localstripe"), "--port", str(self.stripe_port), "--from-scratch"]
+        self.spawn("localstripe", argv)
 
     def start_smtp_sink(self) -> None:
         argv = [
@@ -207,6 +208,17 @@ class Platform:
             check=True,
             stdout=subprocess.DEVNULL,
         )
+
+    def prepare_stripe(self) -> None:
+        """Plans into Stripe, and localstripe's webhook pointed at the gateway (it forgets them)."""
+        for action in ("sync-plans", "local-webhook"):
+            subprocess.run(
+                [str(BIN / "python"), "-m", "loconomics_billing.stripe_setup", action],
+                cwd=ROOT,
+                env=self.env(),
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
 
     def start_service(self, service: str, copy: int = 1) -> None:
         env = self.env()
@@ -271,6 +283,7 @@ class Platform:
         self.wait_port(self.stripe_port)
         self.wait_port(self.smtp_port)
         self.migrate()
+        self.prepare_stripe()
         for service in SERVICES:
             self.start_service(service)
         self.start_gateway()

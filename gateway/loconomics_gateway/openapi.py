@@ -17,6 +17,7 @@ STATUS_TEXT = {
     404: "No such resource.",
     409: "Conflicts with the current state.",
     413: "The body is too large.",
+    414: "The request line (path and query) is longer than 8190 bytes.",
     422: "Invalid input; `errors` names every bad field.",
     429: "Too many requests; see `Retry-After`.",
     503: "A service or the broker is unavailable; see `Retry-After`.",
@@ -98,6 +99,8 @@ def describe(op: Operation) -> dict:
     codes = set(ALWAYS) | set(op.errors)
     if op.body or op.query:
         codes.add(422)
+    if op.query:
+        codes.add(414)
     if op.body:
         codes.add(413)
     if op.access != PUBLIC:

@@ -85,6 +85,7 @@ class Operation:
     description: str = ""
     timeout: float | None = None
     content_type: str = "application/json"
+    idempotent: bool = True
 
     @property
     def operation_id(self) -> str:
@@ -92,8 +93,8 @@ class Operation:
 
     @property
     def creates(self) -> bool:
-        """A creating POST: it honours `Idempotency-Key`."""
-        return self.method.upper() == "POST" and self.status == 201
+        """A creating POST: it honours `Idempotency-Key` unless storing its answer would leak."""
+        return self.method.upper() == "POST" and self.status == 201 and self.idempotent
 
 
 def read_raw_body(req: falcon.Request, limit: int) -> bytes:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 
+from falcon import testing
+from loconomics_gateway.app import create_app
 from loconomics_plumbing.errors import BadRequest, Conflict
 
 WEBHOOK_BODY = (
@@ -75,12 +78,13 @@ def test_the_signer_address_is_the_peer_and_cannot_be_sent_in_the_body(client, p
     assert "ip_address" in smuggled.json["errors"]
 
 
-def test_behind_a_trusted_proxy_the_forwarded_address_signs(client, pool, auth, monkeypatch):
-    monkeypatch.setenv("GATEWAY_TRUST_FORWARDED", "true")
+def test_behind_a_trusted_proxy_the_forwarded_address_signs(pool, settings, auth):
+    behind_proxy = dataclasses.replace(settings, trusted_proxy_hops=1)
+    client = testing.TestClient(create_app(behind_proxy, pool_of=lambda: pool))
     client.simulate_post(
         "/v1/me/owner-acknowledgment",
         json={"version": "2025-01"},
-        headers={**auth("acc-9"), "X-Forwarded-For": "203.0.113.7, 10.0.0.2"},
+        headers={**auth("acc-9"), "X-Forwarded-For": "6.6.6.6, 203.0.113.7"},
         remote_addr="10.0.0.2",
     )
     kwargs = pool.calls_to("billing", "sign_owner_acknowledgment")[0][3]

@@ -133,3 +133,12 @@ def test_forwarded_addresses_are_trusted_only_as_far_as_our_proxies():
     assert client_address(req, 0) == "10.0.0.2"
     assert client_address(req, 1) == "203.0.113.9"
     assert client_address(req, 2) == "6.6.6.6"
+
+
+def test_secret_ballots_never_store_an_answer_under_an_idempotency_key():
+    from loconomics_gateway.app import all_operations
+
+    casting = [op for op in all_operations() if op.path.endswith(("/votes", "/ballots"))]
+    posts = [op for op in casting if op.method == "POST"]
+    assert len(posts) == 2
+    assert not any(op.creates for op in posts)

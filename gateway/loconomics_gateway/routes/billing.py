@@ -4,9 +4,7 @@ booking payments, the Stripe webhook, and the administrators' suspension."""
 from __future__ import annotations
 
 import base64
-import os
 
-import falcon
 from loconomics_billing.schemas import (
     AcknowledgmentSchema,
     AcknowledgmentTextSchema,
@@ -34,18 +32,6 @@ ADMIN_TAG = "Administration"
 STRIPE_TIMEOUT_SECONDS = 20.0
 """Calls that talk to Stripe (several requests in a row) get longer than the default."""
 WEBHOOK_BODY_LIMIT = 256 * 1024
-
-
-def client_address(req: falcon.Request) -> str:
-    """Who signed: the peer, or the first forwarded address behind a proxy we trust.
-
-    Same rule as the rate limits (`GATEWAY_TRUST_FORWARDED`): a forwarded header is only
-    believed when the gateway runs behind a proxy that sets it.
-    """
-    trusted = os.environ.get("GATEWAY_TRUST_FORWARDED", "false").strip().lower()
-    if trusted in ("1", "true", "yes", "on") and req.access_route:
-        return req.access_route[0]
-    return req.remote_addr or "0.0.0.0"
 
 
 def list_plans(call: Call) -> dict:
@@ -80,7 +66,7 @@ def sign_owner_acknowledgment(call: Call) -> dict:
     return call.rpc(
         "billing",
         "sign_owner_acknowledgment",
-        ip_address=client_address(call.request),
+        ip_address=call.client_address,
         **call.body,
     )
 

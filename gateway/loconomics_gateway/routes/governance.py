@@ -236,7 +236,9 @@ OPERATIONS = [
         status=201,
         errors=(403, 404, 409),
         description="Only members on the roll taken when voting opened. A second vote is "
-        "409. Keep the receipt: it finds your vote in the ballots published at close.",
+        "409. Keep the receipt: it finds your vote in the ballots published at close. "
+        "Idempotency-Key is ignored here: a stored answer would link voter and ballot.",
+        idempotent=False,
     ),
     Operation(
         "GET",
@@ -321,7 +323,9 @@ OPERATIONS = [
         status=201,
         errors=(403, 404, 409),
         description="Only members on the roll taken when voting opened. A second ballot is "
-        "409. Keep the receipt: it finds your ballot in those published at close.",
+        "409. Keep the receipt: it finds your ballot in those published at close. "
+        "Idempotency-Key is ignored here: a stored answer would link voter and ballot.",
+        idempotent=False,
     ),
     Operation(
         "GET",

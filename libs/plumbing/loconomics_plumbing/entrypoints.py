@@ -45,6 +45,11 @@ def _in_unit_of_work(fn: Callable) -> Callable:
             return result
         except ValidationError as error:
             raise Invalid("The input is not valid.", flatten_messages(error.messages)) from None
+        except IntegrityError as error:
+            unit = getattr(self, "db", None)
+            if unit is not None:
+                unit.rollback()
+            raise Conflict("This conflicts with existing data.") from error
         except OperationalError as error:
             raise Unavailable("The database is busy; try again.") from error
 

@@ -104,3 +104,11 @@ def test_service_specific_errors_cross_the_wire_as_their_typed_base():
     assert wire.detail == "too old" and wire.errors == {"signature": ["stale"]}
     same = Conflict("taken")
     assert as_wire_error(same) is same
+
+
+def test_tokens_follow_the_platform_clock_not_the_machines():
+    future = NOW + timedelta(days=400)
+    token, _ = issue_access_token("acc-1", ["client"], future)
+    assert verify_access_token(token, future + timedelta(seconds=5)).user_id == "acc-1"
+    with pytest.raises(Unauthorized, match="not valid yet"):
+        verify_access_token(token, future - timedelta(hours=1))

@@ -19,7 +19,6 @@ from .domain.owner_status import OwnerStatus
 from .domain.plans import PLAN_IDS
 
 ID = validate.Length(min=1, max=64)
-STRIPE_ID = validate.Length(min=1, max=255)
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="an ISO 4217 code in capitals, like USD")
 PAYMENT_METHOD = validate.Regexp(r"^(pm|card)_\w+$", error="a Stripe payment method id")
 OWNER_STATUSES = [status.value for status in OwnerStatus]

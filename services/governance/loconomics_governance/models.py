@@ -13,7 +13,8 @@ order them is handled too:
   of the roll entry marked in the same transaction. So when a ballot closes its ballots are
   resealed: deleted and written again in a random order in the closing transaction, which
   gives them all the same `xmin` and a shuffled `ctid`. The dead copies go at the next
-  VACUUM, which operators should let run (autovacuum does) after a close.
+  VACUUM; the migration sets these two tables' autovacuum thresholds to zero on
+  PostgreSQL, so autovacuum takes them at its next round after a close.
 
 The roll (`roll_entries`) records only that a member voted (`voted_at`), never how.
 """

@@ -10,6 +10,14 @@ on (job_title_id, status, lat, ...); the database also drops rows whose flat dis
 rules them out, and the exact haversine test then runs here on what is left. Only the best
 `limit + 1` are ordered (a heap), and only the page's rows are read in full.
 
+Widening: a page without an availability window first looks `FIRST_REACH_KM` around the client.
+The rating term of a score is below 0.6, so no listing farther than r can score above
+`score_ceiling(r)` = 0.6 + 0.4 x 0.5^(r / 5); when the worst of the best `limit + 1` found
+within r beats that ceiling, nothing farther can enter the page and the search stops. Otherwise
+it looks again exactly as far as that worst score requires (or the client's whole radius when
+fewer were found, or their worst is too low to rule anything out). The answer is the same as a
+search of the whole radius; in a dense area it reads a fraction of the rows.
+
 Score (higher first), from 0 to 1:
 
     rating   = (C * m + n * avg) / (C + n)        Bayesian average: m = 3.5 prior, C = 5 reviews
@@ -30,6 +38,7 @@ null `next_cursor` means there is nothing more.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
@@ -41,6 +50,7 @@ from sqlalchemy.orm import Session
 
 from loconomics_profiles.domain.catalog import resolve_title
 from loconomics_profiles.domain.geo import (
+    EDGE_TOLERANCE_KM,
     KM_PER_DEGREE,
     PLANAR_MARGIN,
     bounding_box,
@@ -72,6 +82,8 @@ DEFAULT_LIMIT, MAX_LIMIT = 20, 50
 AVAILABILITY_CHUNK = 25
 MAX_AVAILABILITY_CALLS = 4
 MAX_WINDOW = timedelta(days=31)
+FIRST_REACH_KM = 3.0
+WIDEN_MARGIN_KM = 0.05
 
 
 def index_listing(session: Session, listing: Listing) -> None:
@@ -110,6 +122,23 @@ def score(distance_km: float, rating_avg: float, review_count: int) -> int:
         distance_km / DISTANCE_HALF_KM
     )
     return round(value * SCORE_SCALE)
+
+
+def score_ceiling(distance_km: float) -> int:
+    """No listing `distance_km` away or farther scores above this (in millionths): its rating
+    term is below RATING_WEIGHT, since a Bayesian average of ratings up to 5 stays below 5."""
+    return math.ceil((RATING_WEIGHT + DISTANCE_WEIGHT * 0.5 ** (
+        max(0.0, distance_km) / DISTANCE_HALF_KM)) * SCORE_SCALE)
+
+
+def reach_for(worst_score: int) -> float | None:
+    """The distance beyond which nothing can score above `worst_score`, or None when even a
+    listing infinitely far could (the rating term alone may reach it)."""
+    margin = worst_score / SCORE_SCALE - RATING_WEIGHT
+    if margin <= 0:
+        return None
+    return DISTANCE_HALF_KM * math.log2(DISTANCE_WEIGHT / margin) if margin < DISTANCE_WEIGHT \
+        else 0.0
 
 
 def _decode_position(cursor: str) -> tuple[int, str]:
@@ -155,12 +184,41 @@ def candidates(session: Session, job_title_id: str, lat: float, lng: float,
     )
     distance_to = distance_from(lat, lng)
     found: list[Candidate] = []
-    for listing_id, professional_id, row_lat, row_lng, area_km, rating_avg, reviews in rows:
+    for listing_id, professional_id, row_lat, row_lng, area_km, rating_avg, reviews in (
+            rows.fetchall()):
         distance = distance_to(row_lat, row_lng)
         if within(distance, radius_km) and within(distance, area_km):
             found.append((-score(distance, rating_avg, reviews), listing_id, professional_id,
                           distance))
     return found
+
+
+def _after(ranked: list[Candidate], after: tuple[int, str] | None) -> list[Candidate]:
+    if after is None:
+        return ranked
+    worst, after_id = -after[0], after[1]
+    return [c for c in ranked if c[0] > worst or (c[0] == worst and c[1] > after_id)]
+
+
+def best_candidates(session: Session, job_title_id: str, lat: float, lng: float,
+                    radius_km: float, wanted: int,
+                    after: tuple[int, str] | None = None) -> list[Candidate]:
+    """The `wanted` best matches after the cursor position, best first, widening the circle
+    only as far as a farther listing could still enter them (see module note)."""
+    reach = min(radius_km, FIRST_REACH_KM)
+    while True:
+        best = heapq.nsmallest(
+            wanted, _after(candidates(session, job_title_id, lat, lng, reach), after)
+        )
+        if reach >= radius_km:
+            return best
+        if len(best) == wanted and -best[-1][0] > score_ceiling(reach - 2 * EDGE_TOLERANCE_KM):
+            return best
+        needed = reach_for(-best[-1][0]) if len(best) == wanted else None
+        if needed is None:
+            reach = radius_km
+        else:
+            reach = min(radius_km, max(needed, reach) + WIDEN_MARGIN_KM)
 
 
 def _window_errors(available_from: datetime | None,
@@ -251,19 +309,15 @@ def search(session: Session, *, job_title: str, lat: float, lng: float,
     if errors or title is None:
         raise Invalid("invalid search", errors)
 
-    ranked = candidates(session, title.id, lat, lng, radius_km)
-    if after is not None:
-        worst, after_id = -after[0], after[1]
-        ranked = [c for c in ranked if c[0] > worst or (c[0] == worst and c[1] > after_id)]
     if available_from is not None and available_to is not None:
         if has_free_slot is None:
             raise TypeError("has_free_slot is required with an availability window")
-        ranked.sort()
+        ranked = sorted(_after(candidates(session, title.id, lat, lng, radius_km), after))
         page, last, more = _page_by_availability(
             ranked, limit, has_free_slot, available_from, available_to
         )
     else:
-        best = heapq.nsmallest(limit + 1, ranked)
+        best = best_candidates(session, title.id, lat, lng, radius_km, limit + 1, after)
         page, more = best[:limit], len(best) > limit
         last = page[-1] if page else None
     details = _details(session, [c[1] for c in page])

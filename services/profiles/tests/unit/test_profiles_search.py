@@ -9,7 +9,7 @@ from loconomics_profiles.domain.catalog import job_title_id_for, seed_catalog
 from loconomics_profiles.domain.professional_profiles import update_profile
 from loconomics_profiles.domain.service_areas import set_service_area
 from loconomics_profiles.models import Base
-from loconomics_profiles.shop_models import Listing
+from loconomics_profiles.shop_models import Listing, ListingSearchRow
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
@@ -287,3 +287,52 @@ def test_search_by_name_alias_or_typo_resolves_the_title(session):
         result = search.search(session, job_title=query, lat=SF[0], lng=SF[1])
         assert result["job_title"]["id"] == MASSAGE
         assert [i["listing_id"] for i in result["items"]] == [listing_id]
+
+
+def _scatter(session, rng, count, centre=SF, spread_km=12.0):
+    """Listings written straight into the search table: ratings, reviews and areas at random."""
+    rows = []
+    for n in range(count):
+        lat, lng = geo.destination(*centre, rng.uniform(0, 360), spread_km * rng.random())
+        rows.append(ListingSearchRow(
+            listing_id=f"l-{n:04d}-{rng.randrange(10**6):06d}", professional_id=f"p-{n:04d}",
+            job_title_id=PAINTER, lat=lat, lng=lng, radius_km=rng.uniform(1, 30),
+            rating_avg=round(rng.uniform(1, 5), 2), review_count=rng.choice([0, 1, 4, 12, 80]),
+            status="on", travels=True, at_location=False))
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+@pytest.mark.parametrize("limit", [1, 3, 20])
+def test_widening_pages_equal_the_ranking_of_the_whole_radius(session, limit):
+    rng = random.Random(limit)
+    rows = _scatter(session, rng, 300)
+    for _ in range(6):
+        client = geo.destination(*SF, rng.uniform(0, 360), 5 * rng.random())
+        radius = rng.uniform(1, 25)
+        expected = sorted(
+            (-search.score(d, row.rating_avg, row.review_count), row.listing_id)
+            for row in rows
+            for d in [geo.haversine_km(*client, row.lat, row.lng)]
+            if d <= min(radius, row.radius_km)
+        )
+        assert found(session, *client, radius_km=radius, limit=limit) == [
+            listing_id for _, listing_id in expected]
+
+
+def test_a_dense_area_is_answered_without_reading_the_whole_radius(session, monkeypatch):
+    _scatter(session, random.Random(9), 400, spread_km=6.0)
+    reaches = []
+    read = search.candidates
+
+    def spy(session_, job_title_id, lat, lng, radius_km):
+        reaches.append(radius_km)
+        return read(session_, job_title_id, lat, lng, radius_km)
+
+    monkeypatch.setattr(search, "candidates", spy)
+    result = search.search(session, job_title=PAINTER, lat=SF[0], lng=SF[1], radius_km=25,
+                           limit=5)
+    assert len(result["items"]) == 5
+    assert reaches and max(reaches) < 25
+    assert search.score_ceiling(max(reaches)) < round(result["items"][-1]["score"] * 1e6)

@@ -1,0 +1,217 @@
+"""What booking's benchmarks share: a platform on a broker node of their own, a bookable
+service, and the CPU each process of the platform used.
+
+Not a benchmark itself; `booking_throughput_bench.py` and `booking_slots_bench.py` import it.
+The broker node is the benchmark's own (port 5677 by default), so the CPU it reports is
+the benchmark's traffic only, not other tests sharing the test node.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import socket
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "deploy/local"), str(ROOT / "tests")]
+
+from local_platform import Platform  # noqa: E402
+from nameko.standalone.events import event_dispatcher  # noqa: E402
+from platform_client import ApiClient, Person  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+ALL_WEEK = {
+    day: [{"start": "00:00", "end": "24:00"}]
+    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def free_port_block(size: int = 30) -> int:
+    """A base port whose next `size` ports are free (metrics of every service copy)."""
+    for _ in range(50):
+        base = free_port()
+        if base + size < 65000 and not any(_in_use(p) for p in range(base + 1, base + size)):
+            return base
+    raise RuntimeError("no free block of ports")
+
+
+@contextlib.contextmanager
+def bench_platform(amqp_port: int, extra_env: dict | None = None) -> Iterator[Platform]:
+    """A whole platform with its own broker node, stopped (broker too) on the way out."""
+    with tempfile.TemporaryDirectory(prefix="booking-bench-") as folder:
+        var = Path(folder)
+        platform = Platform(
+            var=var,
+            gateway_port=free_port(),
+            amqp_port=amqp_port,
+            management_port=amqp_port + 10000,
+            stripe_port=free_port(),
+            smtp_port=free_port(),
+            vhost="/",
+            metrics_port_base=free_port_block(),
+            extra_env={
+                "LOCONOMICS_VAR": str(var),
+                "LOG_LEVEL": "WARNING",
+                "GATEWAY_RATE_LIMITS_ENABLED": "false",
+                "GATEWAY_RPC_TIMEOUT_SECONDS": "30",
+                **(extra_env or {}),
+            },
+        )
+        try:
+            platform.start()
+            yield platform
+        finally:
+            platform.stop(broker=True)
+
+
+def wait_for_consumers(platform: Platform, count: int, timeout: float = 60.0) -> None:
+    """Until `count` booking processes consume booking's RPC queue."""
+    deadline = time.monotonic() + timeout
+    while True:
+        queue = json.loads(platform.management("GET", "/api/queues/%2F/rpc-booking"))
+        if queue.get("consumers", 0) >= count:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"fewer than {count} booking processes listen")
+        time.sleep(0.5)
+
+
+def publish_listing(platform: Platform, professional_id: str, instant: bool = True) -> str:
+    """A profiles-shaped `listing_published` event for one 60-minute service; its id."""
+    service_id = uuid.uuid4().hex
+    dispatch = event_dispatcher({"AMQP_URI": platform.amqp_uri, "serializer": "json"})
+    dispatch(
+        "profiles",
+        "listing_published",
+        {
+            "event_id": uuid.uuid4().hex,
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "listing_id": uuid.uuid4().hex,
+            "professional_id": professional_id,
+            "job_title_id": "massage-therapist",
+            "status": "on",
+            "cancellation_policy": "flexible",
+            "instant_booking": instant,
+            "version": 1,
+            "services": [
+                {
+                    "service_id": service_id,
+                    "name": "Massage",
+                    "pricing_type": "service",
+                    "price": {"amount_cents": 9_000, "currency": "USD"},
+                    "duration_minutes": 60,
+                    "sessions": None,
+                    "first_time_clients_only": False,
+                    "visible_to_client_id": None,
+                }
+            ],
+            "service_area": None,
+        },
+    )
+    return service_id
+
+
+def wait_bookable(gateway: ApiClient, service_id: str, timeout: float = 30.0) -> None:
+    probe = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    deadline = time.monotonic() + timeout
+    path = f"/v1/services/{service_id}/cancellation-terms"
+    while gateway.get(path, params={"start": probe}).status_code != 200:
+        if time.monotonic() > deadline:
+            raise RuntimeError("booking never learnt of the listing")
+        time.sleep(0.2)
+
+
+def professional_with_service(
+    platform: Platform, gateway: ApiClient, weekly: dict | None = None
+) -> tuple[Person, str]:
+    professional = gateway.sign_up(roles=["professional"], name="Bench Pro")
+    answer = gateway.put(
+        "/v1/me/schedule",
+        token=professional.token,
+        json={"time_zone": "UTC", "weekly": weekly or ALL_WEEK},
+    )
+    answer.raise_for_status()
+    service_id = publish_listing(platform, professional.account_id)
+    wait_bookable(gateway, service_id)
+    return professional, service_id
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    seconds: dict[str, float]
+    at: float
+
+
+def _cpu_of(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / TICKS
+
+
+def _group(pgid: int) -> list[int]:
+    """Every process of a process group (gunicorn's master and its workers)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:
+                members.append(int(entry.name))
+    return members
+
+
+def broker_pid(platform: Platform) -> int | None:
+    var = Path(os.environ.get("LOCONOMICS_VAR", ROOT / "var"))
+    path = var / f"rabbitmq-{platform.amqp_port}" / "rabbitmq.pid"
+    with contextlib.suppress(OSError, ValueError):
+        return int(path.read_text().strip())
+    return None
+
+
+def cpu_sample(platform: Platform, names: list[str]) -> CpuSample:
+    """CPU seconds used so far by each named platform process (with its children), the
+    broker node, and this benchmark process (the load generator shares the machine)."""
+    seconds: dict[str, float] = {}
+    for name in names:
+        pid = platform.pid_of(name)
+        if pid is not None:
+            seconds[name] = _cpu_of(_group(pid))
+    broker = broker_pid(platform)
+    if broker is not None:
+        seconds["rabbitmq"] = _cpu_of([broker])
+    seconds["load generator"] = time.process_time()
+    return CpuSample(seconds, time.monotonic())
+
+
+def cpu_used(before: CpuSample, after: CpuSample) -> dict[str, float]:
+    return {name: after.seconds[name] - before.seconds.get(name, 0.0) for name in after.seconds}
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]

@@ -1,0 +1,252 @@
+"""No double booking, ever: two booking processes, fifty clients at one slot, through the gateway.
+
+Each variant runs a platform of its own with a second booking process competing on
+booking's RPC queue, once with booking's database on SQLite (the embedded default:
+triggers inside SQLite's single writer) and once on PostgreSQL (the exclusion
+constraint, with booking migrated onto it by the platform's migration step).
+Bookable services come from profiles-shaped `listing_published` events published on
+the broker (profiles' listing routes are not in the gateway yet).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import socket
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from local_platform import Platform
+from loconomics_profiles.shop_schemas import ListingEventSchema
+from nameko.standalone.events import event_dispatcher
+from platform_client import ApiClient, Person
+
+pytestmark = pytest.mark.integration
+
+CROWD = 50
+ALL_WEEK = {
+    day: [{"start": "00:00", "end": "24:00"}]
+    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def free_port_block(size: int = 30) -> int:
+    for _ in range(50):
+        base = free_port()
+        if base + size < 65000 and not any(in_use(p) for p in range(base + 1, base + size)):
+            return base
+    raise RuntimeError("no free block of ports")
+
+
+def rpc_consumers(platform: Platform) -> int:
+    queue = json.loads(platform.management("GET", f"/api/queues/{platform.vhost}/rpc-booking"))
+    return queue.get("consumers", 0)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def crowded(request, tmp_path_factory):
+    """A platform with two booking processes, booking's database on SQLite or PostgreSQL."""
+    var: Path = tmp_path_factory.mktemp(f"booking-{request.param}")
+    amqp_port = int(os.environ.get("TEST_AMQP_PORT", "5673"))
+    extra = {}
+    if request.param == "postgresql":
+        extra["BOOKING_DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    platform = Platform(
+        var=var,
+        gateway_port=free_port(),
+        amqp_port=amqp_port,
+        management_port=amqp_port + 10000,
+        stripe_port=free_port(),
+        smtp_port=free_port(),
+        vhost=f"test-booking-{uuid.uuid4().hex[:8]}",
+        metrics_port_base=free_port_block(),
+        extra_env={
+            "LOCONOMICS_CLOCK_FILE": str(var / "clock-offset"),
+            "LOCONOMICS_VAR": str(var),
+            "GATEWAY_RATE_LIMITS_ENABLED": "false",
+            "GATEWAY_WORKERS": "2",
+            "GATEWAY_THREADS": "25",
+            "GATEWAY_RPC_POOL_SIZE": "25",
+            "GATEWAY_RPC_TIMEOUT_SECONDS": "20",
+            **extra,
+        },
+    )
+    try:
+        platform.start()
+        platform.start_service("booking", copy=2)
+        deadline = time.monotonic() + 60
+        while rpc_consumers(platform) < 2:
+            assert time.monotonic() < deadline, "the second booking process never listened"
+            time.sleep(0.5)
+        yield platform
+    finally:
+        platform.stop(broker=False)
+        with contextlib.suppress(OSError):
+            platform.drop_vhost()
+
+
+def publish_listing(platform: Platform, professional: Person, instant: bool) -> str:
+    service_id = uuid.uuid4().hex
+    payload = {
+        "listing_id": uuid.uuid4().hex,
+        "professional_id": professional.account_id,
+        "job_title_id": "massage-therapist",
+        "status": "on",
+        "cancellation_policy": "flexible",
+        "instant_booking": instant,
+        "version": 1,
+        "services": [
+            {
+                "service_id": service_id,
+                "name": "Massage",
+                "pricing_type": "service",
+                "price": {"amount_cents": 9_000, "currency": "USD"},
+                "duration_minutes": 60,
+                "sessions": None,
+                "first_time_clients_only": False,
+                "visible_to_client_id": None,
+            }
+        ],
+        "service_area": None,
+    }
+    assert ListingEventSchema().validate(payload) == {}, "not what profiles publishes"
+    dispatch = event_dispatcher({"AMQP_URI": platform.amqp_uri, "serializer": "json"})
+    dispatch(
+        "profiles",
+        "listing_published",
+        {**payload, "event_id": uuid.uuid4().hex, "occurred_at": datetime.now(UTC).isoformat()},
+    )
+    return service_id
+
+
+def wait_bookable(gateway: ApiClient, service_id: str) -> None:
+    probe = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    path = f"/v1/services/{service_id}/cancellation-terms"
+    deadline = time.monotonic() + 30
+    while gateway.get(path, params={"start": probe}).status_code != 200:
+        assert time.monotonic() < deadline, "booking never learnt of the listing"
+        time.sleep(0.2)
+
+
+def all_at_once(work, people: list) -> list[requests.Response]:
+    """Run `work(person)` for everyone in threads released together."""
+    barrier = threading.Barrier(len(people))
+    answers: list[requests.Response] = [None] * len(people)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        answers[index] = work(people[index])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(people))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def metric(platform: Platform, copy: int, name: str, **labels: str) -> float:
+    """A counter of one booking process, summed over the labels not named."""
+    port = platform.metrics_port_base + 2 + 10 * (copy - 1)
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    total = 0.0
+    for line in text.splitlines():
+        found = re.fullmatch(rf"{name}\{{(.*)\}} ([0-9.e+]+)", line)
+        if found is None:
+            continue
+        given = dict(re.findall(r'(\w+)="([^"]*)"', found.group(1)))
+        if all(given.get(key) == value for key, value in labels.items()):
+            total += float(found.group(2))
+    return total
+
+
+def test_fifty_bookings_and_fifty_confirms_at_one_slot_make_exactly_one(crowded):
+    gateway = ApiClient(crowded.gateway_url)
+    professional = gateway.sign_up(roles=["professional"], name="Popular Pro")
+    schedule = gateway.put(
+        "/v1/me/schedule", token=professional.token, json={"time_zone": "UTC", "weekly": ALL_WEEK}
+    )
+    assert schedule.status_code == 200, schedule.text
+    instant = publish_listing(crowded, professional, instant=True)
+    by_request = publish_listing(crowded, professional, instant=False)
+    with ThreadPoolExecutor(8) as pool:
+        clients = list(pool.map(lambda _: gateway.sign_up(roles=["client"]), range(CROWD)))
+    wait_bookable(gateway, instant)
+    wait_bookable(gateway, by_request)
+    hour = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+
+    def book_instantly(client: Person) -> requests.Response:
+        return ApiClient(crowded.gateway_url).post(
+            "/v1/bookings",
+            token=client.token,
+            json={"service_id": instant, "start": hour.isoformat()},
+        )
+
+    booked = all_at_once(book_instantly, clients)
+    assert Counter(answer.status_code for answer in booked) == {201: 1, 409: CROWD - 1}
+    winner = next(answer.json() for answer in booked if answer.status_code == 201)
+    assert winner["status"] == "confirmed"
+    assert all(a.json()["status"] == 409 for a in booked if a.status_code == 409)
+
+    second_hour = hour + timedelta(minutes=30)
+    requests_made = []
+    for client in clients:
+        made = gateway.post(
+            "/v1/bookings",
+            token=client.token,
+            json={
+                "service_id": by_request,
+                "proposed_starts": [(second_hour + timedelta(hours=1)).isoformat()],
+            },
+        )
+        assert made.status_code == 201, made.text
+        requests_made.append(made.json()["id"])
+
+    def confirm(booking_id: str) -> requests.Response:
+        return ApiClient(crowded.gateway_url).post(
+            f"/v1/bookings/{booking_id}/confirm",
+            token=professional.token,
+            json={"start": (second_hour + timedelta(hours=1)).isoformat()},
+        )
+
+    confirmed = all_at_once(confirm, requests_made)
+    assert Counter(answer.status_code for answer in confirmed) == {200: 1, 409: CROWD - 1}
+
+    held = gateway.get(
+        "/v1/bookings",
+        token=professional.token,
+        params={"as": "professional", "status": "confirmed", "limit": 100},
+    ).json()["items"]
+    assert len(held) == 2
+    assert {item["start"] for item in held} == {
+        hour.isoformat(),
+        (second_hour + timedelta(hours=1)).isoformat(),
+    }
+    calls = "loconomics_entrypoint_calls_total"
+    served = [metric(crowded, copy, calls, entrypoint="create_booking") for copy in (1, 2)]
+    assert all(count > 0 for count in served), f"both processes take part: {served}"
+    assert sum(served) == 2 * CROWD
+    made = "loconomics_bookings_created_total"
+    confirmed_made = sum(metric(crowded, copy, made, status="confirmed") for copy in (1, 2))
+    requested_made = sum(metric(crowded, copy, made, status="requested") for copy in (1, 2))
+    assert (confirmed_made, requested_made) == (1, CROWD)
