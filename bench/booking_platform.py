@@ -97,6 +97,21 @@ def wait_for_consumers(platform: Platform, count: int, timeout: float = 60.0) ->
         time.sleep(0.5)
 
 
+def wait_until_quiet(platform: Platform, timeout: float = 120.0) -> None:
+    """Until every queue of the broker is empty: the last round's events are all handled,
+    so the next round's CPU figures are its own."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        queues = json.loads(platform.management("GET", "/api/queues/%2F"))
+        if all(queue.get("messages", 0) == 0 for queue in queues):
+            time.sleep(1.0)
+            queues = json.loads(platform.management("GET", "/api/queues/%2F"))
+            if all(queue.get("messages", 0) == 0 for queue in queues):
+                return
+        time.sleep(0.5)
+    raise RuntimeError("the platform never caught up with its queues")
+
+
 def publish_listing(platform: Platform, professional_id: str, instant: bool = True) -> str:
     """A profiles-shaped `listing_published` event for one 60-minute service; its id."""
     service_id = uuid.uuid4().hex
@@ -160,7 +175,15 @@ def professional_with_service(
 @dataclass(frozen=True)
 class CpuSample:
     seconds: dict[str, float]
+    machine_busy: float
     at: float
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine spent busy (all processes, ours or not)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / TICKS
 
 
 def _cpu_of(pids: list[int]) -> float:
@@ -193,23 +216,32 @@ def broker_pid(platform: Platform) -> int | None:
     return None
 
 
-def cpu_sample(platform: Platform, names: list[str]) -> CpuSample:
-    """CPU seconds used so far by each named platform process (with its children), the
-    broker node, and this benchmark process (the load generator shares the machine)."""
+def cpu_sample(platform: Platform, extra: dict[str, list[int]] | None = None) -> CpuSample:
+    """CPU seconds used so far by every process of the platform (each with its children),
+    the broker node, `extra` processes (booking's PostgreSQL backends), and this benchmark
+    process (the load generator shares the machine)."""
     seconds: dict[str, float] = {}
-    for name in names:
+    for name in platform.process_names():
         pid = platform.pid_of(name)
         if pid is not None:
             seconds[name] = _cpu_of(_group(pid))
     broker = broker_pid(platform)
     if broker is not None:
         seconds["rabbitmq"] = _cpu_of([broker])
+    for name, pids in (extra or {}).items():
+        seconds[name] = _cpu_of(pids)
     seconds["load generator"] = time.process_time()
-    return CpuSample(seconds, time.monotonic())
+    return CpuSample(seconds, machine_busy_seconds(), time.monotonic())
 
 
 def cpu_used(before: CpuSample, after: CpuSample) -> dict[str, float]:
-    return {name: after.seconds[name] - before.seconds.get(name, 0.0) for name in after.seconds}
+    """CPU seconds per process between two samples, and `other processes` on the machine
+    (other people's work sharing the cores: it bounds the rate too)."""
+    used = {name: after.seconds[name] - before.seconds.get(name, 0.0) for name in after.seconds}
+    used = {name: seconds for name, seconds in used.items() if seconds >= 0.005}
+    machine = after.machine_busy - before.machine_busy
+    used["other processes"] = max(0.0, machine - sum(used.values()))
+    return used
 
 
 def percentile(samples: list[float], fraction: float) -> float:

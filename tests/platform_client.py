@@ -27,6 +27,8 @@ class ApiClient:
 
     def request(self, method: str, path: str, token: str | None = None, **kwargs):
         headers = kwargs.pop("headers", {})
+        # A kept-alive connection may be closed by gunicorn just as a request reuses it.
+        headers.setdefault("Connection", "close")
         if token:
             headers["Authorization"] = f"Bearer {token}"
         kwargs.setdefault("timeout", 30)

@@ -79,6 +79,14 @@ def wait_for(check: Callable[[], object], what: str, timeout: float = 30.0) -> o
     pytest.fail(f"timed out waiting for {what}")
 
 
+def closing_client(base_url: str) -> ApiClient:
+    """A client that opens a connection per request: gunicorn drops an idle keep-alive
+    connection after 2 s, and a request racing that drop is reset, whatever the service does."""
+    client = ApiClient(base_url)
+    client.http.headers["Connection"] = "close"
+    return client
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     var: Path = tmp_path_factory.mktemp("notifications-life")
@@ -120,7 +128,7 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def gw(site) -> ApiClient:
-    return ApiClient(site.gateway_url)
+    return closing_client(site.gateway_url)
 
 
 def offset(site: Platform) -> timedelta:

@@ -20,7 +20,7 @@ from email.message import EmailMessage
 import pytest
 from kombu import Connection, Exchange
 from loconomics_booking.schemas import EMITTED_EVENTS as BOOKING_EVENTS
-from platform_client import Person
+from platform_client import ApiClient, Person
 
 pytestmark = pytest.mark.integration
 
@@ -113,6 +113,19 @@ class Booking:
         }
         assert BOOKING_EVENTS[event_type]().validate(payload) == {}, event_type
         return payload
+
+
+def closing_client(base_url: str) -> ApiClient:
+    """A client that opens a connection per request: gunicorn drops an idle keep-alive
+    connection after 2 s, and a request racing that drop is reset, whatever the service does."""
+    client = ApiClient(base_url)
+    client.http.headers["Connection"] = "close"
+    return client
+
+
+@pytest.fixture
+def api(platform) -> ApiClient:
+    return closing_client(platform.gateway_url)
 
 
 @pytest.fixture

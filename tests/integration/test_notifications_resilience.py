@@ -113,6 +113,14 @@ def wait_for(check: Callable[[], object], what: str, timeout: float = 60.0) -> o
     pytest.fail(f"timed out waiting for {what}")
 
 
+def closing_client(base_url: str) -> ApiClient:
+    """A client that opens a connection per request: gunicorn drops an idle keep-alive
+    connection after 2 s, and a request racing that drop is reset, whatever the service does."""
+    client = ApiClient(base_url)
+    client.http.headers["Connection"] = "close"
+    return client
+
+
 @pytest.fixture(scope="module")
 def own(tmp_path_factory):
     """A platform of our own: profiles, notifications and the gateway, mailing our server."""
@@ -157,7 +165,7 @@ def own(tmp_path_factory):
         for service in ("profiles", "notifications"):
             platform.start_service(service)
         platform.start_gateway()
-        api = ApiClient(platform.gateway_url)
+        api = closing_client(platform.gateway_url)
         wait_for(lambda: _answers(api), "the gateway and profiles to answer", timeout=90)
         yield platform, api, smtp
     finally:

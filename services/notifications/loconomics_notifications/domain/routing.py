@@ -286,7 +286,6 @@ COPIES: dict[str, tuple[type[Schema], Callable[[Session, dict[str, Any]], object
 """Events that only update our copies of other services' data (before any notifying)."""
 
 ROLLS = {"proposal_opened": "proposal", "election_opened": "election"}
-ACCOUNT_EVENTS = ("account_created", "account_changed")
 CONSUMED_EVENTS = tuple(sorted({*ROUTES, *COPIES}))
 
 PRODUCERS: dict[str, tuple[str, ...]] = {
