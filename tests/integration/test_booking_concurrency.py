@@ -5,7 +5,7 @@ booking's RPC queue, once with booking's database on SQLite (the embedded defaul
 triggers inside SQLite's single writer) and once on PostgreSQL (the exclusion
 constraint, with booking migrated onto it by the platform's migration step).
 Bookable services come from profiles-shaped `listing_published` events published on
-the broker (profiles' listing routes are not in the gateway yet).
+the broker (instant booking needs an active owner in profiles; the event skips that).
 """
 
 from __future__ import annotations

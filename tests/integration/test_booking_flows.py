@@ -2,11 +2,12 @@
 daylight saving), the booking lifecycle with its timers, cancellation policies, and calendar sync.
 
 The platform is this module's own, so booking's timers can tick every second and its
-calendar import may read a feed served on 127.0.0.1. Bookable services come from
-profiles' `listing_published` events: profiles' listing routes are not in the gateway
-yet, so the test publishes those events on the `profiles.events` exchange as profiles
-would, each payload checked first against profiles' own event schema (the producer's
-contract). Time moves with the platform's shared clock file.
+calendar import may read a feed served on 127.0.0.1. One test opens a listing through
+profiles' own routes, the whole chain of events included. The others get their bookable
+services by publishing profiles-shaped `listing_published` events on the `profiles.events`
+exchange, each payload checked first against profiles' own event schema (the producer's
+contract): quicker, and free to pick any policy or instant booking, which profiles grants
+only to active owners (billing's memberships). Time moves with the platform's clock file.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import functools
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -383,6 +386,78 @@ def test_schedule_time_off_and_slots(site, gw):
         },
     )
     assert unknown.status_code == 404
+
+
+def test_a_listing_turned_on_in_profiles_becomes_bookable(site, gw, events):
+    """The whole chain: booking's schedule_changed tells profiles the weekly hours, the
+    listing turns on, profiles' listing_published tells booking what can be booked."""
+    subprocess.run(
+        [sys.executable, "-m", "loconomics_profiles.seed_catalog"],
+        env=site.env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    professional = gw.sign_up(roles=["professional"], name="Lee Listed")
+    titles = gw.get("/v1/job-titles", token=professional.token, params={"q": "massage"})
+    assert titles.status_code == 200, titles.text
+    job_title_id = titles.json()["items"][0]["id"]
+    bio = gw.patch("/v1/me/profile", token=professional.token, json={"bio": "Twenty years."})
+    assert bio.status_code == 200, bio.text
+    schedule = gw.put(
+        "/v1/me/schedule", token=professional.token, json={"time_zone": "UTC", "weekly": ALL_WEEK}
+    )
+    assert schedule.status_code == 200, schedule.text
+    listing = gw.post(
+        "/v1/me/listings", token=professional.token, json={"job_title_id": job_title_id}
+    )
+    assert listing.status_code == 201, listing.text
+    listing_id = listing.json()["id"]
+    service = gw.post(
+        f"/v1/me/listings/{listing_id}/services",
+        token=professional.token,
+        json={
+            "name": "Sports massage",
+            "pricing_type": "service",
+            "price": {"amount_cents": 7_000, "currency": "USD"},
+            "duration_minutes": 90,
+        },
+    )
+    assert service.status_code == 201, service.text
+    service_id = service.json()["id"]
+    area = gw.put(
+        f"/v1/me/listings/{listing_id}/service-area",
+        token=professional.token,
+        json={"lat": 37.77, "lng": -122.42, "radius_km": 10},
+    )
+    assert area.status_code == 200, area.text
+    wait_until(
+        lambda: (
+            gw.patch(
+                f"/v1/me/listings/{listing_id}", token=professional.token, json={"status": "on"}
+            ).status_code
+            == 200
+        )
+    )
+    probe = next_hour(site, 30)
+    terms = wait_until(
+        lambda: (
+            (
+                answer := gw.get(
+                    f"/v1/services/{service_id}/cancellation-terms",
+                    params={"start": probe.isoformat()},
+                )
+            ).status_code
+            == 200
+            and answer.json()
+        )
+    )
+    assert terms["policy"] == "flexible"
+    assert terms["price"] == {"amount_cents": 7_000, "currency": "USD"}
+    client = gw.sign_up(roles=["client"])
+    request = book(gw, client, service_id, proposed_starts=[probe])
+    assert request["status"] == "requested"
+    assert request["listing_id"] == listing_id
+    assert datetime.fromisoformat(request["end"]) - probe == timedelta(minutes=90)
 
 
 # the lifecycle

@@ -17,7 +17,11 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from loconomics_profiles.domain.catalog_data import CATEGORIES
 from loconomics_profiles.domain.listings import MAX_INTRO, POLICIES, STATUSES
 from loconomics_profiles.domain.pricing import MAX_DURATION, MAX_SESSIONS, MIN_DURATION
-from loconomics_profiles.domain.professional_profiles import CREDENTIAL_KINDS, MAX_BIO
+from loconomics_profiles.domain.professional_profiles import (
+    CREDENTIAL_KINDS,
+    MAX_BIO,
+    SLUG_PATTERN,
+)
 from loconomics_profiles.domain.reviews import MAX_PAGE, MAX_TEXT
 from loconomics_profiles.domain.search import DEFAULT_RADIUS_KM, MAX_LIMIT, MAX_RADIUS_KM
 from loconomics_profiles.domain.service_areas import MAX_AREA_RADIUS_KM
@@ -26,6 +30,7 @@ PRICING_TYPES = ("hourly", "service", "package", "consultation", "estimate", "ad
 CHECKLIST = ("services", "service_area", "schedule", "bio")
 AVAILABILITY_SOURCES = ("booking", "weekly_hours")
 ID = {"validate": validate.Length(min=1, max=64)}
+LANGUAGE_TAG = r"^[A-Za-z]{2,3}([-_][A-Za-z]{4})?([-_]([A-Za-z]{2}|[0-9]{3}))?$"
 
 
 def _id(description: str, **options) -> fields.String:
@@ -127,11 +132,14 @@ class UpdateProfileArgsSchema(StrictSchema):
     photo_url = fields.Url(allow_none=True, schemes={"http", "https"},
                            validate=validate.Length(max=2048),
                            **_about("http(s) URL of a portrait or logo."))
-    slug = fields.String(allow_none=True, validate=validate.Length(min=3, max=40), **_about(
-        "Custom address: lowercase letters, digits, single hyphens; unique.", example="ana-paints"))
-    languages = fields.List(fields.String(validate=validate.Length(min=2, max=16)),
-                            validate=validate.Length(max=20),
-                            **_about("BCP 47 tags such as en, es-MX.", example=["en", "es-MX"]))
+    slug = fields.String(allow_none=True, validate=[
+        validate.Length(min=3, max=40), validate.Regexp(SLUG_PATTERN.pattern)], **_about(
+        "Custom address: lowercase letters, digits and single hyphens, starting with a letter; "
+        "unique.", example="ana-paints"))
+    languages = fields.List(fields.String(validate=[
+        validate.Length(min=2, max=16), validate.Regexp(LANGUAGE_TAG)]),
+        validate=validate.Length(max=20),
+        **_about("BCP 47 tags such as en, es-MX.", example=["en", "es-MX"]))
 
 
 class CredentialSchema(Schema):
