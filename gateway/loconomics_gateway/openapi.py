@@ -97,8 +97,10 @@ def describe(op: Operation) -> dict:
         success["content"] = {op.content_type: {"schema": {"type": "string"}}}
     entry["responses"][str(op.status)] = success
     codes = set(ALWAYS) | set(op.errors)
-    if op.body or op.query:
+    if op.body or op.query or "{" in op.path:
         codes.add(422)
+    if "{" in op.path:
+        codes.add(404)
     if op.query:
         codes.add(414)
     if op.body:
