@@ -19,6 +19,11 @@ from local_platform import Platform
 from platform_client import ApiClient, Person
 
 
+def pytest_collection_modifyitems(config, items):
+    """Fuzzing runs last: it may leave the shared platform in any state its schema allows."""
+    items.sort(key=lambda item: item.get_closest_marker("fuzzing") is not None)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
