@@ -1,12 +1,13 @@
 """The professional's shop window through the real gateway, broker and service processes.
 
 A platform of its own (module scope) so the review-publication timer runs every second
-(`PROFILES_REVIEW_PUBLICATION_SECONDS`) and the clock can jump a week without touching the
-shared one. Weekly hours come from booking itself (`PUT /v1/me/schedule` once booking's routes
-are mounted, booking's `set_schedule` RPC until then), so booking's real `schedule_changed`
-reaches profiles. Owner status and completed bookings are published as billing-shaped and
-booking-shaped events on `billing.events` and `booking.events` with kombu, each checked first
-against its producer's own event schema. Each test works in its own city, far from the others.
+(`PROFILES_REVIEW_PUBLICATION_SECONDS`) and the clock can jump without touching the shared one.
+Weekly hours go through booking's `PUT /v1/me/schedule`, so booking's own `schedule_changed`
+reaches profiles, and one review follows a real booking (request, confirmation, completion by
+the client) through booking. Owner status, and the completed bookings of the double-blind test,
+are published as billing-shaped and booking-shaped events on `billing.events` and
+`booking.events` with kombu, each checked first against its producer's own event schema. Each
+test works in its own city, far from the others.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from loconomics_billing.schemas import OwnerStatusChangedEvent
 from loconomics_booking.schemas import EMITTED_EVENTS as BOOKING_EVENTS
 from loconomics_plumbing.clock import move_clock
 from loconomics_profiles.domain.geo import destination, haversine_km
-from nameko.standalone.rpc import ClusterRpcProxy
 from platform_client import ApiClient, Person
 
 pytestmark = pytest.mark.integration
@@ -158,16 +158,19 @@ def booking_completed(shop: Platform, booking_id: str, client: Person, pro: Pers
     publish(shop, "booking", "booking_completed", payload)
 
 
-def set_weekly_hours(shop: Platform, api: ApiClient, pro: Person, weekly: dict) -> None:
-    schedule = {"time_zone": "America/Chicago", "weekly": weekly, "advance_notice_hours": 0,
-                "buffer_minutes": 0, "slot_increment_minutes": 30}
-    if "/v1/me/schedule" in api.get("/openapi.json").json()["paths"]:
-        answer = api.put("/v1/me/schedule", token=pro.token, json=schedule)
-        assert answer.status_code == 200, answer.text
-        return
-    caller = {"user_id": pro.account_id, "roles": "professional"}
-    with ClusterRpcProxy({"AMQP_URI": shop.amqp_uri}, context_data=caller) as cluster:
-        cluster.booking.set_schedule(**schedule)
+def set_weekly_hours(api: ApiClient, pro: Person, weekly: dict) -> None:
+    """Through booking's own route: booking's `schedule_changed` is what profiles hears."""
+    answer = api.put("/v1/me/schedule", token=pro.token, json={
+        "time_zone": "America/Chicago", "weekly": weekly, "advance_notice_hours": 0,
+        "buffer_minutes": 0, "slot_increment_minutes": 30})
+    assert answer.status_code == 200, answer.text
+
+
+def log_in(api: ApiClient, person: Person) -> Person:
+    session = api.post("/v1/sessions", json={"email": person.email, "password": person.password})
+    assert session.status_code == 201, session.text
+    return Person(person.account_id, person.email, person.password,
+                  session.json()["access_token"])
 
 
 def listing_of(api: ApiClient, pro: Person, listing_id: str) -> dict:
@@ -192,7 +195,7 @@ def open_shop(shop, api, centre: tuple[float, float], radius_km: float = 10.0,
                     json=ROOM).status_code == 201
     assert api.put(f"/v1/me/listings/{listing_id}/service-area", token=pro.token, json={
         "lat": centre[0], "lng": centre[1], "radius_km": radius_km}).status_code == 200
-    set_weekly_hours(shop, api, pro, WEEKDAYS)
+    set_weekly_hours(api, pro, WEEKDAYS)
     eventually(lambda: listing_of(api, pro, listing_id)["missing"] == [],
                what="booking's schedule_changed reaching profiles")
     on = api.patch(f"/v1/me/listings/{listing_id}", token=pro.token, json={"status": "on"})
@@ -248,7 +251,7 @@ def test_a_professional_builds_a_listing_and_turns_it_on_once_the_checklist_hold
     assert area.status_code == 200 and area.json()["radius_km"] == 8
     assert set(turn_on().json()["errors"]) == {"schedule"}
 
-    set_weekly_hours(shop, api, pro, {"mon": [{"start": "09:00", "end": "17:00"}]})
+    set_weekly_hours(api, pro, {"mon": [{"start": "09:00", "end": "17:00"}]})
     eventually(lambda: listing_of(api, pro, listing["id"])["status"] == "off",
                what="the listing to be complete")
     on = turn_on()
@@ -503,3 +506,49 @@ def test_reviews_are_double_blind_and_published_after_a_week(shop, api):
                     json={"text": "Again"}).status_code == 409
     assert api.post(f"/v1/reviews/{quiet.json()['id']}/reply", token=client.token,
                     json={"text": "Not mine"}).status_code == 403
+
+
+def test_a_review_follows_a_real_booking_through_booking(shop, api):
+    pro, listing_id = open_shop(shop, api, (30.2672, -97.7431), name="Austin Amber")
+    client = api.sign_up(name="Booking Client")
+    service_id = listing_of(api, pro, listing_id)["services"][0]["id"]
+    day = (datetime.now(UTC) + timedelta(days=2)).date()
+    window = {"service_id": service_id,
+              "from": datetime(day.year, day.month, day.day, tzinfo=CHICAGO).isoformat(),
+              "to": datetime(day.year, day.month, day.day, 23, tzinfo=CHICAGO).isoformat()}
+    slots = eventually(
+        lambda: api.get(f"/v1/professionals/{pro.account_id}/slots", params=window),
+        lambda answer: answer.status_code == 200 and answer.json()["items"],
+        what="booking learning the listing's service from listing_published").json()["items"]
+    start = datetime.fromisoformat(slots[0])
+    assert start.astimezone(CHICAGO).hour == 8
+
+    requested = api.post("/v1/bookings", token=client.token,
+                         json={"service_id": service_id, "proposed_starts": [slots[0]]})
+    assert requested.status_code == 201, requested.text
+    booking_id = requested.json()["id"]
+    confirmed = api.post(f"/v1/bookings/{booking_id}/confirm", token=pro.token,
+                         json={"start": slots[0]})
+    assert confirmed.status_code == 200, confirmed.text
+    too_soon = api.post(f"/v1/bookings/{booking_id}/review", token=client.token,
+                        json={"ratings": {"value": 5}})
+    assert too_soon.status_code == 404, "no review before booking says it is completed"
+
+    offset = start + timedelta(hours=2, minutes=5) - datetime.now(UTC)
+    move_clock(shop.env()["LOCONOMICS_CLOCK_FILE"], offset)
+    try:
+        client = log_in(api, client)
+        done = api.post(f"/v1/bookings/{booking_id}/complete", token=client.token)
+        assert done.status_code == 200, done.text
+        ratings = {"thoroughness": 4, "punctuality": 5, "communication": 5, "value": 4}
+        review = eventually(
+            lambda: api.post(f"/v1/bookings/{booking_id}/review", token=client.token,
+                             json={"ratings": ratings, "text": "As promised"}),
+            lambda answer: answer.status_code != 404,
+            what="booking's booking_completed reaching profiles")
+        assert review.status_code == 201, review.text
+        assert review.json()["listing_id"] == listing_id
+        assert review.json()["job_title_id"] == job_title_id(api, "house cleaner")
+        assert review.json()["published_at"] is None
+    finally:
+        move_clock(shop.env()["LOCONOMICS_CLOCK_FILE"], timedelta(0))

@@ -25,32 +25,24 @@ from .validation import flatten_messages
 log = logging.getLogger(__name__)
 
 
-def _commit(service: object) -> None:
-    unit = getattr(service, "db", None)
-    if unit is None:
-        return
-    try:
-        unit.commit()
-    except IntegrityError as error:
-        unit.rollback()
-        raise Conflict("This conflicts with existing data.") from error
-
-
 def _in_unit_of_work(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def run(self, *args, **kwargs):
+        unit = getattr(self, "db", None)
         try:
             result = fn(self, *args, **kwargs)
-            _commit(self)
+            if unit is not None:
+                unit.commit()
             return result
         except ValidationError as error:
             raise Invalid("The input is not valid.", flatten_messages(error.messages)) from None
         except IntegrityError as error:
-            unit = getattr(self, "db", None)
             if unit is not None:
                 unit.rollback()
             raise Conflict("This conflicts with existing data.") from error
         except OperationalError as error:
+            if unit is not None:
+                unit.rollback()
             raise Unavailable("The database is busy; try again.") from error
 
     return run

@@ -1,0 +1,127 @@
+"""The entrypoint decorators: commit before answering, typed errors out, each event once."""
+
+from __future__ import annotations
+
+import pytest
+from loconomics_plumbing.entrypoints import every, handles, rpc
+from loconomics_plumbing.errors import Conflict, Invalid, NotFound, Unavailable
+from loconomics_plumbing.storage import (
+    UnitOfWork,
+    add_plumbing_tables,
+    make_engine,
+    session_factory,
+)
+from loconomics_plumbing.validation import StrictSchema, load
+from marshmallow import fields
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy.exc import OperationalError
+
+metadata = MetaData()
+members = Table(
+    "members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(50), unique=True),
+)
+add_plumbing_tables(metadata)
+
+
+class JoinSchema(StrictSchema):
+    name = fields.String(required=True)
+
+
+class MemberNotFound(NotFound):
+    pass
+
+
+class Register:
+    def __init__(self, db: UnitOfWork):
+        self.db = db
+
+    @rpc
+    def join(self, **fields):
+        data = load(JoinSchema(), fields)
+        self.db.session.execute(insert(members).values(name=data["name"]))
+        self.db.emit("member_joined", data)
+        return {"name": data["name"]}
+
+    @rpc
+    def find(self, name: str):
+        raise MemberNotFound(f"no {name}", {"name": ["unknown"]})
+
+    @rpc
+    def busy(self):
+        raise OperationalError("UPDATE", {}, Exception("database is locked"))
+
+    @handles("billing", "owner_status_changed")
+    def on_owner(self, payload: dict):
+        if payload.get("name") == "poison":
+            raise Invalid("bad payload", {"name": ["poison"]})
+        self.db.session.execute(insert(members).values(name=payload["name"]))
+
+    @every(30)
+    def tick(self):
+        self.db.emit("ticked", {})
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'register.sqlite3'}")
+    metadata.create_all(engine)
+    return engine
+
+
+def service(engine) -> Register:
+    return Register(UnitOfWork(session_factory(engine)(), metadata))
+
+
+def count(engine, table=members) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def test_an_rpc_commits_before_it_answers(engine):
+    assert service(engine).join(name="ana") == {"name": "ana"}
+    assert count(engine) == 1
+    assert count(engine, metadata.tables["outbox_events"]) == 1
+
+
+def test_bad_input_and_duplicates_are_typed_and_change_nothing(engine):
+    register = service(engine)
+    with pytest.raises(Invalid) as raised:
+        register.join(nmae="ana")
+    assert set(raised.value.errors) == {"name", "nmae"}
+    register.join(name="ana")
+    with pytest.raises(Conflict):
+        register.join(name="ana")
+    assert count(engine) == 1
+    assert count(engine, metadata.tables["outbox_events"]) == 1
+
+
+def test_a_services_own_error_class_leaves_as_its_typed_base(engine):
+    with pytest.raises(NotFound) as raised:
+        service(engine).find(name="bo")
+    assert type(raised.value) is NotFound
+    assert raised.value.errors == {"name": ["unknown"]}
+
+
+def test_a_busy_database_is_unavailable_not_a_crash(engine):
+    with pytest.raises(Unavailable):
+        service(engine).busy()
+
+
+def test_an_event_is_applied_once_and_a_poison_one_is_dropped(engine):
+    register = service(engine)
+    event = {"event_id": "e-1", "name": "cy"}
+    register.on_owner(event)
+    register.on_owner(event)
+    assert count(engine) == 1
+    assert register.on_owner({"event_id": "e-2", "name": "poison"}) is None
+    assert count(engine) == 1
+    register.on_owner({"event_id": "e-2", "name": "di"})
+    assert count(engine) == 2
+
+
+def test_a_timer_commits_its_work(engine):
+    service(engine).tick()
+    assert count(engine, metadata.tables["outbox_events"]) == 1
