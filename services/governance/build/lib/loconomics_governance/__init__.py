@@ -1,1 +1,0 @@
-"""Cooperative governance: members, ballots, board elections and patronage."""

@@ -1,1 +1,0 @@
-"""Governance rules as plain Python: no transport, no clock; the caller passes `now`."""

@@ -1,1 +1,0 @@
-"""Profiles: who is on the platform and what they offer."""
