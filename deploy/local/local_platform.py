@@ -195,30 +195,24 @@ class Platform:
         ]
         self.spawn("smtp-sink", argv)
 
-    def migrate(self) -> None:
-        owning = [
-            name
-            for name in SERVICES
-            if (ROOT / f"services/{name}/loconomics_{name}/migrations").is_dir()
-        ]
+    def run_module(self, module: str, *args: str) -> None:
+        """A one-shot step (migrations, seeding, Stripe setup) with the platform's environment."""
         subprocess.run(
-            [str(BIN / "python"), "-m", "loconomics_plumbing.migrate", "upgrade", *owning],
+            [str(BIN / "python"), "-m", module, *args],
             cwd=ROOT,
             env=self.env(),
             check=True,
             stdout=subprocess.DEVNULL,
         )
 
+    def migrate(self) -> None:
+        self.run_module("loconomics_plumbing.migrate", "upgrade", *SERVICES)
+        self.run_module("loconomics_profiles.seed_catalog")
+
     def prepare_stripe(self) -> None:
         """Plans into Stripe, and localstripe's webhook pointed at the gateway (it forgets them)."""
-        for action in ("sync-plans", "local-webhook"):
-            subprocess.run(
-                [str(BIN / "python"), "-m", "loconomics_billing.stripe_setup", action],
-                cwd=ROOT,
-                env=self.env(),
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
+        self.run_module("loconomics_billing.stripe_setup", "sync-plans")
+        self.run_module("loconomics_billing.stripe_setup", "local-webhook")
 
     def start_service(self, service: str, copy: int = 1) -> None:
         env = self.env()

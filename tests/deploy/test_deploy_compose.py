@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from deploy_commands import one_shot_steps
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("profiles", "booking", "billing", "governance", "notifications")
@@ -81,9 +82,8 @@ def test_a_service_starts_after_its_database_and_its_migration(compose, service)
     assert needs[database]["condition"] == "service_healthy"
     assert needs[migration]["condition"] == "service_completed_successfully"
     assert services[migration]["depends_on"][database]["condition"] == "service_healthy"
-    assert services[migration]["command"] == [
-        "python", "-m", "loconomics_plumbing.migrate", "upgrade", service,
-    ]
+    steps = one_shot_steps(services[migration]["command"])
+    assert steps[0] == f"python -m loconomics_plumbing.migrate upgrade {service}"
     url_variable = f"{service.upper()}_DATABASE_URL"
     url = services[service]["environment"][url_variable]
     assert url == services[migration]["environment"][url_variable]

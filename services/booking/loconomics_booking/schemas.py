@@ -196,6 +196,32 @@ class SlotsQuerySchema(SlotsWindowSchema):
     )
 
 
+class FreeProfessionalsQuerySchema(StrictSchema):
+    """`professionals_with_free_slots`: search asks which of a page of professionals is free."""
+
+    professional_ids = fields.List(
+        fields.String(validate=ID),
+        required=True,
+        validate=validate.Length(min=1, max=25),
+        metadata={"description": "Up to 25 professionals' account ids."},
+    )
+    from_ = _instant("Window start (inclusive).", required=True, data_key="from")
+    to = _instant("Window end (exclusive); at most 62 days after from.", required=True)
+
+    @validates_schema
+    def _window(self, data: dict, **kwargs) -> None:
+        if "to" in data and "from_" in data and data["to"] <= data["from_"]:
+            raise ValidationError("Must be after from.", "to")
+
+
+class FreeProfessionalsSchema(Schema):
+    professional_ids = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Those with at least one bookable start in the window."},
+    )
+
+
 class ProfessionalIdSchema(StrictSchema):
     professional_id = fields.String(
         load_default=None,

@@ -40,6 +40,8 @@ from .schemas import (
     ConfirmBookingSchema,
     CreateBookingSchema,
     DisputeSchema,
+    FreeProfessionalsQuerySchema,
+    FreeProfessionalsSchema,
     ListBookingsSchema,
     ListingEventSchema,
     ProfessionalIdSchema,
@@ -135,6 +137,14 @@ class BookingService(Health):
             clock.now(),
         )
         return {"items": [start.isoformat() for start in starts]}
+
+    @rpc
+    def professionals_with_free_slots(self, **fields) -> dict:
+        data = load(FreeProfessionalsQuerySchema(), fields)
+        free = availability.professionals_with_free_slots(
+            self.db.session, data["professional_ids"], data["from_"], data["to"], clock.now()
+        )
+        return FreeProfessionalsSchema().dump({"professional_ids": free})
 
     @rpc
     def cancellation_terms(self, **fields) -> dict:

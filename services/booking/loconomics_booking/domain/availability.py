@@ -324,6 +324,41 @@ def find_slots(
     return starts_for(session, service, window_from, window_to, now)
 
 
+def professionals_with_free_slots(
+    session: Session,
+    professional_ids: list[str],
+    window_from: datetime,
+    window_to: datetime,
+    now: datetime,
+) -> list[str]:
+    """Who among these has a bookable start in the window, for search's availability filter.
+
+    Asks of each professional's shortest public service only: under one schedule,
+    any gap that fits a longer service fits the shortest one too.
+    """
+    window_from, window_to = as_utc(window_from), as_utc(window_to)
+    if window_to - window_from > MAX_WINDOW:
+        raise field_error("to", f"A window spans at most {MAX_WINDOW.days} days.")
+    shortest: dict[str, BookableService] = {}
+    for service in session.scalars(
+        select(BookableService).where(
+            BookableService.professional_id.in_(professional_ids),
+            BookableService.active.is_(True),
+            BookableService.pricing_type != "addon",
+            BookableService.visible_to_client_id.is_(None),
+        )
+    ):
+        known = shortest.get(service.professional_id)
+        if known is None or service.duration_minutes < known.duration_minutes:
+            shortest[service.professional_id] = service
+    return [
+        professional_id
+        for professional_id in professional_ids
+        if professional_id in shortest
+        and starts_for(session, shortest[professional_id], window_from, window_to, now)
+    ]
+
+
 def is_bookable_start(
     session: Session,
     service: BookableService,

@@ -279,3 +279,21 @@ def test_the_import_timer_reads_outside_transactions_and_records(units, engine, 
     assert "iCalendar" in settings["import_error"]
     assert len(read(engine, select(BusyInterval.id))) == 1
     assert outbox(engine)[-1][0] == "calendar_import_failed"
+
+
+def test_search_learns_who_has_a_free_start_in_a_window(units):
+    as_(PRO, units).set_schedule(time_zone="UTC", weekly=ALL_WEEK)
+    publish_listing(units)
+    start = next_hour(30)
+    window = {"from": start.isoformat(), "to": (start + timedelta(hours=1)).isoformat()}
+    ask = {"professional_ids": [PRO.user_id, "pro-without-services"], **window}
+    assert as_(Caller(), units).professionals_with_free_slots(**ask) == {
+        "professional_ids": [PRO.user_id]
+    }
+    as_(CLIENT, units).create_booking(service_id="svc-9", start=start.isoformat())
+    assert as_(Caller(), units).professionals_with_free_slots(**ask) == {"professional_ids": []}
+    with pytest.raises(Invalid) as raised:
+        as_(Caller(), units).professionals_with_free_slots(
+            professional_ids=[PRO.user_id] * 26, **window
+        )
+    assert "professional_ids" in raised.value.errors
