@@ -12,7 +12,6 @@ import contextlib
 import json
 import math
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -36,53 +35,18 @@ ALL_WEEK = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _in_use(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def free_port_block(size: int = 30) -> int:
-    """A base port whose next `size` ports are free (metrics of every service copy)."""
-    for _ in range(50):
-        base = free_port()
-        if base + size < 65000 and not any(_in_use(p) for p in range(base + 1, base + size)):
-            return base
-    raise RuntimeError("no free block of ports")
-
-
 @contextlib.contextmanager
 def bench_platform(amqp_port: int, extra_env: dict | None = None) -> Iterator[Platform]:
     """A whole platform with its own broker node, stopped (broker too) on the way out."""
     with tempfile.TemporaryDirectory(prefix="booking-bench-") as folder:
         var = Path(folder)
-        platform = Platform(
-            var=var,
-            gateway_port=free_port(),
-            amqp_port=amqp_port,
-            management_port=amqp_port + 10000,
-            stripe_port=free_port(),
-            smtp_port=free_port(),
-            vhost="/",
-            metrics_port_base=free_port_block(),
-            extra_env={
-                "LOCONOMICS_VAR": str(var),
-                "LOG_LEVEL": "WARNING",
-                "GATEWAY_RATE_LIMITS_ENABLED": "false",
-                "GATEWAY_RPC_TIMEOUT_SECONDS": "30",
-                **(extra_env or {}),
-            },
-        )
-        try:
-            platform.start()
+        extra = {
+            "LOG_LEVEL": "WARNING",
+            "GATEWAY_RPC_TIMEOUT_SECONDS": "30",
+            **(extra_env or {}),
+        }
+        with Platform.isolated(var, amqp_port, "/", extra).running(own_broker=True) as platform:
             yield platform
-        finally:
-            platform.stop(broker=True)
 
 
 def wait_for_consumers(platform: Platform, count: int, timeout: float = 60.0) -> None:

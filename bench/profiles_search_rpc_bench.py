@@ -24,7 +24,6 @@ import contextlib
 import math
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -54,12 +53,6 @@ SERVICE_WARM_UP = 200
 loaded database (cold caches, a new process) are several times slower than the rest."""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def database(kind: str, folder: Path):
     """An empty database of that kind, dropped afterwards."""
@@ -84,14 +77,8 @@ def database(kind: str, folder: Path):
 def platform_on(url: str, folder: Path):
     """The broker, the profiles service on `url` and the gateway; nothing else is needed."""
     amqp_port = int(os.environ.get("BENCH_AMQP_PORT", "5673"))
-    platform = Platform(
-        var=folder, gateway_port=free_port(), amqp_port=amqp_port,
-        management_port=amqp_port + 10000, stripe_port=free_port(), smtp_port=free_port(),
-        vhost=f"bench-{uuid.uuid4().hex[:8]}", metrics_port_base=free_port(),
-        extra_env={"PROFILES_DATABASE_URL": url, "LOCONOMICS_VAR": str(folder),
-                   "GATEWAY_WORKERS": "2", "GATEWAY_RATE_LIMITS_ENABLED": "false",
-                   "PROFILES_METRICS_PORT": "0", "LOG_LEVEL": "WARNING"},
-    )
+    extra_env = {"PROFILES_DATABASE_URL": url, "PROFILES_METRICS_PORT": "0", "LOG_LEVEL": "WARNING"}
+    platform = Platform.isolated(folder, amqp_port, extra_env=extra_env)
     platform.start_broker()
     try:
         platform.start_service("profiles")

@@ -106,6 +106,7 @@ class World:
         self._titles: Iterator[str] = iter(())
         self._stand_ins: dict[str, Person] = {}
         self._stripe: stripe.StripeClient | None = None
+        self.members_made = False
         self.dispatch = event_dispatcher({"AMQP_URI": platform.amqp_uri, "serializer": "json"})
 
     # people
@@ -434,6 +435,7 @@ class World:
         self.people[ADMIN] = self.signed_in_again(self.admin_fixture)
 
     def _make_members(self) -> None:
+        self.members_made = True
         since = self.now() - timedelta(days=30)
         for actor in (PROFESSIONAL, OWNER):
             self.owner_status_changed(self.people[actor], "not_yet_owner", "active", since)
@@ -453,6 +455,8 @@ class World:
 
     def leave(self) -> None:
         """The members withdraw, so later rolls and quorums are not theirs."""
+        if not self.members_made:
+            return
         for actor in (PROFESSIONAL, OWNER):
             self.owner_status_changed(self.people[actor], "active", "cancelled", self.now())
         for actor in (PROFESSIONAL, OWNER):
@@ -498,6 +502,7 @@ class World:
             "booking to learn the published listing",
         )
         self.ids["credential"] = self.fresh_credential()
+        self.ids["time_off"] = self.fresh_time_off()
 
     def _book_the_past(self) -> None:
         """Bookings over by now: made while the platform clock is two days behind."""

@@ -10,11 +10,9 @@ the broker (instant booking needs an active owner in profiles; the event skips t
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import socket
 import threading
 import time
 import uuid
@@ -39,25 +37,6 @@ ALL_WEEK = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def in_use(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def free_port_block(size: int = 30) -> int:
-    for _ in range(50):
-        base = free_port()
-        if base + size < 65000 and not any(in_use(p) for p in range(base + 1, base + size)):
-            return base
-    raise RuntimeError("no free block of ports")
-
-
 def rpc_consumers(platform: Platform) -> int:
     queue = json.loads(platform.management("GET", f"/api/queues/{platform.vhost}/rpc-booking"))
     return queue.get("consumers", 0)
@@ -71,38 +50,21 @@ def crowded(request, tmp_path_factory):
     extra = {}
     if request.param == "postgresql":
         extra["BOOKING_DATABASE_URL"] = request.getfixturevalue("postgres_url")
-    platform = Platform(
-        var=var,
-        gateway_port=free_port(),
-        amqp_port=amqp_port,
-        management_port=amqp_port + 10000,
-        stripe_port=free_port(),
-        smtp_port=free_port(),
-        vhost=f"test-booking-{uuid.uuid4().hex[:8]}",
-        metrics_port_base=free_port_block(),
-        extra_env={
-            "LOCONOMICS_CLOCK_FILE": str(var / "clock-offset"),
-            "LOCONOMICS_VAR": str(var),
-            "GATEWAY_RATE_LIMITS_ENABLED": "false",
-            "GATEWAY_WORKERS": "2",
+    extra.update(
+        {
             "GATEWAY_THREADS": "25",
             "GATEWAY_RPC_POOL_SIZE": "25",
             "GATEWAY_RPC_TIMEOUT_SECONDS": "20",
-            **extra,
-        },
+        }
     )
-    try:
-        platform.start()
+    vhost = f"test-booking-{uuid.uuid4().hex[:8]}"
+    with Platform.isolated(var, amqp_port, vhost, extra).running() as platform:
         platform.start_service("booking", copy=2)
         deadline = time.monotonic() + 60
         while rpc_consumers(platform) < 2:
             assert time.monotonic() < deadline, "the second booking process never listened"
             time.sleep(0.5)
         yield platform
-    finally:
-        platform.stop(broker=False)
-        with contextlib.suppress(OSError):
-            platform.drop_vhost()
 
 
 def publish_listing(platform: Platform, professional: Person, instant: bool) -> str:

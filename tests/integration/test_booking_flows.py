@@ -12,11 +12,9 @@ only to active owners (billing's memberships). Time moves with the platform's cl
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -47,58 +45,20 @@ PRICE = 10_000
 SOON = 20.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def in_use(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def free_port_block(size: int = 30) -> int:
-    """A base port whose next `size` ports are free now (metrics of every service copy)."""
-    for _ in range(50):
-        base = free_port()
-        if base + size < 65000 and not any(in_use(p) for p in range(base + 1, base + size)):
-            return base
-    raise RuntimeError("no free block of ports")
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A platform whose booking timers tick every second, on the test broker node."""
     var: Path = tmp_path_factory.mktemp("booking-flows")
     amqp_port = int(os.environ.get("TEST_AMQP_PORT", "5673"))
-    platform = Platform(
-        var=var,
-        gateway_port=free_port(),
-        amqp_port=amqp_port,
-        management_port=amqp_port + 10000,
-        stripe_port=free_port(),
-        smtp_port=free_port(),
-        vhost=f"test-booking-{uuid.uuid4().hex[:8]}",
-        metrics_port_base=free_port_block(),
-        extra_env={
-            "LOCONOMICS_CLOCK_FILE": str(var / "clock-offset"),
-            "LOCONOMICS_VAR": str(var),
-            "LOCONOMICS_ACCESS_TOKEN_SECONDS": str(40 * 24 * 3600),
-            "BOOKING_DUE_WORK_SECONDS": "1",
-            "BOOKING_CALENDAR_IMPORT_SECONDS": "1",
-            "BOOKING_CALENDAR_ALLOW_INTERNAL": "true",
-            "GATEWAY_RATE_LIMITS_ENABLED": "false",
-            "GATEWAY_WORKERS": "2",
-        },
-    )
-    try:
-        platform.start()
+    extra_env = {
+        "LOCONOMICS_ACCESS_TOKEN_SECONDS": str(40 * 24 * 3600),
+        "BOOKING_DUE_WORK_SECONDS": "1",
+        "BOOKING_CALENDAR_IMPORT_SECONDS": "1",
+        "BOOKING_CALENDAR_ALLOW_INTERNAL": "true",
+    }
+    vhost = f"test-booking-{uuid.uuid4().hex[:8]}"
+    with Platform.isolated(var, amqp_port, vhost, extra_env).running() as platform:
         yield platform
-    finally:
-        platform.stop(broker=False)
-        with contextlib.suppress(OSError):
-            platform.drop_vhost()
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -24,34 +22,14 @@ pytestmark = pytest.mark.integration
 SCRIPT = ROOT / "deploy/governance-alone/example_election.py"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def governance_alone(tmp_path: Path):
     amqp_port = int(os.environ.get("TEST_AMQP_PORT", "5673"))
     var = tmp_path / "alone"
-    alone = Platform(
-        var=var,
-        gateway_port=free_port(),
-        amqp_port=amqp_port,
-        management_port=amqp_port + 10000,
-        vhost=f"test-alone-{uuid.uuid4().hex[:8]}",
-        metrics_port_base=free_port(),
-        extra_env={"LOCONOMICS_VAR": str(var), "GOVERNANCE_PLATFORM_MAPPING": "none"},
-    )
+    alone = Platform.isolated(var, amqp_port, extra_env={"GOVERNANCE_PLATFORM_MAPPING": "none"})
     alone.start_broker()
     try:
-        subprocess.run(
-            [sys.executable, "-m", "loconomics_plumbing.migrate", "upgrade", "governance"],
-            cwd=ROOT,
-            env=alone.env(),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        alone.run_module("loconomics_plumbing.migrate", "upgrade", "governance")
         alone.start_service("governance")
         wait_for_governance(alone)
         yield alone

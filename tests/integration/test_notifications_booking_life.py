@@ -14,15 +14,9 @@ out of the lists compared here.
 
 from __future__ import annotations
 
-import contextlib
 import email
 import os
-import socket
-import subprocess
-import sys
 import time
-import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -33,6 +27,7 @@ import pytest
 from local_platform import Platform
 from loconomics_plumbing.clock import move_clock
 from platform_client import ApiClient, Person
+from polling import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -50,85 +45,23 @@ HAIRCUT = {
 PAYMENT_FAILED = ("Échec du paiement", "Payment failed")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def free_port_block(size: int = 10) -> int:
-    """A base port whose next `size` ports are free now (each service's metrics port)."""
-    for _ in range(50):
-        base = free_port()
-        taken = False
-        for port in range(base + 1, base + size):
-            with socket.socket() as sock:
-                taken = taken or sock.connect_ex(("127.0.0.1", port)) == 0
-        if not taken and base + size < 65000:
-            return base
-    raise RuntimeError("no free block of ports")
-
-
-def wait_for(check: Callable[[], object], what: str, timeout: float = 30.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.3)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-def closing_client(base_url: str) -> ApiClient:
-    """A client that opens a connection per request: gunicorn drops an idle keep-alive
-    connection after 2 s, and a request racing that drop is reset, whatever the service does."""
-    client = ApiClient(base_url)
-    client.http.headers["Connection"] = "close"
-    return client
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     var: Path = tmp_path_factory.mktemp("notifications-life")
     amqp_port = int(os.environ.get("TEST_AMQP_PORT", "5673"))
-    platform = Platform(
-        var=var,
-        gateway_port=free_port(),
-        amqp_port=amqp_port,
-        management_port=amqp_port + 10000,
-        stripe_port=free_port(),
-        smtp_port=free_port(),
-        vhost=f"test-{uuid.uuid4().hex[:8]}",
-        metrics_port_base=free_port_block(),
-        extra_env={
-            "LOCONOMICS_CLOCK_FILE": str(var / "clock-offset"),
-            "LOCONOMICS_VAR": str(var),
-            "LOCONOMICS_ACCESS_TOKEN_SECONDS": str(40 * 24 * 3600),
-            "BOOKING_DUE_WORK_SECONDS": "1",
-            "NOTIFICATIONS_DELIVERY_INTERVAL_SECONDS": "0.5",
-            "GATEWAY_RPC_TIMEOUT_SECONDS": "10",
-            "GATEWAY_WORKERS": "2",
-            "GATEWAY_RATE_LIMITS_ENABLED": "false",
-        },
-    )
-    try:
-        platform.start()
-        subprocess.run(
-            [sys.executable, "-m", "loconomics_profiles.seed_catalog"],
-            env=platform.env(),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+    extra_env = {
+        "LOCONOMICS_ACCESS_TOKEN_SECONDS": str(40 * 24 * 3600),
+        "BOOKING_DUE_WORK_SECONDS": "1",
+        "NOTIFICATIONS_DELIVERY_INTERVAL_SECONDS": "0.5",
+        "GATEWAY_RPC_TIMEOUT_SECONDS": "10",
+    }
+    with Platform.isolated(var, amqp_port, extra_env=extra_env).running() as platform:
         yield platform
-    finally:
-        platform.stop(broker=False)
-        with contextlib.suppress(OSError):
-            platform.drop_vhost()
 
 
 @pytest.fixture(scope="module")
 def gw(site) -> ApiClient:
-    return closing_client(site.gateway_url)
+    return ApiClient(site.gateway_url)
 
 
 def offset(site: Platform) -> timedelta:

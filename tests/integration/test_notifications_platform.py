@@ -12,7 +12,6 @@ from __future__ import annotations
 import email
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -21,21 +20,12 @@ import pytest
 from kombu import Connection, Exchange
 from loconomics_booking.schemas import EMITTED_EVENTS as BOOKING_EVENTS
 from platform_client import ApiClient, Person
+from polling import wait_for
 
 pytestmark = pytest.mark.integration
 
 ZONE = "America/Los_Angeles"
 START = datetime(2031, 3, 11, 17, 0, tzinfo=UTC)  # 10:00 in Los Angeles (PDT)
-
-
-def wait_for(check: Callable[[], object], what: str, timeout: float = 30.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.3)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def mail_to(platform, address: str) -> list[EmailMessage]:

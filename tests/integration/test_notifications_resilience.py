@@ -11,19 +11,17 @@ from __future__ import annotations
 import contextlib
 import email
 import os
-import socket
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable
 from email import policy
 from pathlib import Path
 
 import pytest
 import requests
-from local_platform import Platform
+from local_platform import Platform, free_port
 from platform_client import ApiClient, Person
+from polling import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -84,43 +82,6 @@ class SwitchableSmtp:
         return found
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def free_port_block(size: int = 10) -> int:
-    """A base port whose next `size` ports are free now (each service's metrics port)."""
-    for _ in range(50):
-        base = free_port()
-        taken = False
-        for port in range(base + 1, base + size):
-            with socket.socket() as sock:
-                taken = taken or sock.connect_ex(("127.0.0.1", port)) == 0
-        if not taken and base + size < 65000:
-            return base
-    raise RuntimeError("no free block of ports")
-
-
-def wait_for(check: Callable[[], object], what: str, timeout: float = 60.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.3)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-def closing_client(base_url: str) -> ApiClient:
-    """A client that opens a connection per request: gunicorn drops an idle keep-alive
-    connection after 2 s, and a request racing that drop is reset, whatever the service does."""
-    client = ApiClient(base_url)
-    client.http.headers["Connection"] = "close"
-    return client
-
-
 @pytest.fixture(scope="module")
 def own(tmp_path_factory):
     """A platform of our own: profiles, notifications and the gateway, mailing our server."""
@@ -131,17 +92,10 @@ def own(tmp_path_factory):
     smtp.answer("")
     smtp_port = free_port()
     amqp_port = int(os.environ.get("TEST_AMQP_PORT", "5673"))
-    platform = Platform(
-        var=var,
-        gateway_port=free_port(),
-        amqp_port=amqp_port,
-        management_port=amqp_port + 10000,
-        stripe_port=free_port(),
-        smtp_port=free_port(),
-        vhost=f"test-{uuid.uuid4().hex[:8]}",
-        metrics_port_base=free_port_block(),
+    platform = Platform.isolated(
+        var,
+        amqp_port,
         extra_env={
-            "LOCONOMICS_VAR": str(var),
             "SMTP_PORT": str(smtp_port),
             "NOTIFICATIONS_RETRY_FIRST_SECONDS": "1",
             "NOTIFICATIONS_RETRY_MAX_SECONDS": "2",
@@ -149,7 +103,6 @@ def own(tmp_path_factory):
             "NOTIFICATIONS_DELIVERY_INTERVAL_SECONDS": "0.5",
             "GATEWAY_RPC_TIMEOUT_SECONDS": "3",
             "GATEWAY_WORKERS": "1",
-            "GATEWAY_RATE_LIMITS_ENABLED": "false",
         },
     )
     script = var / "switchable_smtp.py"
@@ -165,7 +118,7 @@ def own(tmp_path_factory):
         for service in ("profiles", "notifications"):
             platform.start_service(service)
         platform.start_gateway()
-        api = closing_client(platform.gateway_url)
+        api = ApiClient(platform.gateway_url)
         wait_for(lambda: _answers(api), "the gateway and profiles to answer", timeout=90)
         yield platform, api, smtp
     finally:

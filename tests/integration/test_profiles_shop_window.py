@@ -12,10 +12,8 @@ test works in its own city, far from the others.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -43,51 +41,13 @@ ROOM = {"name": "Two-hour clean", "pricing_type": "service", "duration_minutes":
         "price": {"amount_cents": 9000, "currency": "USD"}}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _free_block(size: int = 8) -> int:
-    for _ in range(50):
-        base = _free_port()
-        taken = False
-        for port in range(base + 1, base + size):
-            with socket.socket() as sock:
-                taken = taken or sock.connect_ex(("127.0.0.1", port)) == 0
-        if not taken and base + size < 65000:
-            return base
-    raise RuntimeError("no free block of ports")
-
-
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory) -> Platform:
     var: Path = tmp_path_factory.mktemp("shop-window")
     amqp_port = int(os.environ.get("TEST_AMQP_PORT", "5673"))
-    platform = Platform(
-        var=var, gateway_port=_free_port(), amqp_port=amqp_port,
-        management_port=amqp_port + 10000, stripe_port=_free_port(), smtp_port=_free_port(),
-        vhost=f"test-{uuid.uuid4().hex[:8]}", metrics_port_base=_free_block(),
-        extra_env={
-            "LOCONOMICS_CLOCK_FILE": str(var / "clock-offset"),
-            "LOCONOMICS_VAR": str(var),
-            "GATEWAY_RPC_TIMEOUT_SECONDS": "10",
-            "GATEWAY_WORKERS": "2",
-            "GATEWAY_RATE_LIMITS_ENABLED": "false",
-            "PROFILES_REVIEW_PUBLICATION_SECONDS": "1",
-            "LOG_LEVEL": "INFO",
-        },
-    )
-    try:
-        platform.start()
-        subprocess.run([sys.executable, "-m", "loconomics_profiles.seed_catalog"],
-                       env=platform.env(), check=True, stdout=subprocess.DEVNULL)
+    extra_env = {"GATEWAY_RPC_TIMEOUT_SECONDS": "10", "PROFILES_REVIEW_PUBLICATION_SECONDS": "1"}
+    with Platform.isolated(var, amqp_port, extra_env=extra_env).running() as platform:
         yield platform
-    finally:
-        platform.stop(broker=False)
-        with contextlib.suppress(OSError):
-            platform.drop_vhost()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,19 @@
+"""Waiting in tests for what the platform does asynchronously (events, timers, email)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+
+def wait_for(check: Callable[[], object], what: str, timeout: float = 60.0) -> object:
+    """The first truthy answer of `check`; the test fails naming `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.3)
+    pytest.fail(f"timed out waiting for {what}")
