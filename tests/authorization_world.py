@@ -9,22 +9,20 @@ the proposals) and `admin` (an administrator of the cooperative).
 What cannot be reached through the gateway alone is reached the way the other integration
 tests reach it: the professional and the owner become members in good standing from
 billing-shaped `owner_status_changed` events (checked against billing's own event schema),
-patronage is recorded and the governance timetable run by governance's admin RPC, and bookings
-already over are made by moving the platform clock back two days while the professional books
-the owner (access tokens are judged by that clock, so the professional logs in again while it
-is moved, and everyone's tokens work again once it is put back).
+patronage is recorded and the governance timetable run by governance's admin RPC. Time moves
+with the platform clock: a few seconds forward to open and close ballots, and two days back
+while the professional books the owner for bookings already over by now (access tokens are
+judged by that clock, so the professional logs in again while it is moved back, and everyone's
+tokens work again once it is put back).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import subprocess
-import sys
-import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +35,7 @@ from loconomics_plumbing.clock import move_clock
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 from platform_client import ApiClient, Person
+from polling import wait_for
 
 ANONYMOUS = "anonymous"
 OTHER_CLIENT = "other_client"
@@ -66,21 +65,9 @@ PUBLISHABLE_KEY = "pk_test_loconomics_local"
 PAST = timedelta(days=2)
 PAST_BOOKINGS = {"complete": 4, "no_show": 4, "dispute": 4, "resolve": 4, "review": 1, "reply": 1}
 """Bookings that are over, per use: one per signed-in actor for each destructive action."""
-VOTING_LEAD = timedelta(seconds=5)
-VOTING_SPAN = timedelta(seconds=25)
-"""Ballots that close during the build: voted on once open, well before they close."""
-
-
-def eventually(probe: Callable[[], object], what: str, timeout: float = 30.0) -> object:
-    """The first truthy answer of `probe`: events and timers take a moment."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout} s")
-        time.sleep(0.25)
+VOTING_LEAD = timedelta(seconds=15)
+VOTING_SPAN = timedelta(seconds=10)
+"""Ballots opened and closed during the build, by moving the platform clock."""
 
 
 def expect(answer, status: int) -> dict:
@@ -115,6 +102,7 @@ class World:
         return None if actor == ANONYMOUS else self.people[actor].token
 
     def person(self, actor: str) -> Person:
+        """Whose credentials the actor types in: anonymous callers log in as the other client."""
         return self.people[OTHER_CLIENT if actor == ANONYMOUS else actor]
 
     def log_in(self, person: Person) -> dict:
@@ -141,12 +129,7 @@ class World:
         return expect(answer, 201)["id"]
 
     def grant_admin(self, person: Person) -> Person:
-        subprocess.run(
-            [sys.executable, "-m", "loconomics_profiles.admin", "grant-admin", person.email],
-            env=self.platform.env(),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        self.platform.run_module("loconomics_profiles.admin", "grant-admin", person.email)
         return self.signed_in_again(person)
 
     # time
@@ -225,7 +208,10 @@ class World:
         with urllib.request.urlopen(request, timeout=10) as answer:
             return json.loads(answer.read())["payment_method"]
 
-    webhook_secret = DEVELOPMENT_WEBHOOK_SECRET
+    @property
+    def webhook_secret(self) -> str:
+        """The secret billing checks Stripe's signatures with (the platform's environment)."""
+        return self.platform.env().get("STRIPE_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET)
 
     # bookings
 
@@ -376,8 +362,9 @@ class World:
         answer = self.api.post("/v1/governance/proposals", token=author.token, json=body)
         return expect(answer, 201)["proposal_id"]
 
-    def call_election(self, title: str, nominations_close: datetime, opens: datetime,
-                      closes: datetime) -> str:
+    def call_election(
+        self, title: str, nominations_close: datetime, opens: datetime, closes: datetime
+    ) -> str:
         answer = self.api.post(
             "/v1/governance/elections",
             token=self.people[ADMIN].token,
@@ -401,31 +388,19 @@ class World:
                 governance.run_timetable()
             return all(self.status_of(kind, ballot_id) == status for ballot_id in ballot_ids)
 
-        eventually(reached, f"{kind} {ballot_ids} to be {status}")
-
-    def wait_for_clock(self, moment: datetime) -> None:
-        while self.now() < moment:
-            time.sleep(0.2)
+        wait_for(reached, f"{kind} {ballot_ids} to be {status}")
 
     # building it
 
     def build(self) -> World:
-        subprocess.run(
-            [sys.executable, "-m", "loconomics_profiles.seed_catalog"],
-            env=self.platform.env(),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
         self._meet_the_people()
         self._make_members()
-        opens, closes = self._put_ballots()
+        self._hold_ballots(*self._put_ballots())
         self._open_the_shop()
-        self._cast_ballots(opens)
         self._book_the_past()
         self._book_and_talk()
         self._review_past_bookings()
         self._record_patronage()
-        self._close_ballots(closes)
         return self
 
     def _meet_the_people(self) -> None:
@@ -446,9 +421,9 @@ class World:
                 answer = self.api.get("/v1/me/member", token=token)
                 return answer.status_code == 200 and answer.json()["in_good_standing"]
 
-            eventually(standing, f"the {actor} to be a member in good standing")
+            wait_for(standing, f"the {actor} to be a member in good standing")
         pro = self.people[PROFESSIONAL]
-        eventually(
+        wait_for(
             lambda: self.api.get("/v1/me", token=pro.token).json()["owner_status"] == "active",
             "profiles to learn the professional is an active owner",
         )
@@ -461,9 +436,10 @@ class World:
             self.owner_status_changed(self.people[actor], "active", "cancelled", self.now())
         for actor in (PROFESSIONAL, OWNER):
             token = self.people[actor].token
-            eventually(
-                lambda token=token: self.api.get("/v1/me/member", token=token).json()["status"]
-                == "withdrawn",
+            wait_for(
+                lambda token=token: (
+                    self.api.get("/v1/me/member", token=token).json()["status"] == "withdrawn"
+                ),
                 f"the {actor} to withdraw",
             )
 
@@ -474,31 +450,56 @@ class World:
         self.ids["job_title"] = cleaner["id"]
         self.criteria = list(cleaner["criteria"])
         self._titles = iter([t["id"] for t in titles if t["id"] != cleaner["id"]])
-        expect(self.api.patch("/v1/me/profile", token=pro.token,
-                              json={"bio": "Spotless homes since 2010."}), 200)
-        listing = self.api.post("/v1/me/listings", token=pro.token,
-                                json={"job_title_id": cleaner["id"]})
+        expect(
+            self.api.patch(
+                "/v1/me/profile", token=pro.token, json={"bio": "Spotless homes since 2010."}
+            ),
+            200,
+        )
+        listing = self.api.post(
+            "/v1/me/listings", token=pro.token, json={"job_title_id": cleaner["id"]}
+        )
         self.ids["listing"] = expect(listing, 201)["id"]
-        service = self.api.post(f"/v1/me/listings/{self.ids['listing']}/services",
-                                token=pro.token, json=HOUR_OF_CLEANING)
+        service = self.api.post(
+            f"/v1/me/listings/{self.ids['listing']}/services",
+            token=pro.token,
+            json=HOUR_OF_CLEANING,
+        )
         self.ids["service"] = expect(service, 201)["id"]
-        expect(self.api.put(f"/v1/me/listings/{self.ids['listing']}/service-area",
-                            token=pro.token, json=AREA), 200)
+        expect(
+            self.api.put(
+                f"/v1/me/listings/{self.ids['listing']}/service-area", token=pro.token, json=AREA
+            ),
+            200,
+        )
         expect(self.api.put("/v1/me/schedule", token=pro.token, json=SCHEDULE), 200)
-        eventually(
-            lambda: self.api.get(f"/v1/me/listings/{self.ids['listing']}", token=pro.token)
-            .json()["missing"] == [],
+        wait_for(
+            lambda: (
+                self.api.get(f"/v1/me/listings/{self.ids['listing']}", token=pro.token).json()[
+                    "missing"
+                ]
+                == []
+            ),
             "booking's schedule_changed to reach profiles",
         )
-        expect(self.api.patch(f"/v1/me/listings/{self.ids['listing']}", token=pro.token,
-                              json={"status": "on"}), 200)
+        expect(
+            self.api.patch(
+                f"/v1/me/listings/{self.ids['listing']}", token=pro.token, json={"status": "on"}
+            ),
+            200,
+        )
         self.ids["second_service"] = self.fresh_service()
         start = self.next_start()
-        window = {"service_id": self.ids["service"], "from": iso(start),
-                  "to": iso(start + timedelta(hours=3))}
-        eventually(
-            lambda: self.api.get(f"/v1/professionals/{pro.account_id}/slots", params=window)
-            .status_code == 200,
+        window = {
+            "service_id": self.ids["service"],
+            "from": iso(start),
+            "to": iso(start + timedelta(hours=3)),
+        }
+        wait_for(
+            lambda: (
+                self.api.get(f"/v1/professionals/{pro.account_id}/slots", params=window).status_code
+                == 200
+            ),
             "booking to learn the published listing",
         )
         self.ids["credential"] = self.fresh_credential()
@@ -547,9 +548,13 @@ class World:
         owner, pro = self.people[OWNER], self.people[PROFESSIONAL]
         self.ids["booking"] = self.request_booking()["id"]
         self.ids["paid_booking"] = self.request_booking()["id"]
-        eventually(
-            lambda: self.api.get(f"/v1/bookings/{self.ids['paid_booking']}/payment",
-                                 token=pro.token).status_code == 200,
+        wait_for(
+            lambda: (
+                self.api.get(
+                    f"/v1/bookings/{self.ids['paid_booking']}/payment", token=pro.token
+                ).status_code
+                == 200
+            ),
             "billing to learn the booking",
         )
 
@@ -561,13 +566,13 @@ class World:
             )
             return answer.json()["conversation"]["id"] if answer.status_code == 201 else None
 
-        self.ids["conversation"] = eventually(started, "notifications to know both sides")
+        self.ids["conversation"] = wait_for(started, "notifications to know both sides")
 
         def a_notification() -> str | None:
             items = self.api.get("/v1/me/notifications", token=owner.token).json()["items"]
             return items[0]["id"] if items else None
 
-        self.ids["notification"] = eventually(a_notification, "a notification for the owner")
+        self.ids["notification"] = wait_for(a_notification, "a notification for the owner")
 
     def review_body(self, actor: str) -> dict:
         criteria = self.criteria if actor == OWNER else ["communication", "punctuality", "respect"]
@@ -581,16 +586,29 @@ class World:
             expect(self.api.post(f"/v1/bookings/{booking_id}/complete", token=owner.token), 200)
 
         def reviewed() -> dict | None:
-            answer = self.api.post(f"/v1/bookings/{to_reply}/review", token=owner.token,
-                                   json=self.review_body(OWNER))
+            answer = self.api.post(
+                f"/v1/bookings/{to_reply}/review", token=owner.token, json=self.review_body(OWNER)
+            )
             return answer.json() if answer.status_code == 201 else None
 
-        self.ids["review"] = eventually(reviewed, "profiles to learn the completion")["id"]
-        expect(self.api.post(f"/v1/bookings/{to_reply}/review", token=pro.token,
-                             json=self.review_body(PROFESSIONAL)), 201)
-        eventually(
-            lambda: self.api.post(f"/v1/bookings/{to_review}/review", token=other.token,
-                                  json=self.review_body(OWNER)).status_code == 403,
+        self.ids["review"] = wait_for(reviewed, "profiles to learn the completion")["id"]
+        expect(
+            self.api.post(
+                f"/v1/bookings/{to_reply}/review",
+                token=pro.token,
+                json=self.review_body(PROFESSIONAL),
+            ),
+            201,
+        )
+        wait_for(
+            lambda: (
+                self.api.post(
+                    f"/v1/bookings/{to_review}/review",
+                    token=other.token,
+                    json=self.review_body(OWNER),
+                ).status_code
+                == 403
+            ),
             "profiles to learn the second completion",
         )
 
@@ -615,29 +633,44 @@ class World:
         )
         self.ids["allocation"] = expect(answer, 201)["allocation_id"]
 
-    def _cast_ballots(self, opens: datetime) -> None:
-        """The professional and the owner vote on the ballots that close during the build."""
-        self.wait_for_clock(opens)
-        self.run_timetable_until("elections", [self.ids["election_open"],
-                                               self.ids["election_closed"]], "open")
-        self.run_timetable_until("proposals", [self.ids["proposal_open"],
-                                               self.ids["proposal_closed"]], "open")
-        election = self.ids["election_closed"]
-        candidates = expect(self.api.get(f"/v1/governance/elections/{election}",
-                                         token=self.people[ADMIN].token), 200)["candidates"]
-        for actor in (PROFESSIONAL, OWNER):
-            token = self.people[actor].token
-            expect(self.api.post(f"/v1/governance/elections/{election}/ballots", token=token,
-                                 json={"ranking": [c["candidate_id"] for c in candidates]}), 201)
-            expect(self.api.post(f"/v1/governance/proposals/{self.ids['proposal_closed']}/votes",
-                                 token=token, json={"choice": "yes"}), 201)
+    def _hold_ballots(self, opens: datetime, closes: datetime) -> None:
+        """Open every ballot, vote on those to close, close them: the clock jumps, nobody waits.
 
-    def _close_ballots(self, closes: datetime) -> None:
-        self.wait_for_clock(closes)
-        self.run_timetable_until("elections", [self.ids["election_closed"]], "closed")
-        self.run_timetable_until("proposals", [self.ids["proposal_closed"]], "closed")
+        The jumps are seconds long, well inside the access tokens' lifetime.
+        """
+        with self.clock_moved(opens - self.now() + timedelta(seconds=1)):
+            self.run_timetable_until(
+                "elections", [self.ids["election_open"], self.ids["election_closed"]], "open"
+            )
+            self.run_timetable_until(
+                "proposals", [self.ids["proposal_open"], self.ids["proposal_closed"]], "open"
+            )
+            election = self.ids["election_closed"]
+            for actor in (PROFESSIONAL, OWNER):
+                token = self.people[actor].token
+                ranking = self.candidates("election_closed")
+                expect(
+                    self.api.post(
+                        f"/v1/governance/elections/{election}/ballots",
+                        token=token,
+                        json={"ranking": ranking},
+                    ),
+                    201,
+                )
+                expect(
+                    self.api.post(
+                        f"/v1/governance/proposals/{self.ids['proposal_closed']}/votes",
+                        token=token,
+                        json={"choice": "yes"},
+                    ),
+                    201,
+                )
+            with self.clock_moved(closes - self.now() + timedelta(seconds=1)):
+                self.run_timetable_until("elections", [election], "closed")
+                self.run_timetable_until("proposals", [self.ids["proposal_closed"]], "closed")
 
     def candidates(self, election_key: str) -> list[str]:
-        answer = self.api.get(f"/v1/governance/elections/{self.ids[election_key]}",
-                              token=self.people[ADMIN].token)
+        answer = self.api.get(
+            f"/v1/governance/elections/{self.ids[election_key]}", token=self.people[ADMIN].token
+        )
         return [c["candidate_id"] for c in expect(answer, 200)["candidates"]]

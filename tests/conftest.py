@@ -7,8 +7,6 @@ The test node listens on its own port (TEST_AMQP_PORT, default 5673), so a
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 from local_platform import Platform
@@ -48,14 +46,4 @@ def api(platform: Platform) -> ApiClient:
 @pytest.fixture(scope="session")
 def admin(platform: Platform) -> Person:
     """An administrator of the cooperative, made by the operator command."""
-    client = ApiClient(platform.gateway_url)
-    person = client.sign_up(roles=["client"], name="Cooperative Admin")
-    subprocess.run(
-        [sys.executable, "-m", "loconomics_profiles.admin", "grant-admin", person.email],
-        env=platform.env(),
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    session = client.post("/v1/sessions", json={"email": person.email, "password": person.password})
-    assert session.status_code == 201, session.text
-    return Person(person.account_id, person.email, person.password, session.json()["access_token"])
+    return ApiClient(platform.gateway_url).sign_up_admin(platform)

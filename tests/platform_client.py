@@ -49,6 +49,20 @@ class ApiClient:
     def delete(self, path: str, **kwargs):
         return self.request("DELETE", path, **kwargs)
 
+    def log_in(self, person: Person) -> Person:
+        """The same person with a fresh access token (roles granted since show in it)."""
+        credentials = {"email": person.email, "password": person.password}
+        session = self.post("/v1/sessions", json=credentials)
+        assert session.status_code == 201, session.text
+        token = session.json()["access_token"]
+        return Person(person.account_id, person.email, person.password, token)
+
+    def sign_up_admin(self, platform, name: str = "Cooperative Admin") -> Person:
+        """An administrator, made by the operator command against `platform`'s profiles."""
+        person = self.sign_up(roles=["client"], name=name)
+        platform.run_module("loconomics_profiles.admin", "grant-admin", person.email)
+        return self.log_in(person)
+
     def sign_up(self, roles: list[str] | None = None, name: str = "Test Member", **extra) -> Person:
         email = f"{uuid.uuid4().hex[:12]}@example.org"
         password = "correct horse battery staple"
@@ -63,6 +77,4 @@ class ApiClient:
             },
         )
         assert answer.status_code == 201, answer.text
-        session = self.post("/v1/sessions", json={"email": email, "password": password})
-        assert session.status_code == 201, session.text
-        return Person(answer.json()["id"], email, password, session.json()["access_token"])
+        return self.log_in(Person(answer.json()["id"], email, password, token=""))

@@ -135,10 +135,21 @@ def test_forwarded_addresses_are_trusted_only_as_far_as_our_proxies():
     assert client_address(req, 2) == "6.6.6.6"
 
 
-def test_secret_ballots_never_store_an_answer_under_an_idempotency_key():
+def test_ballots_and_tokens_never_store_an_answer_under_an_idempotency_key():
     from loconomics_gateway.app import all_operations
 
-    casting = [op for op in all_operations() if op.path.endswith(("/votes", "/ballots"))]
-    posts = [op for op in casting if op.method == "POST"]
-    assert len(posts) == 2
+    secret = ("/votes", "/ballots", "/v1/sessions", "/v1/sessions/refresh")
+    posts = [op for op in all_operations() if op.method == "POST" and op.path.endswith(secret)]
+    assert len(posts) == 4
     assert not any(op.creates for op in posts)
+
+
+def test_a_log_in_with_an_idempotency_key_is_never_replayed(client, pool):
+    issued = iter(range(100))
+    pool.answers[("profiles", "log_in")] = lambda caller=None, **kw: {"token": next(issued)}
+    body = {"email": "a@example.org", "password": "whatever"}
+    headers = {"Idempotency-Key": "same"}
+    first = client.simulate_post("/v1/sessions", json=body, headers=headers)
+    second = client.simulate_post("/v1/sessions", json=body, headers=headers)
+    assert first.json != second.json
+    assert "idempotent-replayed" not in second.headers

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import email
 import os
-import subprocess
 import sys
 import time
 from email import policy
@@ -136,19 +135,6 @@ def _answers(api: ApiClient) -> bool:
     return False
 
 
-def _admin(platform: Platform, api: ApiClient) -> Person:
-    person = api.sign_up(roles=["client"], name="Operator")
-    subprocess.run(
-        [sys.executable, "-m", "loconomics_profiles.admin", "grant-admin", person.email],
-        env=platform.env(),
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    session = api.post("/v1/sessions", json={"email": person.email, "password": person.password})
-    assert session.status_code == 201, session.text
-    return Person(person.account_id, person.email, person.password, session.json()["access_token"])
-
-
 def test_a_server_refusing_for_a_while_loses_nothing_and_doubles_nothing(own):
     platform, api, smtp = own
     smtp.answer("451")
@@ -169,7 +155,7 @@ def test_a_server_refusing_for_a_while_loses_nothing_and_doubles_nothing(own):
 def test_a_permanent_refusal_waits_in_the_dead_letters_until_an_operator_replays_it(own):
     platform, api, smtp = own
     smtp.answer("")
-    operator = _admin(platform, api)
+    operator = api.sign_up_admin(platform, name="Operator")
     smtp.answer("550")
     person = api.sign_up(name="Bounced Once")
 

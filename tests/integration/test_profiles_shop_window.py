@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import math
 import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -57,12 +55,7 @@ def api(shop) -> ApiClient:
 
 @pytest.fixture(scope="module")
 def admin(shop, api) -> Person:
-    person = api.sign_up(roles=["client"], name="Cooperative Admin")
-    subprocess.run([sys.executable, "-m", "loconomics_profiles.admin", "grant-admin",
-                    person.email], env=shop.env(), check=True, stdout=subprocess.DEVNULL)
-    session = api.post("/v1/sessions", json={"email": person.email, "password": person.password})
-    assert session.status_code == 201, session.text
-    return Person(person.account_id, person.email, person.password, session.json()["access_token"])
+    return api.sign_up_admin(shop)
 
 
 # Helpers
@@ -124,13 +117,6 @@ def set_weekly_hours(api: ApiClient, pro: Person, weekly: dict) -> None:
         "time_zone": "America/Chicago", "weekly": weekly, "advance_notice_hours": 0,
         "buffer_minutes": 0, "slot_increment_minutes": 30})
     assert answer.status_code == 200, answer.text
-
-
-def log_in(api: ApiClient, person: Person) -> Person:
-    session = api.post("/v1/sessions", json={"email": person.email, "password": person.password})
-    assert session.status_code == 201, session.text
-    return Person(person.account_id, person.email, person.password,
-                  session.json()["access_token"])
 
 
 def listing_of(api: ApiClient, pro: Person, listing_id: str) -> dict:
@@ -289,9 +275,16 @@ def test_availability_window_keeps_professionals_with_open_time(shop, api):
                       available_to=(start + timedelta(hours=4)).isoformat())
 
     daytime = found(working)
-    assert daytime["availability"] in ("booking", "weekly_hours")
+    assert daytime["availability"] == "booking"
     assert [item["listing_id"] for item in daytime["items"]] == [listing_id]
     assert found(night)["items"] == []
+    away = api.post("/v1/me/time-off", token=pro.token, json={
+        "start": (working - timedelta(hours=3)).isoformat(),
+        "end": (working + timedelta(hours=9)).isoformat()})
+    assert away.status_code == 201, away.text
+    on_leave = found(working)
+    assert on_leave["availability"] == "booking"
+    assert on_leave["items"] == []
     one_sided = api.get("/v1/search", params={"job_title": "house cleaner", "lat": centre[0],
                                               "lng": centre[1],
                                               "available_from": working.isoformat()})
@@ -497,7 +490,7 @@ def test_a_review_follows_a_real_booking_through_booking(shop, api):
     offset = start + timedelta(hours=2, minutes=5) - datetime.now(UTC)
     move_clock(shop.env()["LOCONOMICS_CLOCK_FILE"], offset)
     try:
-        client = log_in(api, client)
+        client = api.log_in(client)
         done = api.post(f"/v1/bookings/{booking_id}/complete", token=client.token)
         assert done.status_code == 200, done.text
         ratings = {"thoroughness": 4, "punctuality": 5, "communication": 5, "value": 4}

@@ -63,6 +63,8 @@ OPERATIONS = [
         response=SessionSchema,
         status=201,
         errors=(401,),
+        description="Idempotency-Key is ignored here: a stored answer would keep live tokens.",
+        idempotent=False,
     ),
     Operation(
         "POST",
@@ -76,7 +78,9 @@ OPERATIONS = [
         status=201,
         errors=(401,),
         description="Each refresh token works once. Presenting a used one again revokes "
-        "every token of that log-in.",
+        "every token of that log-in. Idempotency-Key is ignored here: a replayed answer "
+        "would hand out a used refresh token's successor again.",
+        idempotent=False,
     ),
     Operation(
         "DELETE",
