@@ -7,10 +7,8 @@ contract the producing services follow.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from loconomics_plumbing.validation import PageArgsSchema as _PlumbingPageArgs
-from loconomics_plumbing.validation import StrictSchema
+from loconomics_plumbing.validation import StrictSchema, is_time_zone
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from .domain.preferences import CATEGORIES
@@ -21,10 +19,8 @@ CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="must be an ISO 4217 code such a
 
 
 def _known_zone(name: str) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError("must be an IANA time zone such as America/Los_Angeles") from None
+    if not is_time_zone(name):
+        raise ValidationError("must be an IANA time zone such as America/Los_Angeles")
 
 
 def _id(description: str, **kwargs) -> fields.String:

@@ -18,7 +18,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from loconomics_plumbing.validation import is_time_zone
 
 MINUTES_PER_DAY = 24 * 60
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -44,18 +46,9 @@ def parse_wall_time(text: str) -> int:
 
 def zone(name: str) -> ZoneInfo:
     """The zone named, or ValueError: a schedule must never silently fall back to UTC."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{name!r} is not an IANA time zone") from None
-
-
-def is_time_zone(name: str) -> bool:
-    try:
-        zone(name)
-    except ValueError:
-        return False
-    return True
+    if not is_time_zone(name):
+        raise ValueError(f"{name!r} is not an IANA time zone")
+    return ZoneInfo(name)
 
 
 def as_utc(instant: datetime) -> datetime:

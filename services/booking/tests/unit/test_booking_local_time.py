@@ -66,3 +66,8 @@ def test_eu_spring_gap_and_fall_back():
     day = date(2026, 10, 25)
     assert wall_to_utc(day, 150, PARIS, Edge.START) == utc(2026, 10, 25, 0, 30)
     assert wall_to_utc(day, 150, PARIS, Edge.END) == utc(2026, 10, 25, 1, 30)
+
+
+def test_names_no_machine_knows_are_refused_without_touching_the_disk():
+    for name in ("x" * 300, "../../etc/passwd", "Europe/Paris\x00", "\ud90d\ude82", "UTC "):
+        assert not is_time_zone(name)
