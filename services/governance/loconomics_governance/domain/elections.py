@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from loconomics_plumbing.errors import Conflict, Forbidden, Invalid, NotFound, field_error
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Candidate, Election, ElectionBallot, Member
 from ..policy import DEFAULT_POLICY, GovernancePolicy
-from . import stv
+from . import ballot_timeline, stv
 from .access import (
     Caller,
     member_of,
@@ -28,6 +28,7 @@ from .access import (
     require_signed_in,
 )
 from .ballot_box import reseal, unused_receipt
+from .ballot_timeline import CLOSED, OPEN
 from .blt import blt_from_rankings, write_blt
 from .identifiers import new_id
 from .moments import iso, utc
@@ -35,8 +36,6 @@ from .paging import newest_first
 from .roll import electorate, eligibility_audit, mark_voted, take_roll
 
 NOMINATING = "nominating"
-OPEN = "open"
-CLOSED = "closed"
 STATUSES = (NOMINATING, OPEN, CLOSED)
 STANDING = "standing"
 WITHDRAWN = "withdrawn"
@@ -290,7 +289,7 @@ def open_due(session: Session, emit: Emit, *, now: datetime) -> list[str]:
         select(Election).where(Election.status == NOMINATING, Election.opens_at <= now)
     ).all()
     for election in due:
-        if not _move(session, election, NOMINATING, OPEN, opened_at=now):
+        if not ballot_timeline.move(session, election, NOMINATING, OPEN, opened_at=now):
             continue
         election.roll_size = take_roll(session, election.id, election.opens_at)
         emit(
@@ -312,32 +311,10 @@ def open_due(session: Session, emit: Emit, *, now: datetime) -> list[str]:
 def remind_due(
     session: Session, emit: Emit, *, now: datetime, policy: GovernancePolicy = DEFAULT_POLICY
 ) -> list[str]:
-    reminded = []
-    due = session.scalars(
-        select(Election).where(
-            Election.status == OPEN,
-            Election.reminded_at.is_(None),
-            Election.closes_at <= now + policy.closing_reminder,
-            Election.closes_at > now,
-        )
-    ).all()
-    for election in due:
-        claimed = session.execute(
-            update(Election)
-            .where(Election.id == election.id, Election.reminded_at.is_(None))
-            .values(reminded_at=now)
-        )
-        if claimed.rowcount != 1:
-            continue
-        emit(
-            "election_closing_soon",
-            {
-                **_announcement(election),
-                "not_yet_voted": electorate(session, election.id, voted=False),
-            },
-        )
-        reminded.append(election.id)
-    return reminded
+    """Tell the roll, once, that an open election closes within the reminder period."""
+    return ballot_timeline.remind_due(
+        session, emit, Election, "election_closing_soon", _announcement, now=now, policy=policy
+    )
 
 
 def close_due(session: Session, emit: Emit, *, now: datetime) -> list[str]:
@@ -347,7 +324,7 @@ def close_due(session: Session, emit: Emit, *, now: datetime) -> list[str]:
         select(Election).where(Election.status == OPEN, Election.closes_at <= now)
     ).all()
     for election in due:
-        if not _move(session, election, OPEN, CLOSED, closed_at=now):
+        if not ballot_timeline.move(session, election, OPEN, CLOSED, closed_at=now):
             continue
         candidates = _candidates(session, election.id)
         rankings = session.scalars(
@@ -462,13 +439,6 @@ def _nominations_open(session: Session, election_id: str, now: datetime) -> Elec
     return election
 
 
-def _move(session: Session, election: Election, from_status: str, to_status: str, **values) -> bool:
-    moved = session.execute(
-        update(Election)
-        .where(Election.id == election.id, Election.status == from_status)
-        .values(status=to_status, **values)
-    )
-    return moved.rowcount == 1
 
 
 def _get(session: Session, election_id: str) -> Election:

@@ -15,11 +15,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from loconomics_plumbing.errors import Conflict, Forbidden, Invalid, NotFound, field_error
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import Proposal, ProposalVote
 from ..policy import DEFAULT_POLICY, GovernancePolicy
+from . import ballot_timeline
 from .access import (
     Caller,
     is_admin,
@@ -29,6 +30,7 @@ from .access import (
     require_signed_in,
 )
 from .ballot_box import reseal, unused_receipt
+from .ballot_timeline import CLOSED, OPEN
 from .decisions import KINDS, decide
 from .identifiers import new_id
 from .moments import iso, utc
@@ -37,8 +39,6 @@ from .roll import electorate, eligibility_audit, mark_voted, take_roll
 
 DRAFT = "draft"
 SCHEDULED = "scheduled"
-OPEN = "open"
-CLOSED = "closed"
 STATUSES = (DRAFT, SCHEDULED, OPEN, CLOSED)
 CHOICES = ("yes", "no", "abstain")
 
@@ -228,7 +228,7 @@ def open_due(session: Session, emit: Emit, *, now: datetime) -> list[str]:
         select(Proposal).where(Proposal.status == SCHEDULED, Proposal.opens_at <= now)
     ).all()
     for proposal in due:
-        if not _move(session, proposal, SCHEDULED, OPEN, opened_at=now):
+        if not ballot_timeline.move(session, proposal, SCHEDULED, OPEN, opened_at=now):
             continue
         proposal.roll_size = take_roll(session, proposal.id, proposal.opens_at)
         emit(
@@ -247,32 +247,9 @@ def remind_due(
     session: Session, emit: Emit, *, now: datetime, policy: GovernancePolicy = DEFAULT_POLICY
 ) -> list[str]:
     """Tell the roll, once, that an open proposal closes within the reminder period."""
-    reminded = []
-    due = session.scalars(
-        select(Proposal).where(
-            Proposal.status == OPEN,
-            Proposal.reminded_at.is_(None),
-            Proposal.closes_at <= now + policy.closing_reminder,
-            Proposal.closes_at > now,
-        )
-    ).all()
-    for proposal in due:
-        claimed = session.execute(
-            update(Proposal)
-            .where(Proposal.id == proposal.id, Proposal.reminded_at.is_(None))
-            .values(reminded_at=now)
-        )
-        if claimed.rowcount != 1:
-            continue
-        emit(
-            "proposal_closing_soon",
-            {
-                **_announcement(proposal),
-                "not_yet_voted": electorate(session, proposal.id, voted=False),
-            },
-        )
-        reminded.append(proposal.id)
-    return reminded
+    return ballot_timeline.remind_due(
+        session, emit, Proposal, "proposal_closing_soon", _announcement, now=now, policy=policy
+    )
 
 
 def close_due(session: Session, emit: Emit, *, now: datetime) -> list[str]:
@@ -282,7 +259,7 @@ def close_due(session: Session, emit: Emit, *, now: datetime) -> list[str]:
         select(Proposal).where(Proposal.status == OPEN, Proposal.closes_at <= now)
     ).all()
     for proposal in due:
-        if not _move(session, proposal, OPEN, CLOSED, closed_at=now):
+        if not ballot_timeline.move(session, proposal, OPEN, CLOSED, closed_at=now):
             continue
         tally = dict.fromkeys(CHOICES, 0)
         tally.update(
@@ -366,13 +343,6 @@ def _voting_window(opens_at: datetime, closes_at: datetime, now: datetime) -> tu
     return opens_at, closes_at
 
 
-def _move(session: Session, proposal: Proposal, from_status: str, to_status: str, **values) -> bool:
-    moved = session.execute(
-        update(Proposal)
-        .where(Proposal.id == proposal.id, Proposal.status == from_status)
-        .values(status=to_status, **values)
-    )
-    return moved.rowcount == 1
 
 
 def _get(session: Session, proposal_id: str) -> Proposal:
