@@ -60,7 +60,9 @@ def test_no_server_errors_and_every_response_matches_its_schema(
         str(report),
     ]
     env = {**os.environ, "NO_COLOR": "1"}
-    run = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    run = subprocess.run(
+        command, capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path
+    )
     assert run.returncode == 0, run.stdout[-15000:] + run.stderr[-3000:]
     assert report.exists()
     assert "testcase" in report.read_text()
