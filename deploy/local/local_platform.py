@@ -191,13 +191,19 @@ class Platform:
 
     # parts
 
+    @property
+    def prometheus_port(self) -> int:
+        """RabbitMQ's metrics port: the usual 15692 for the usual node, else clear of the
+        management ports of nodes next to this one."""
+        return 15692 if self.amqp_port == 5672 else self.amqp_port + 11000
+
     def broker_env(self) -> dict:
         env = dict(os.environ)
         env.update(
             {
                 "AMQP_PORT": str(self.amqp_port),
                 "RABBITMQ_MANAGEMENT_PORT": str(self.management_port),
-                "RABBITMQ_PROMETHEUS_PORT": str(self.management_port + 20),
+                "RABBITMQ_PROMETHEUS_PORT": str(self.prometheus_port),
             }
         )
         return env
