@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Candidate, Election, ElectionBallot, Member
 from ..policy import DEFAULT_POLICY, GovernancePolicy
-from . import ballot_timeline, stv
+from . import ballot_timeline, roll, stv
 from .access import (
     Caller,
     member_of,
@@ -33,7 +33,7 @@ from .blt import blt_from_rankings, write_blt
 from .identifiers import new_id
 from .moments import iso, utc
 from .paging import newest_first
-from .roll import electorate, eligibility_audit, mark_voted, take_roll
+from .roll import electorate, mark_voted, take_roll
 
 NOMINATING = "nominating"
 STATUSES = (NOMINATING, OPEN, CLOSED)
@@ -272,14 +272,7 @@ def published_ballots(session: Session, caller: Caller, election_id: str) -> dic
 
 def roll_audit(session: Session, caller: Caller, election_id: str) -> dict:
     require_member_or_admin(session, caller)
-    election = _closed(session, election_id)
-    entries = eligibility_audit(session, election.id)
-    return {
-        "ballot_id": election.id,
-        "roll_size": len(entries),
-        "voted": sum(1 for entry in entries if entry["voted"]),
-        "entries": entries,
-    }
+    return roll.roll_audit(session, _closed(session, election_id).id)
 
 
 def open_due(session: Session, emit: Emit, *, now: datetime) -> list[str]:

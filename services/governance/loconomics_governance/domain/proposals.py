@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Proposal, ProposalVote
 from ..policy import DEFAULT_POLICY, GovernancePolicy
-from . import ballot_timeline
+from . import ballot_timeline, roll
 from .access import (
     Caller,
     is_admin,
@@ -35,7 +35,7 @@ from .decisions import KINDS, decide
 from .identifiers import new_id
 from .moments import iso, utc
 from .paging import newest_first
-from .roll import electorate, eligibility_audit, mark_voted, take_roll
+from .roll import electorate, mark_voted, take_roll
 
 DRAFT = "draft"
 SCHEDULED = "scheduled"
@@ -211,14 +211,7 @@ def published_votes(session: Session, caller: Caller, proposal_id: str) -> dict:
 def roll_audit(session: Session, caller: Caller, proposal_id: str) -> dict:
     """After the close: who was on the roll and whether they voted, never how."""
     require_member_or_admin(session, caller)
-    proposal = _closed(session, proposal_id)
-    entries = eligibility_audit(session, proposal.id)
-    return {
-        "ballot_id": proposal.id,
-        "roll_size": len(entries),
-        "voted": sum(1 for entry in entries if entry["voted"]),
-        "entries": entries,
-    }
+    return roll.roll_audit(session, _closed(session, proposal_id).id)
 
 
 def open_due(session: Session, emit: Emit, *, now: datetime) -> list[str]:

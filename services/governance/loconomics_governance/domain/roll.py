@@ -99,3 +99,14 @@ def eligibility_audit(session: Session, ballot_id: str) -> list[dict]:
         {"external_id": external_id, "name": name, "voted": voted_at is not None}
         for external_id, name, voted_at in rows
     ]
+
+
+def roll_audit(session: Session, ballot_id: str) -> dict:
+    """The published audit of a closed ballot: its roll, and how many on it voted."""
+    entries = eligibility_audit(session, ballot_id)
+    return {
+        "ballot_id": ballot_id,
+        "roll_size": len(entries),
+        "voted": sum(1 for entry in entries if entry["voted"]),
+        "entries": entries,
+    }
