@@ -15,6 +15,7 @@ import base64
 import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -33,27 +34,59 @@ SERVICES = ("profiles", "booking", "billing", "governance", "notifications")
 METRICS_PORT_BASE = 9100
 
 
-def free_port() -> int:
+def _ephemeral_range() -> tuple[int, int]:
+    """The ports the kernel hands to outgoing connections (Linux; the usual range elsewhere)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _can_bind(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+    return True
 
 
-def free_port_block(size: int = 30) -> int:
-    """A base port whose next `size` ports are free now (metrics of every service copy)."""
-    for _ in range(50):
-        base = free_port()
-        if base + size >= 65000:
-            continue
-        taken = False
-        for port in range(base + 1, base + size):
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    taken = True
-                    break
-        if not taken:
+def _candidate_ports() -> range:
+    """Ports outside the ephemeral range: a port picked there can be taken a moment later
+    by any process's outgoing connection, and a server then fails to bind it."""
+    low, high = _ephemeral_range()
+    if low - 10000 >= 1024:
+        return range(10000, low)
+    return range(high + 1, 65535)
+
+
+def free_port_block(size: int = 1) -> int:
+    """A base port whose `size` ports (base included) can all be bound now, picked outside
+    the ephemeral range so no outgoing connection takes one before its server starts."""
+    candidates = _candidate_ports()
+    for _ in range(200):
+        base = random.randrange(candidates.start, candidates.stop - size)
+        if all(_can_bind(port) for port in range(base, base + size)):
             return base
-    raise RuntimeError("no free block of ports")
+    raise RuntimeError(f"no free block of {size} ports")
+
+
+def free_port() -> int:
+    return free_port_block(1)
+
+
+def _is_zombie(pid: int) -> bool:
+    """Ended but not yet collected by its parent (this process, when it started it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    if state == "Z":
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        return True
+    return False
 
 
 @dataclass
@@ -83,7 +116,7 @@ class Platform:
             stripe_port=free_port(),
             smtp_port=free_port(),
             vhost=vhost or f"test-{uuid.uuid4().hex[:8]}",
-            metrics_port_base=free_port_block(),
+            metrics_port_base=free_port_block(30),
             extra_env={
                 "LOCONOMICS_VAR": str(var),
                 "LOCONOMICS_CLOCK_FILE": str(var / "clock-offset"),
@@ -163,7 +196,7 @@ class Platform:
             os.kill(pid, 0)
         except OSError:
             return None
-        return pid
+        return None if _is_zombie(pid) else pid
 
     def stop_processes(self, names: list[str], grace: float = 10.0) -> list[str]:
         """TERM every named process group at once, then KILL what outlives the grace period."""
@@ -304,9 +337,12 @@ class Platform:
         self.spawn("gateway", argv, env)
 
     def wait_ready(self, timeout: float = 90.0) -> dict:
+        """Until /readyz answers 200; a process that died on the way fails it at once with
+        the end of its log, so a failed start explains itself."""
         deadline = time.monotonic() + timeout
         last = "no answer"
         while time.monotonic() < deadline:
+            self.check_alive()
             try:
                 with urllib.request.urlopen(f"{self.gateway_url}/readyz", timeout=5) as answer:
                     return json.loads(answer.read())
@@ -315,7 +351,21 @@ class Platform:
             except (urllib.error.URLError, OSError) as error:
                 last = str(error)
             time.sleep(0.5)
-        raise RuntimeError(f"the platform did not become ready: {last}")
+        raise RuntimeError(f"the platform did not become ready: {last}\n{self.log_tails()}")
+
+    def check_alive(self) -> None:
+        dead = [name for name in self.process_names() if self.pid_of(name) is None]
+        if dead:
+            raise RuntimeError(f"{', '.join(dead)} stopped while starting:\n{self.log_tails(dead)}")
+
+    def log_tails(self, names: list[str] | None = None, lines: int = 30) -> str:
+        tails = []
+        for name in names or self.process_names():
+            path = self.log_dir / f"{name}.log"
+            if path.exists():
+                text = path.read_text(errors="replace").splitlines()[-lines:]
+                tails.append(f"--- {name}.log ---\n" + "\n".join(text))
+        return "\n".join(tails)
 
     def wait_port(self, port: int, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -378,8 +428,8 @@ def main() -> int:
             f"Try:\n"
             f"  curl -s -X POST {platform.gateway_url}/v1/accounts \\\n"
             f"    -H 'Content-Type: application/json' \\\n"
-            f"    -d '{{\"email\": \"ana@example.org\", \"password\": \"correct horse battery\", "
-            f"\"name\": \"Ana\", \"roles\": [\"client\"]}}'\n"
+            f'    -d \'{{"email": "ana@example.org", "password": "correct horse battery", '
+            f'"name": "Ana", "roles": ["client"]}}\'\n'
         )
     elif args.action == "stop":
         platform.stop()
