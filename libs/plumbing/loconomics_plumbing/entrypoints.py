@@ -13,13 +13,14 @@ import time
 from collections.abc import Callable
 
 from marshmallow import ValidationError
-from nameko.events import SERVICE_POOL, event_handler
+from nameko.events import SERVICE_POOL
 from nameko.rpc import rpc as nameko_rpc
 from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from . import remote_errors  # noqa: F401 - registers typed errors for callers
 from .errors import TYPED_ERRORS, Conflict, CoopError, Invalid, Unavailable
+from .queues import event_handler
 from .validation import flatten_messages
 
 log = logging.getLogger(__name__)
