@@ -128,19 +128,43 @@ def governance_alone() -> dict:
     return load_yaml(ROOT / "deploy/governance-alone/docker-compose.yml")
 
 
-@pytest.fixture(scope="session")
-def built_k8s(tools, tmp_path_factory) -> tuple[Path, list[dict]]:
-    """`kubectl kustomize deploy/k8s`: the file and its documents."""
-    result = tools.run("kubectl", "kustomize", "deploy/k8s")
-    assert result.returncode == 0, result.stderr
-    path = tmp_path_factory.mktemp("k8s") / "built.yaml"
-    path.write_text(result.stdout)
-    return path, [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+OVERLAYS = ("dev", "production")
 
 
 @pytest.fixture(scope="session")
-def k8s_docs(built_k8s) -> list[dict]:
-    return built_k8s[1]
+def k8s_builds(tools, tmp_path_factory) -> dict[str, tuple[Path, list[dict]]]:
+    """`kubectl kustomize deploy/k8s/overlays/<overlay>` of each overlay: the file and its
+    documents. Built from a copy of deploy/, where the dev overlay's make-secrets.sh writes its
+    gitignored secret files as an operator would, so the repository is left untouched."""
+    copy = tmp_path_factory.mktemp("deploy")
+    for part in ("k8s", "prometheus", "grafana"):
+        shutil.copytree(
+            ROOT / "deploy" / part, copy / part, ignore=shutil.ignore_patterns("secrets")
+        )
+    made = subprocess.run(
+        [str(copy / "k8s/overlays/dev/make-secrets.sh")], capture_output=True, text=True
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    builds = {}
+    for overlay in OVERLAYS:
+        result = tools.run("kubectl", "kustomize", str(copy / "k8s/overlays" / overlay))
+        assert result.returncode == 0, result.stderr
+        path = copy / f"built-{overlay}.yaml"
+        path.write_text(result.stdout)
+        builds[overlay] = (path, [doc for doc in yaml.safe_load_all(result.stdout) if doc])
+    return builds
+
+
+@pytest.fixture(scope="session")
+def k8s_docs(k8s_builds) -> list[dict]:
+    """The production build: what runs at scale."""
+    return k8s_builds["production"][1]
+
+
+@pytest.fixture(scope="session")
+def dev_docs(k8s_builds) -> list[dict]:
+    """The dev build: the only one with Secret objects (generated from gitignored files)."""
+    return k8s_builds["dev"][1]
 
 
 @dataclass
