@@ -108,6 +108,7 @@ def test_the_asked_for_alerts_exist_with_a_severity_and_a_summary():
     }
     assert {
         "GatewayHighErrorRate", "GatewayLatencyHigh", "RpcQueueDepthHigh", "OutboxBacklog",
+        "RpcQueueWithoutConsumers", "StripeWebhookFailures", "NotificationsDeadLettered",
     } <= set(alerts)
     for name, alert in alerts.items():
         assert alert["labels"]["severity"] in ("page", "ticket"), name
@@ -259,3 +260,17 @@ def test_the_alerted_jobs_exist_in_both_configurations(config):
         r for g in rules()["groups"] for r in g["rules"] if r.get("alert") == "ServiceDown"
     )
     assert re.search(r'job=~"gateway\|services"', down["expr"])
+
+
+def test_the_dashboard_shows_the_funnel_membership_and_governance():
+    panels = {p["title"]: p for p in dashboard()["panels"]}
+    funnel = " ".join(t["expr"] for t in panels["Booking funnel (dashboard time range)"]["targets"])
+    for step in ("search", "find_slots", "create_booking", "confirm_booking", "complete_booking"):
+        assert f'entrypoint="{step}"' in funnel
+    memberships = " ".join(t["expr"] for t in panels["Memberships per hour"]["targets"])
+    assert "put_membership" in memberships and "on_dues_paid" in memberships
+    governance = " ".join(
+        t["expr"] for t in panels["Governance: votes cast and ballots closed per hour"]["targets"]
+    )
+    assert "governance_votes_cast_total" in governance
+    assert "governance_ballots_closed_total" in governance
