@@ -14,13 +14,13 @@ from collections.abc import Callable
 
 from marshmallow import ValidationError
 from nameko.events import SERVICE_POOL
-from nameko.rpc import rpc as nameko_rpc
 from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from . import remote_errors  # noqa: F401 - registers typed errors for callers
 from .errors import TYPED_ERRORS, Conflict, CoopError, Invalid, Unavailable
 from .queues import event_handler
+from .rpc_transport import ReplyRpc
 from .validation import flatten_messages
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def rpc(fn: Callable) -> Callable:
                 raise
             raise wire from error
 
-    return nameko_rpc(expected_exceptions=TYPED_ERRORS)(run)
+    return ReplyRpc.decorator(expected_exceptions=TYPED_ERRORS)(run)
 
 
 def handles(source_service: str, event_type: str) -> Callable[[Callable], Callable]:

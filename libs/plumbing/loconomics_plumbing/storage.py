@@ -198,7 +198,8 @@ class UnitOfWork:
         return True
 
     def commit(self) -> None:
-        self.session.commit()
+        if self.session.in_transaction():  # a call that read or wrote nothing has none to end
+            self.session.commit()
         if self._emitted and self._on_commit:
             self._on_commit()
         self._emitted = 0
