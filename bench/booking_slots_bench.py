@@ -30,6 +30,7 @@ from loconomics_booking.domain.bookings import create_booking
 from loconomics_gateway.rpc import RpcPool
 from loconomics_plumbing.identity import Caller
 from loconomics_plumbing.storage import make_engine, session_factory
+from machine import print_machine
 from sqlalchemy import func, select
 
 PROFESSIONAL = "bench-professional"
@@ -225,6 +226,7 @@ def main() -> None:
     parser.add_argument("--amqp-port", type=int, default=5677)
     parser.add_argument("--postgres", action="store_true", help="booking on PostgreSQL")
     options = parser.parse_args()
+    print_machine()
     if not options.postgres:
         run(options, {}, "SQLite")
         return

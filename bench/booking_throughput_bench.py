@@ -39,6 +39,7 @@ from booking_platform import (
     wait_for_consumers,
     wait_until_quiet,
 )
+from machine import print_machine
 from platform_client import ApiClient, Person
 from sqlalchemy import create_engine, text
 
@@ -235,6 +236,7 @@ def main() -> None:
     parser.add_argument("--amqp-port", type=int, default=5677)
     parser.add_argument("--postgres", action="store_true", help="booking on PostgreSQL")
     options = parser.parse_args()
+    print_machine()
     if not options.postgres:
         run(options, {}, "SQLite")
         return

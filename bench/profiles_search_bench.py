@@ -36,6 +36,7 @@ from loconomics_profiles.shop_models import (
     ProfessionalProfile,
     ServiceArea,
 )
+from machine import print_machine
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.orm import Session
 
@@ -156,6 +157,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="an empty database to use (its tables are "
                         "dropped afterwards); default: a temporary SQLite file")
     options = parser.parse_args()
+    print_machine()
     if options.database_url:
         run(options.database_url, options)
         return

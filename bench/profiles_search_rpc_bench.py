@@ -24,6 +24,7 @@ import contextlib
 import math
 import os
 import random
+import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +37,7 @@ from pathlib import Path
 import requests
 from loconomics_plumbing.migrate import upgrade
 from loconomics_profiles.domain import geo
+from machine import print_machine
 from nameko.standalone.rpc import ClusterRpcProxy
 from profiles_search_bench import CENTRE, measure, percentile, seed
 from sqlalchemy import create_engine, text
@@ -79,6 +81,8 @@ def platform_on(url: str, folder: Path):
     amqp_port = int(os.environ.get("BENCH_AMQP_PORT", "5673"))
     extra_env = {"PROFILES_DATABASE_URL": url, "PROFILES_METRICS_PORT": "0", "LOG_LEVEL": "WARNING"}
     platform = Platform.isolated(folder, amqp_port, extra_env=extra_env)
+    with socket.socket() as probe:
+        broker_was_up = probe.connect_ex(("127.0.0.1", amqp_port)) == 0
     platform.start_broker()
     try:
         platform.start_service("profiles")
@@ -96,7 +100,7 @@ def platform_on(url: str, folder: Path):
             time.sleep(0.5)
         yield platform
     finally:
-        platform.stop(broker=False)
+        platform.stop(broker=not broker_was_up)  # a node this run started goes with it
         with contextlib.suppress(OSError):
             platform.drop_vhost()
 
@@ -193,6 +197,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--databases", default="sqlite,postgresql")
     options = parser.parse_args()
+    print_machine()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
     print(f"search: house cleaner, 10 km, limit 20, {options.queries} queries per path "
           f"after {WARM_UP} warm-up ({SERVICE_WARM_UP} more once a service starts); "
