@@ -44,6 +44,13 @@ def api(platform: Platform) -> ApiClient:
 
 
 @pytest.fixture(scope="session")
-def admin(platform: Platform) -> Person:
-    """An administrator of the cooperative, made by the operator command."""
+def admin_account(platform: Platform) -> Person:
+    """An administrator of the cooperative, made once by the operator command."""
     return ApiClient(platform.gateway_url).sign_up_admin(platform)
+
+
+@pytest.fixture
+def admin(platform: Platform, admin_account: Person) -> Person:
+    """The administrator with a fresh access token: a session's token would expire before
+    the last tests of a long run."""
+    return ApiClient(platform.gateway_url).log_in(admin_account)

@@ -8,7 +8,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
-from .operations import PUBLIC, Operation
+from .operations import ANONYMOUS, PUBLIC, Operation
 
 STATUS_TEXT = {
     400: "Malformed request (not JSON, wrong content).",
@@ -105,7 +105,11 @@ def describe(op: Operation) -> dict:
         codes.add(414)
     if op.body:
         codes.add(413)
-    if op.access != PUBLIC:
+    if op.access == PUBLIC:
+        # Open to anyone, but a token that is sent is checked (a signed-in caller sees more).
+        codes.add(401)
+        entry["security"] = [{}, {"bearer": []}]
+    elif op.access != ANONYMOUS:
         codes.add(401)
         entry["security"] = [{"bearer": []}]
     for code in sorted(codes):

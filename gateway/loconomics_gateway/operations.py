@@ -23,6 +23,10 @@ from .client_address import client_address
 from .idempotency import IdempotencyStore, StoredAnswer
 from .rpc import RpcPool
 
+# Who may call an operation. ANONYMOUS ones never read the Authorization header (probes, the
+# Stripe webhook, calendar feeds with their own token); PUBLIC ones serve anyone but check a
+# token that is sent, since a signed-in caller may see more; SIGNED_IN ones require one.
+ANONYMOUS = "anonymous"
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
 
@@ -163,7 +167,10 @@ class PathResource:
 
     def _respond(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
         op = self.operations[req.method.upper()]
-        caller = self.gate.authenticator.caller(req, required=op.access == SIGNED_IN)
+        if op.access == ANONYMOUS:
+            caller = Caller()
+        else:
+            caller = self.gate.authenticator.caller(req, required=op.access == SIGNED_IN)
         raw = read_raw_body(req, self.gate.body_limit) if op.body else b""
         body = parse_body(raw, op.body) if op.body else {}
         query = jsonable_query(read_query(req, op.query)) if op.query else {}

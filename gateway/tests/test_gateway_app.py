@@ -83,3 +83,27 @@ def test_security_relevant_headers_and_request_id(client):
     assert answer.headers["x-request-id"] == "abc123"
     odd = client.simulate_get("/healthz", headers={"X-Request-Id": "<script>"})
     assert odd.headers["x-request-id"] != "<script>"
+
+
+def expired_token() -> dict:
+    issued = datetime(2020, 1, 1, tzinfo=UTC)
+    token, _ = issue_access_token("acc-1", ["client"], issued)
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics"])
+def test_probes_never_read_the_authorization_header(client, path):
+    answer = client.simulate_get(path, headers=expired_token())
+    assert answer.status_code == 200
+
+
+def test_a_public_read_checks_a_token_that_is_sent_and_documents_the_refusal(client, pool):
+    answer = client.simulate_get("/v1/plans", headers=expired_token())
+    assert answer.status_code == 401
+    assert "expired" in answer.json["detail"]
+    assert client.simulate_get("/v1/plans").status_code == 200
+    spec = client.simulate_get("/openapi.json").json
+    assert "401" in spec["paths"]["/v1/plans"]["get"]["responses"]
+    for path in ("/healthz", "/readyz", "/metrics", "/v1/webhooks/stripe"):
+        for operation in spec["paths"][path].values():
+            assert "401" not in operation["responses"] and "security" not in operation

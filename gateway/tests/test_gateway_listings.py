@@ -182,7 +182,8 @@ def test_documented_refusals(client):
     review = spec["paths"]["/v1/bookings/{id}/review"]["post"]["responses"]
     assert {"201", "403", "404", "409", "422"} <= set(review)
     search = spec["paths"]["/v1/search"]["get"]
-    assert "security" not in search and "422" in search["responses"]
+    assert search["security"] == [{}, {"bearer": []}]  # open, but a sent token is checked
+    assert {"401", "422"} <= set(search["responses"])
     assert "0.5^(distance_km / 5)" in search["description"]
 
 

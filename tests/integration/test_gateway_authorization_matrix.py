@@ -731,8 +731,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
 
 
 @pytest.fixture(scope="module")
-def world(platform, admin):
-    built = World(platform, admin)
+def world(platform, admin_account):
+    built = World(platform, admin_account)
     try:
         yield built.build()
     finally:

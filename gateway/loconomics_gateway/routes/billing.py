@@ -25,7 +25,7 @@ from loconomics_billing.schemas import (
     SuspensionBody,
 )
 
-from ..operations import PUBLIC, Call, Operation, read_raw_body
+from ..operations import ANONYMOUS, PUBLIC, Call, Operation, read_raw_body
 
 TAG = "Membership and payments"
 ADMIN_TAG = "Administration"
@@ -241,7 +241,7 @@ OPERATIONS = [
         "Stripe's events (signed by Stripe)",
         receive_stripe_webhook,
         tag=TAG,
-        access=PUBLIC,
+        access=ANONYMOUS,
         response=StripeWebhookResultSchema,
         errors=(409,),
         timeout=STRIPE_TIMEOUT_SECONDS,

@@ -32,7 +32,7 @@ from loconomics_booking.schemas import (
     TimeOffSchema,
 )
 
-from ..operations import PUBLIC, Call, Operation, Reply
+from ..operations import ANONYMOUS, PUBLIC, Call, Operation, Reply
 
 SCHEDULING = "Scheduling"
 BOOKINGS = "Bookings"
@@ -248,7 +248,7 @@ OPERATIONS = [
         "The iCal feed of a professional's bookings and time off (the token is the secret)",
         calendar_feed,
         tag=SCHEDULING,
-        access=PUBLIC,
+        access=ANONYMOUS,
         content_type=ICALENDAR,
         errors=(404,),
     ),

@@ -7,7 +7,7 @@ import json
 from marshmallow import Schema, fields
 
 from ..metrics import exposition
-from ..operations import PUBLIC, Call, Operation, Reply
+from ..operations import ANONYMOUS, Call, Operation, Reply
 from ..problems import problem_body
 from ..rpc import BrokerUnavailable, DeadlineExceeded, ServiceUnavailable
 
@@ -60,7 +60,7 @@ def metrics(call: Call) -> Reply:
 
 OPERATIONS = [
     Operation(
-        "GET", "/healthz", "Process alive", healthz, tag="Operations", access=PUBLIC,
+        "GET", "/healthz", "Process alive", healthz, tag="Operations", access=ANONYMOUS,
         response=HealthSchema,
     ),
     Operation(
@@ -69,7 +69,7 @@ OPERATIONS = [
         "Broker and every service answer",
         readyz,
         tag="Operations",
-        access=PUBLIC,
+        access=ANONYMOUS,
         response=ReadinessSchema,
         description="503 with the state of each service when any does not answer.",
     ),
@@ -79,7 +79,7 @@ OPERATIONS = [
         "Prometheus metrics of the gateway",
         metrics,
         tag="Operations",
-        access=PUBLIC,
+        access=ANONYMOUS,
         content_type="text/plain; version=0.0.4; charset=utf-8",
     ),
 ]
