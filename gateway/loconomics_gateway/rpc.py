@@ -119,7 +119,7 @@ class RpcClient:
                 self.connection.drain_events(timeout=remaining)
             except TimeoutError:
                 continue
-            except (OSError, self.connection.connection_errors) as error:
+            except (OSError, *self.connection.connection_errors) as error:
                 self.broken = True
                 raise BrokerUnavailable(str(error)) from error
         reply = self.replies.pop(correlation_id)

@@ -61,13 +61,25 @@ def relay_pending(
             publish(row.event_type, json.loads(row.payload))
             published.append(row.event_id)
     finally:
-        if published:
+        sent = set(published)
+        unsent = [row.event_id for row in mine if row.event_id not in sent]
+        if published or unsent:
             with engine.begin() as conn:
-                conn.execute(
-                    update(outbox)
-                    .where(outbox.c.event_id.in_(published))
-                    .values(published_at=clock())
-                )
+                if published:
+                    conn.execute(
+                        update(outbox)
+                        .where(outbox.c.event_id.in_(published))
+                        .values(published_at=clock())
+                    )
+                if unsent:
+                    # A failed publish (the broker away) gives the rest back at once: the next
+                    # pass, ours or another copy's, retries them as soon as the broker is back,
+                    # in order, instead of after the lease (or never, if the clock moved back).
+                    conn.execute(
+                        update(outbox)
+                        .where(outbox.c.event_id.in_(unsent), outbox.c.claimed_by == claim)
+                        .values(claimed_by=None, claimed_until=None)
+                    )
     return len(published)
 
 

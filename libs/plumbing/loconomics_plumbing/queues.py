@@ -18,6 +18,8 @@ import os
 from kombu import Queue
 from nameko.events import EventHandler
 
+from .consumers import ResilientQueueConsumer
+
 EVENT_QUEUE_TYPE_SETTING = "LOCONOMICS_EVENT_QUEUE_TYPE"
 QUEUE_TYPES = ("classic", "quorum")
 
@@ -59,6 +61,8 @@ def typed(queue: Queue, queue_type: str) -> Queue:
 
 class TypedQueueEventHandler(EventHandler):
     """nameko's event handler, whose queue takes the configured type when it can have it."""
+
+    queue_consumer = ResilientQueueConsumer()
 
     def setup(self):
         super().setup()

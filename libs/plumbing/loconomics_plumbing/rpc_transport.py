@@ -16,10 +16,12 @@ through the outbox with persistent, confirmed publishes (`dependencies.Database`
 from __future__ import annotations
 
 import inspect
+import logging
 import sys
 
 import kombu.serialization
 from kombu import Connection
+from kombu.exceptions import OperationalError as KombuOperationalError
 from kombu.pools import producers
 from nameko.constants import (
     AMQP_SSL_CONFIG_KEY,
@@ -32,6 +34,10 @@ from nameko.constants import (
 from nameko.exceptions import IncorrectSignature, UnserializableValueError, serialize
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
+from .consumers import ResilientQueueConsumer
+
+log = logging.getLogger(__name__)
+
 
 class ReplyRpcConsumer(RpcConsumer):
     """nameko's RpcConsumer, answering with transient, unconfirmed replies.
@@ -41,6 +47,8 @@ class ReplyRpcConsumer(RpcConsumer):
     about 150 microseconds of CPU each); a broken pooled connection is revived and the
     publish retried under nameko's retry policy, as nameko does.
     """
+
+    queue_consumer = ResilientQueueConsumer()
 
     def setup(self) -> None:
         super().setup()
@@ -54,7 +62,14 @@ class ReplyRpcConsumer(RpcConsumer):
         )
 
     def handle_result(self, message, result, exc_info):
-        result, exc_info = self.send_reply(message, result, exc_info)
+        try:
+            result, exc_info = self.send_reply(message, result, exc_info)
+        except (OSError, KombuOperationalError, *self.reply_connection.connection_errors):
+            # The broker went away mid-call: the reply is lost, as if the broker had dropped
+            # it, and the caller's deadline answers. Raising here would end the worker thread
+            # with an error, which kills the whole container: the service would not recover
+            # when the broker comes back.
+            log.warning("RPC reply lost: the broker is unreachable", exc_info=True)
         self.queue_consumer.ack_message(message)
         return result, exc_info
 

@@ -105,6 +105,29 @@ def test_a_broker_failure_keeps_unpublished_events_for_the_next_round(store):
     assert pending_count(engine, metadata) == 0
 
 
+def test_a_failed_publish_gives_its_claim_back_so_the_next_pass_need_not_wait(store):
+    """The broker back a moment later: the unsent events go at once, not after the lease
+    (which a clock moved back, as in the fault tests, would stretch to days)."""
+    engine, metadata, _ = store
+    work = unit(engine, metadata)
+    for n in range(3):
+        work.emit("counted", {"n": n})
+    work.commit()
+    sent = []
+
+    def broker_gone(event_type, payload):
+        raise ConnectionError("broker gone")
+
+    with pytest.raises(ConnectionError):
+        relay_pending(engine, metadata, broker_gone, clock=lambda: T0 + timedelta(days=3))
+    outbox = metadata.tables["outbox_events"]
+    with engine.connect() as conn:
+        claims = conn.execute(select(outbox.c.claimed_by, outbox.c.claimed_until)).all()
+    assert claims == [(None, None)] * 3
+    assert relay_pending(engine, metadata, lambda t, p: sent.append(p["n"]), clock=lambda: T0) == 3
+    assert sent == [0, 1, 2]
+
+
 def test_a_claimed_batch_is_not_published_twice_within_its_lease(store):
     engine, metadata, _ = store
     work = unit(engine, metadata)
