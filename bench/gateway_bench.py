@@ -11,8 +11,9 @@ API, then a second gunicorn with the same configuration file and environment ser
 RPC, profiles' `ping`, through the gateway's client). Each round loads the bare route, the
 one-RPC route, then the gateway's `GET /v1/professionals/{id}` for --seconds after a short
 warm-up, with `wrk` (Debian package `wrk`; installed with apt-get when missing, else a
-multi-process Python load generator with persistent connections is used). The load generator runs on the same
-2 cores as the servers; its CPU and every process's are printed per round.
+multi-process Python load generator with persistent connections is used). The load
+generator runs on the same 2 cores as the servers; its CPU and every process's are printed
+per round.
 
 Targets (issue 10): >= 1,500 req/s with p99 <= 50 ms for the gateway read at 32 connections.
 """

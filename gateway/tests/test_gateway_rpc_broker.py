@@ -1,0 +1,89 @@
+"""The gateway's RPC client against a real broker: transient, unconfirmed requests that still
+fail fast (503) when no service consumes them, and nameko-shaped replies read back.
+
+Runs on the test node (TEST_AMQP_PORT, default 5673) in a virtual host of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+import uuid
+
+import pytest
+from kombu import Connection, Consumer, Exchange, Producer, Queue
+from local_platform import Platform
+from loconomics_gateway.rpc import RpcPool, ServiceUnavailable
+from loconomics_plumbing.identity import Caller
+
+pytestmark = pytest.mark.integration
+
+RPC_EXCHANGE = Exchange("nameko-rpc", type="topic", durable=True)
+
+
+@pytest.fixture
+def broker(tmp_path) -> Platform:
+    port = int(os.environ.get("TEST_AMQP_PORT", "5673"))
+    platform = Platform.isolated(tmp_path, port, f"rpc-{uuid.uuid4().hex[:8]}")
+    platform.start_broker()
+    yield platform
+    platform.drop_vhost()
+
+
+def test_a_call_to_a_service_with_no_queue_fails_at_once(broker):
+    pool = RpcPool(broker.amqp_uri, size=1, timeout=5)
+    began = time.monotonic()
+    with pytest.raises(ServiceUnavailable):
+        pool.call("nobody", "ping")
+    assert time.monotonic() - began < 1.0
+    # the client is still good for the next call
+    with pytest.raises(ServiceUnavailable):
+        pool.call("nobody", "ping")
+    pool.close()
+
+
+def test_a_request_goes_transient_with_the_caller_and_its_reply_comes_back(broker):
+    seen: list = []
+    ready = threading.Event()
+    stop = threading.Event()
+
+    def echo_service() -> None:
+        with Connection(broker.amqp_uri) as connection:
+            channel = connection.channel()
+            queue = Queue("rpc-echo", RPC_EXCHANGE, routing_key="echo.*", auto_delete=True)
+            producer = Producer(channel, exchange=RPC_EXCHANGE)
+
+            def answer(body, message) -> None:
+                seen.append((message.properties, message.headers))
+                producer.publish(
+                    {"result": body["kwargs"], "error": None},
+                    routing_key=message.properties["reply_to"],
+                    correlation_id=message.properties["correlation_id"],
+                    serializer="json",
+                )
+                message.ack()
+
+            with Consumer(channel, [queue], callbacks=[answer], accept=["json"]):
+                ready.set()
+                while not stop.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        connection.drain_events(timeout=0.2)
+
+    thread = threading.Thread(target=echo_service, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    pool = RpcPool(broker.amqp_uri, size=1, timeout=5)
+    try:
+        caller = Caller("u1", frozenset({"client"}))
+        assert pool.call("echo", "say", caller=caller, words="hi") == {"words": "hi"}
+        assert pool.call("echo", "say", words="again") == {"words": "again"}
+    finally:
+        stop.set()
+        thread.join(5)
+        pool.close()
+    properties, headers = seen[0]
+    assert properties["delivery_mode"] == 1
+    assert headers["nameko.user_id"] == "u1"
+    assert headers["nameko.roles"] == "client"
