@@ -50,6 +50,13 @@ AVAILABILITY_TIMEOUT_SECONDS = float(config.setting("PROFILES_AVAILABILITY_TIMEO
 """How long a search waits for booking's free-slot answer before using weekly hours instead."""
 BOOKING_COULD_NOT_ANSWER = (MethodNotFound, RemoteError, UnknownService, Unavailable)
 
+# Built once: a marshmallow schema holds no per-call state, and building one (with its nested
+# schemas) cost more than the dump itself on the public profile read (docs/performance.md).
+PROFESSIONAL_ARGS = shop.ProfessionalArgsSchema()
+PUBLIC_PROFILE = shop.PublicProfileSchema()
+SEARCH_ARGS = shop.SearchArgsSchema()
+SEARCH_RESULT = shop.SearchResultSchema()
+
 
 class ProfilesService(Health):
     name = "profiles"
@@ -207,11 +214,11 @@ class ProfilesService(Health):
 
     @rpc
     def get_professional(self, **fields) -> dict:
-        data = load(shop.ProfessionalArgsSchema(), fields)
+        data = load(PROFESSIONAL_ARGS, fields)
         profile = profiles.public_profile(
             self.db.session, data["professional"], self.caller, clock.now()
         )
-        return shop.PublicProfileSchema().dump(profile)
+        return PUBLIC_PROFILE.dump(profile)
 
     # listings, services, service areas
 
@@ -289,14 +296,14 @@ class ProfilesService(Health):
 
     @rpc
     def search(self, **fields) -> dict:
-        data = load(shop.SearchArgsSchema(), fields)
+        data = load(SEARCH_ARGS, fields)
         windowed = data["available_from"] is not None and data["available_to"] is not None
         answered_by = ["booking"] if windowed else [None]
         result = listing_search.search(
             self.db.session, caller=self.caller,
             has_free_slot=self._free_slot_check(answered_by), **data,
         )
-        return shop.SearchResultSchema().dump({**result, "availability": answered_by[0]})
+        return SEARCH_RESULT.dump({**result, "availability": answered_by[0]})
 
     def _free_slot_check(self, answered_by: list) -> listing_search.FreeSlotCheck:
         """Booking's answer while it gives one; the weekly hours kept here once it cannot.

@@ -16,16 +16,18 @@ from urllib.parse import urlsplit
 
 from loconomics_plumbing.errors import Conflict, Invalid, NotFound, field_error
 from loconomics_plumbing.identity import Caller
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from loconomics_profiles.domain.listings import ON, listing_view, refresh_readiness
+from loconomics_profiles.domain.listings import ON, area_view, refresh_readiness, service_view
 from loconomics_profiles.shop_models import (
     Credential,
     Listing,
+    ListingService,
     ProfessionalProfile,
     ProfessionalRating,
+    ServiceArea,
 )
 
 Emit = Callable[[str, dict], None]
@@ -320,28 +322,102 @@ def verify_credential(session: Session, caller: Caller, credential_id: str, veri
 def public_profile(session: Session, professional: str, viewer: Caller | None,
                    now: datetime) -> dict:
     """`GET /professionals/{id}` by id or custom slug: profile, listings that are on (with the
-    services this viewer may see), and the rating over all published client reviews."""
-    profile = session.scalars(
-        select(ProfessionalProfile).where(or_(
-            ProfessionalProfile.professional_id == professional,
-            ProfessionalProfile.slug == professional.lower(),
-        ))
+    services this viewer may see), and the rating over all published client reviews.
+
+    The most read page of the site, so it is read in four queries whatever the number of
+    listings (profile with its rating, credentials, listings with their areas, their services),
+    built once with bound parameters and read as plain rows rather than ORM objects; the answer
+    is what `profile_view` and `listing_view(owner=False)` give (pinned by the tests).
+    """
+    found = session.execute(
+        _PUBLIC_PROFILE, {"professional": professional, "slug": professional.lower()}
     ).first()
-    if profile is None:
+    if found is None:
         raise NotFound("no such professional")
+    professional_id = found.professional_id
     viewer_id = viewer.user_id if viewer else None
-    listings = session.scalars(
-        select(Listing).where(Listing.professional_id == profile.professional_id,
-                              Listing.status == ON)
-        .order_by(Listing.created_at, Listing.id)
-    )
-    rating = session.get(ProfessionalRating, profile.professional_id)
+    credentials = session.execute(_PUBLIC_CREDENTIALS, {"professional_id": professional_id})
+    listings = session.execute(_PUBLIC_LISTINGS, {"professional_id": professional_id}).all()
+    services: dict[str, list[dict]] = {listing.id: [] for listing in listings}
+    if listings:
+        for service in session.execute(_PUBLIC_SERVICES, {"listing_ids": list(services)}):
+            if service.visible_to_client_id is None or service.visible_to_client_id == viewer_id:
+                services[service.listing_id].append(service_view(service))
     return {
-        **profile_view(session, profile, now),
-        "listings": [listing_view(session, listing, viewer_id, owner=False)
-                     for listing in listings],
+        "professional_id": professional_id,
+        "business_name": found.business_name,
+        "bio": found.bio,
+        "photo_url": found.photo_url,
+        "slug": found.slug,
+        "languages": list(found.languages),
+        "credentials": [credential_view(c, now) for c in credentials],
+        "listings": [_public_listing_view(listing, services[listing.id]) for listing in listings],
         "rating": {
-            "rating_avg": rating.rating_avg if rating else 0.0,
-            "review_count": rating.review_count if rating else 0,
+            "rating_avg": found.rating_avg if found.rated is not None else 0.0,
+            "review_count": found.review_count if found.rated is not None else 0,
         },
+    }
+
+
+_PUBLIC_PROFILE = (
+    select(
+        ProfessionalProfile.professional_id, ProfessionalProfile.business_name,
+        ProfessionalProfile.bio, ProfessionalProfile.photo_url, ProfessionalProfile.slug,
+        ProfessionalProfile.languages, ProfessionalRating.professional_id.label("rated"),
+        ProfessionalRating.rating_avg, ProfessionalRating.review_count,
+    )
+    .outerjoin(ProfessionalRating,
+               ProfessionalRating.professional_id == ProfessionalProfile.professional_id)
+    .where(or_(ProfessionalProfile.professional_id == bindparam("professional"),
+               ProfessionalProfile.slug == bindparam("slug")))
+)
+_PUBLIC_CREDENTIALS = (
+    select(
+        Credential.id, Credential.kind, Credential.name, Credential.number, Credential.issuer,
+        Credential.state, Credential.expires_on, Credential.verified, Credential.verified_at,
+    )
+    .where(Credential.professional_id == bindparam("professional_id"))
+    .order_by(Credential.created_at, Credential.id)
+)
+_PUBLIC_LISTINGS = (
+    select(
+        Listing.id, Listing.professional_id, Listing.job_title_id, Listing.intro,
+        Listing.status, Listing.cancellation_policy, Listing.instant_booking,
+        Listing.rating_avg, Listing.review_count, Listing.version,
+        ServiceArea.listing_id.label("area_listing_id"), ServiceArea.lat, ServiceArea.lng,
+        ServiceArea.radius_km, ServiceArea.travels, ServiceArea.at_location,
+    )
+    .outerjoin(ServiceArea, ServiceArea.listing_id == Listing.id)
+    .where(Listing.professional_id == bindparam("professional_id"), Listing.status == ON)
+    .order_by(Listing.created_at, Listing.id)
+)
+_PUBLIC_SERVICES = (
+    select(
+        ListingService.id, ListingService.listing_id, ListingService.name,
+        ListingService.description, ListingService.pricing_type, ListingService.amount_cents,
+        ListingService.currency, ListingService.duration_minutes, ListingService.sessions,
+        ListingService.first_time_clients_only, ListingService.visible_to_client_id,
+        ListingService.active,
+    )
+    .where(ListingService.listing_id.in_(bindparam("listing_ids", expanding=True)),
+           ListingService.active.is_(True))
+    .order_by(ListingService.created_at, ListingService.id)
+)
+
+
+def _public_listing_view(row, services: list[dict]) -> dict:
+    """`listing_view(owner=False)` of a listing row joined with its area."""
+    return {
+        "id": row.id,
+        "professional_id": row.professional_id,
+        "job_title_id": row.job_title_id,
+        "intro": row.intro,
+        "status": row.status,
+        "cancellation_policy": row.cancellation_policy,
+        "instant_booking": row.instant_booking,
+        "rating_avg": row.rating_avg,
+        "review_count": row.review_count,
+        "services": services,
+        "service_area": area_view(row) if row.area_listing_id is not None else None,
+        "version": row.version,
     }
