@@ -89,7 +89,7 @@ class Database(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> UnitOfWork:
         unit = UnitOfWork(
-            self.sessions(), self.metadata, on_commit=self._wake.set, clock=clock.now
+            None, self.metadata, on_commit=self._wake.set, clock=clock.now, sessions=self.sessions
         )
         self.units[worker_ctx] = unit
         return unit
@@ -113,4 +113,4 @@ class CallerIdentity(DependencyProvider):
     """The caller the gateway authenticated, from nameko context data."""
 
     def get_dependency(self, worker_ctx) -> Caller:
-        return Caller.from_context(worker_ctx.context_data)
+        return Caller.from_context_cached(worker_ctx.context_data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from .errors import Forbidden, Unauthorized
@@ -20,6 +21,15 @@ class Caller:
         raw_roles = context.get("roles") or ""
         roles = raw_roles.split(",") if isinstance(raw_roles, str) else list(raw_roles)
         return cls(context.get("user_id") or None, frozenset(r for r in roles if r))
+
+    @classmethod
+    def from_context_cached(cls, context: dict) -> Caller:
+        """`from_context`, remembered per (user_id, roles): a `Caller` is immutable, and the
+        same few callers call again and again."""
+        user_id, raw_roles = context.get("user_id"), context.get("roles")
+        if not (isinstance(user_id, str | None) and isinstance(raw_roles, str | None)):
+            return cls.from_context(context)
+        return _caller_of(user_id, raw_roles)
 
     def as_context(self) -> dict:
         return {"user_id": self.user_id, "roles": ",".join(sorted(self.roles))}
@@ -47,3 +57,8 @@ class Caller:
 
 
 ANONYMOUS = Caller()
+
+
+@functools.lru_cache(maxsize=4096)
+def _caller_of(user_id: str | None, raw_roles: str | None) -> Caller:
+    return Caller.from_context({"user_id": user_id, "roles": raw_roles})

@@ -74,25 +74,32 @@ class ReplyRpcConsumer(RpcConsumer):
         return result, exc_info
 
     def send_reply(self, message, result, exc_info):
-        """nameko's `Responder.send_response`, published transient and without a confirm."""
+        """nameko's `Responder.send_response`, published transient and without a confirm.
+
+        The reply is encoded once, here, and published as those bytes (nameko encoded the
+        result once to check it, and kombu encoded the whole reply again to publish it).
+        """
         error = serialize(exc_info[1]) if exc_info is not None else None
         # answer in the request's encoding; a result that cannot be encoded becomes an error
         # instead of a reply that kills the container (nameko's own check)
         content_type = message.properties["content_type"]
         serializer = kombu.serialization.registry.type_to_name[content_type]
         try:
-            kombu.serialization.dumps(result, serializer)
+            encoded = kombu.serialization.dumps({"result": result, "error": error}, serializer)
         except Exception:
             exc_info = sys.exc_info()
             error = serialize(UnserializableValueError(result))
             result = None
+            encoded = kombu.serialization.dumps({"result": result, "error": error}, serializer)
+        content_type, content_encoding, body = encoded
         with producers[self.reply_connection].acquire(block=True) as producer:
             producer.publish(
-                {"result": result, "error": error},
+                body,
                 exchange=self.reply_exchange,
                 routing_key=message.properties["reply_to"],
                 correlation_id=message.properties.get("correlation_id"),
-                serializer=serializer,
+                content_type=content_type,
+                content_encoding=content_encoding,
                 delivery_mode=NON_PERSISTENT,
                 retry=True,
                 retry_policy=DEFAULT_RETRY_POLICY,
@@ -105,12 +112,22 @@ class ReplyRpc(Rpc):
 
     rpc_consumer = ReplyRpcConsumer()
     _signature: inspect.Signature | None = None
+    _any_keywords = False
 
     def check_signature(self, args, kwargs):
-        """nameko's check with the method's signature read once, not on every call."""
+        """nameko's check with the method's signature read once, not on every call.
+
+        A method taking only `**fields` (most of ours) accepts any keywords, so a call
+        without positional arguments needs no binding at all.
+        """
         if self._signature is None:
             method = getattr(self.container.service_cls, self.method_name)
-            self._signature = inspect.signature(method, follow_wrapped=False)
+            signature = inspect.signature(method, follow_wrapped=False)
+            kinds = [p.kind for p in list(signature.parameters.values())[1:]]
+            self._any_keywords = kinds == [inspect.Parameter.VAR_KEYWORD]
+            self._signature = signature
+        if self._any_keywords and not args:
+            return
         try:
             self._signature.bind(None, *args, **kwargs)
         except TypeError as error:

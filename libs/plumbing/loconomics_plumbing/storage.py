@@ -149,17 +149,29 @@ class UnitOfWork:
 
     def __init__(
         self,
-        session: Session,
+        session: Session | None,
         metadata: MetaData,
         on_commit: Callable[[], None] | None = None,
         clock: Callable[[], datetime] = utc_now,
+        sessions: Callable[[], Session] | None = None,
     ):
-        self.session = session
+        """`session`, or None and `sessions` to open one only when the worker first uses it
+        (a call that never touches the database then costs no session)."""
+        if session is None and sessions is None:
+            raise ValueError("give a session or a session factory")
+        self._session = session
+        self._sessions = sessions
         self._outbox = metadata.tables[OUTBOX]
         self._processed = metadata.tables[PROCESSED]
         self._on_commit = on_commit
         self._clock = clock
         self._emitted = 0
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = self._sessions()
+        return self._session
 
     def emit(self, event_type: str, payload: dict) -> dict:
         """Record an event in this transaction; the relay publishes it after commit."""
@@ -198,18 +210,21 @@ class UnitOfWork:
         return True
 
     def commit(self) -> None:
-        if self.session.in_transaction():  # a call that read or wrote nothing has none to end
-            self.session.commit()
+        session = self._session
+        if session is not None and session.in_transaction():  # a call that read or wrote
+            session.commit()  # nothing has no transaction to end
         if self._emitted and self._on_commit:
             self._on_commit()
         self._emitted = 0
 
     def rollback(self) -> None:
-        self.session.rollback()
+        if self._session is not None:
+            self._session.rollback()
         self._emitted = 0
 
     def close(self) -> None:
-        self.session.close()
+        if self._session is not None:
+            self._session.close()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
