@@ -33,6 +33,7 @@ node_env() {
   export RABBITMQ_ENABLED_PLUGINS_FILE="$base/enabled_plugins"
   export RABBITMQ_CONFIG_FILE="$base/rabbitmq"
   export RABBITMQ_PID_FILE="$base/rabbitmq.pid"
+  export ERL_CRASH_DUMP="$base/erl_crash.dump"
 }
 
 is_up() { node_env; "$bin/rabbitmq-diagnostics" -q -n "$node" check_port_connectivity >/dev/null 2>&1; }
