@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 from local_platform import Platform
+from loconomics_profiles.shop_schemas import ListingEventSchema
 from nameko.standalone.events import event_dispatcher
 from platform_client import ApiClient, Person
 
@@ -33,34 +34,34 @@ RETRYABLE = {502, 503, 504}
 def publish_listing(platform: Platform, professional: Person, instant: bool = True) -> str:
     """A profiles-shaped `listing_published` event for one 60-minute service; its id."""
     service_id = uuid.uuid4().hex
+    payload = {
+        "listing_id": uuid.uuid4().hex,
+        "professional_id": professional.account_id,
+        "job_title_id": "massage-therapist",
+        "status": "on",
+        "cancellation_policy": "flexible",
+        "instant_booking": instant,
+        "version": 1,
+        "services": [
+            {
+                "service_id": service_id,
+                "name": "Massage",
+                "pricing_type": "service",
+                "price": {"amount_cents": 9_000, "currency": "USD"},
+                "duration_minutes": 60,
+                "sessions": None,
+                "first_time_clients_only": False,
+                "visible_to_client_id": None,
+            }
+        ],
+        "service_area": None,
+    }
+    assert ListingEventSchema().validate(payload) == {}, "not what profiles publishes"
     dispatch = event_dispatcher({"AMQP_URI": platform.amqp_uri, "serializer": "json"})
     dispatch(
         "profiles",
         "listing_published",
-        {
-            "event_id": uuid.uuid4().hex,
-            "occurred_at": datetime.now(UTC).isoformat(),
-            "listing_id": uuid.uuid4().hex,
-            "professional_id": professional.account_id,
-            "job_title_id": "massage-therapist",
-            "status": "on",
-            "cancellation_policy": "flexible",
-            "instant_booking": instant,
-            "version": 1,
-            "services": [
-                {
-                    "service_id": service_id,
-                    "name": "Massage",
-                    "pricing_type": "service",
-                    "price": {"amount_cents": 9_000, "currency": "USD"},
-                    "duration_minutes": 60,
-                    "sessions": None,
-                    "first_time_clients_only": False,
-                    "visible_to_client_id": None,
-                }
-            ],
-            "service_area": None,
-        },
+        {**payload, "event_id": uuid.uuid4().hex, "occurred_at": datetime.now(UTC).isoformat()},
     )
     return service_id
 
@@ -115,7 +116,10 @@ class BookingLoad:
         client_timeout: float = 8.0,
         give_up_after: float = 120.0,
         seed: int = 10,
+        pause: float = 0.3,
     ):
+        """`pause` after each final answer bounds the rate, so the hours on offer outlast the
+        run on a fast machine: a full calendar would leave nothing more to book."""
         self.gateway_url = gateway_url
         self.clients = clients
         self.services = services
@@ -123,6 +127,8 @@ class BookingLoad:
         self.client_timeout = client_timeout
         self.give_up_after = give_up_after
         self.rng = random.Random(seed)
+        self.pause = pause
+        self.taken: set[tuple[str, str]] = set()
         self.attempts: list[Attempt] = []
         self.lock = threading.Lock()
         self._stop = threading.Event()
@@ -169,14 +175,29 @@ class BookingLoad:
         api = ApiClient(self.gateway_url)
         while not self._stop.is_set():
             with self.lock:
-                body = {
-                    "service_id": self.rng.choice(self.services),
-                    "start": self.rng.choice(self.hours).isoformat(),
-                }
-            attempt = Attempt(uuid.uuid4().hex, body, client)
-            with self.lock:
-                self.attempts.append(attempt)
+                body = self._free_slot()
+                if body is not None:
+                    attempt = Attempt(uuid.uuid4().hex, body, client)
+                    self.attempts.append(attempt)
+            if body is None:  # everything on offer is taken: nothing left to ask for
+                time.sleep(0.2)
+                continue
             self.book(api, attempt)
+            if attempt.final in (201, 409):
+                with self.lock:
+                    self.taken.add((body["service_id"], body["start"]))
+            self._stop.wait(self.pause)
+
+    def _free_slot(self) -> dict | None:
+        """A service and hour no answer has shown taken yet (others may be booking it now)."""
+        for _ in range(50):
+            body = {
+                "service_id": self.rng.choice(self.services),
+                "start": self.rng.choice(self.hours).isoformat(),
+            }
+            if (body["service_id"], body["start"]) not in self.taken:
+                return body
+        return None
 
     def book(self, api: ApiClient, attempt: Attempt) -> None:
         """Send the booking until a final answer, the same key and body every time."""

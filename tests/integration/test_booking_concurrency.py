@@ -23,9 +23,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from booking_load import publish_listing
 from local_platform import Platform
-from loconomics_profiles.shop_schemas import ListingEventSchema
-from nameko.standalone.events import event_dispatcher
 from platform_client import ApiClient, Person
 
 pytestmark = pytest.mark.integration
@@ -65,40 +64,6 @@ def crowded(request, tmp_path_factory):
             assert time.monotonic() < deadline, "the second booking process never listened"
             time.sleep(0.5)
         yield platform
-
-
-def publish_listing(platform: Platform, professional: Person, instant: bool) -> str:
-    service_id = uuid.uuid4().hex
-    payload = {
-        "listing_id": uuid.uuid4().hex,
-        "professional_id": professional.account_id,
-        "job_title_id": "massage-therapist",
-        "status": "on",
-        "cancellation_policy": "flexible",
-        "instant_booking": instant,
-        "version": 1,
-        "services": [
-            {
-                "service_id": service_id,
-                "name": "Massage",
-                "pricing_type": "service",
-                "price": {"amount_cents": 9_000, "currency": "USD"},
-                "duration_minutes": 60,
-                "sessions": None,
-                "first_time_clients_only": False,
-                "visible_to_client_id": None,
-            }
-        ],
-        "service_area": None,
-    }
-    assert ListingEventSchema().validate(payload) == {}, "not what profiles publishes"
-    dispatch = event_dispatcher({"AMQP_URI": platform.amqp_uri, "serializer": "json"})
-    dispatch(
-        "profiles",
-        "listing_published",
-        {**payload, "event_id": uuid.uuid4().hex, "occurred_at": datetime.now(UTC).isoformat()},
-    )
-    return service_id
 
 
 def wait_bookable(gateway: ApiClient, service_id: str) -> None:

@@ -83,7 +83,7 @@ def test_booking_killed_twice_under_load_loses_no_booking_and_makes_none_twice(s
     pros = [open_for_business(site, api) for _ in range(2)]
     clients = [api.sign_up(name=f"Client {n}") for n in range(CLIENTS)]
     first = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
-    hours = [first + timedelta(hours=n) for n in range(300)]
+    hours = [first + timedelta(hours=n) for n in range(24 * 40)]
     load = BookingLoad(site.gateway_url, clients, [service for _, service in pros], hours)
 
     load.start()

@@ -176,7 +176,7 @@ def test_a_broker_restart_under_load_loses_no_event_and_needs_no_restart(site):
     wait_for(lambda: unpublished(site, "booking") == 0, "booking_requested published")
 
     first = (datetime.now(UTC) + timedelta(days=6)).replace(minute=0, second=0, microsecond=0)
-    hours = [first + timedelta(hours=n) for n in range(300)]
+    hours = [first + timedelta(hours=n) for n in range(24 * 40)]
     load = BookingLoad(site.gateway_url, clients, [service for _, service in pros], hours)
     signups = SignUps(site.gateway_url)
     before = process_ids(site)
