@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import requests
+from listing_events import publish_listing
 from local_platform import Platform
-from loconomics_profiles.shop_schemas import ListingEventSchema
-from nameko.standalone.events import event_dispatcher
 from platform_client import ApiClient, Person
 
 ALL_WEEK = {
@@ -29,41 +28,6 @@ ALL_WEEK = {
     for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 }
 RETRYABLE = {502, 503, 504}
-
-
-def publish_listing(platform: Platform, professional: Person, instant: bool = True) -> str:
-    """A profiles-shaped `listing_published` event for one 60-minute service; its id."""
-    service_id = uuid.uuid4().hex
-    payload = {
-        "listing_id": uuid.uuid4().hex,
-        "professional_id": professional.account_id,
-        "job_title_id": "massage-therapist",
-        "status": "on",
-        "cancellation_policy": "flexible",
-        "instant_booking": instant,
-        "version": 1,
-        "services": [
-            {
-                "service_id": service_id,
-                "name": "Massage",
-                "pricing_type": "service",
-                "price": {"amount_cents": 9_000, "currency": "USD"},
-                "duration_minutes": 60,
-                "sessions": None,
-                "first_time_clients_only": False,
-                "visible_to_client_id": None,
-            }
-        ],
-        "service_area": None,
-    }
-    assert ListingEventSchema().validate(payload) == {}, "not what profiles publishes"
-    dispatch = event_dispatcher({"AMQP_URI": platform.amqp_uri, "serializer": "json"})
-    dispatch(
-        "profiles",
-        "listing_published",
-        {**payload, "event_id": uuid.uuid4().hex, "occurred_at": datetime.now(UTC).isoformat()},
-    )
-    return service_id
 
 
 def open_for_business(
@@ -75,7 +39,7 @@ def open_for_business(
         "/v1/me/schedule", token=professional.token, json={"time_zone": "UTC", "weekly": ALL_WEEK}
     )
     assert schedule.status_code == 200, schedule.text
-    service_id = publish_listing(platform, professional, instant)
+    service_id = publish_listing(platform, professional, instant=instant)
     probe = (datetime.now(UTC) + timedelta(days=2)).isoformat()
     path = f"/v1/services/{service_id}/cancellation-terms"
     deadline = time.monotonic() + 60

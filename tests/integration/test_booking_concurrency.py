@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from booking_load import publish_listing
+from listing_events import publish_listing
 from local_platform import Platform
 from platform_client import ApiClient, Person
 

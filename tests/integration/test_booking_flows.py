@@ -29,10 +29,9 @@ import pytest
 import requests
 from icalendar import Calendar
 from kombu import Connection, Exchange, Queue
+from listing_events import publish_listing
 from local_platform import Platform
 from loconomics_plumbing.clock import move_clock
-from loconomics_profiles.shop_schemas import ListingEventSchema
-from nameko.standalone.events import event_dispatcher
 from platform_client import ApiClient, Person
 
 pytestmark = pytest.mark.integration
@@ -153,41 +152,6 @@ def wait_until(check, timeout: float = SOON, every: float = 0.2):
     raise AssertionError(f"not reached in {timeout}s; last {last!r}")
 
 
-def publish_listing(site: Platform, professional: Person, **listing) -> str:
-    """A profiles-shaped `listing_published` event; returns the service id."""
-    service_id = uuid.uuid4().hex
-    payload = {
-        "listing_id": uuid.uuid4().hex,
-        "professional_id": professional.account_id,
-        "job_title_id": "massage-therapist",
-        "status": "on",
-        "cancellation_policy": listing.get("policy", "flexible"),
-        "instant_booking": listing.get("instant", False),
-        "version": 1,
-        "services": [
-            {
-                "service_id": service_id,
-                "name": "Deep tissue massage",
-                "pricing_type": "service",
-                "price": {"amount_cents": listing.get("price", PRICE), "currency": "USD"},
-                "duration_minutes": listing.get("duration", 60),
-                "sessions": None,
-                "first_time_clients_only": False,
-                "visible_to_client_id": None,
-            }
-        ],
-        "service_area": None,
-    }
-    assert ListingEventSchema().validate(payload) == {}, "not what profiles publishes"
-    dispatch = event_dispatcher({"AMQP_URI": site.amqp_uri, "serializer": "json"})
-    dispatch(
-        "profiles",
-        "listing_published",
-        {**payload, "event_id": uuid.uuid4().hex, "occurred_at": datetime.now(UTC).isoformat()},
-    )
-    return service_id
-
-
 def open_shop(
     site: Platform,
     gw: ApiClient,
@@ -211,7 +175,9 @@ def open_shop(
         },
     )
     assert schedule.status_code == 200, schedule.text
-    service_id = publish_listing(site, professional, **listing)
+    service_id = publish_listing(
+        site, professional, name="Deep tissue massage", price=PRICE, **listing
+    )
     probe = next_hour(site, 30).isoformat()
     wait_until(
         lambda: (
