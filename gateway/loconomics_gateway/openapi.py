@@ -17,13 +17,15 @@ STATUS_TEXT = {
     404: "No such resource.",
     409: "Conflicts with the current state.",
     413: "The body is too large.",
-    414: "The request line (path and query) is longer than 8190 bytes.",
+    414: "The request line (path and query) is longer than 8190 bytes (gunicorn's HTML page).",
     422: "Invalid input; `errors` names every bad field.",
     429: "Too many requests; see `Retry-After`.",
     503: "A service or the broker is unavailable; see `Retry-After`.",
     504: "A service did not answer in time.",
 }
 ALWAYS = (400, 503, 504)
+# gunicorn refuses an over-long request line itself, with its own HTML page, before the app
+SERVER_PAGE_TYPE = "text/html"
 
 
 class ProblemSchema(Schema):
@@ -101,7 +103,7 @@ def describe(op: Operation) -> dict:
         codes.add(422)
     if "{" in op.path:
         codes.add(404)
-    if op.query:
+    if op.query or "{" in op.path:
         codes.add(414)
     if op.body:
         codes.add(413)
@@ -115,6 +117,10 @@ def describe(op: Operation) -> dict:
     for code in sorted(codes):
         entry["responses"][str(code)] = {
             "description": STATUS_TEXT[code],
-            "content": {"application/problem+json": {"schema": "Problem"}},
+            "content": (
+                {SERVER_PAGE_TYPE: {"schema": {"type": "string"}}}
+                if code == 414
+                else {"application/problem+json": {"schema": "Problem"}}
+            ),
         }
     return entry

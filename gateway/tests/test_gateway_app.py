@@ -107,3 +107,14 @@ def test_a_public_read_checks_a_token_that_is_sent_and_documents_the_refusal(cli
     for path in ("/healthz", "/readyz", "/metrics", "/v1/webhooks/stripe"):
         for operation in spec["paths"][path].values():
             assert "401" not in operation["responses"] and "security" not in operation
+
+
+def test_an_over_long_request_line_is_documented_as_gunicorns_own_page(client):
+    """gunicorn answers 414 before the app runs, as text/html: the document says so."""
+    spec = client.simulate_get("/openapi.json").json
+    for path, verb in (("/v1/search", "get"), ("/v1/professionals/{id}", "get")):
+        refusal = spec["paths"][path][verb]["responses"]["414"]
+        assert set(refusal["content"]) == {"text/html"}
+    assert "414" not in spec["paths"]["/v1/me"]["get"]["responses"]
+    problem = spec["paths"]["/v1/search"]["get"]["responses"]["422"]["content"]
+    assert set(problem) == {"application/problem+json"}
