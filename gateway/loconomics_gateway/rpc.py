@@ -1,6 +1,6 @@
 """RPC to the services over nameko's wire protocol, one client per in-flight request.
 
-A client owns one AMQP connection and one exclusive reply queue and is never
+A client owns one AMQP connection, takes its replies over direct reply-to and is never
 shared: the pool hands it to one request at a time and drops it on any
 transport error. Every call has a deadline; a broker that refuses or vanishes
 makes calls fail at once (503) for a short while instead of each one waiting.
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import socket
+import struct
 import threading
 import time
 import uuid
@@ -17,13 +19,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import amqp
-from kombu import Connection, Exchange, Queue
+from kombu import Exchange
 from kombu.utils import json
-from loconomics_plumbing import remote_errors  # noqa: F401 - typed errors come back typed
+from loconomics_plumbing import (
+    amqp_io,
+    remote_errors,  # noqa: F401 - typed errors come back typed
+)
 from loconomics_plumbing.identity import Caller
 from nameko.exceptions import deserialize
 
 RPC_EXCHANGE = Exchange("nameko-rpc", type="topic", durable=True)
+DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
+WAIT_STEP = 0.1  # seconds: the longest a read waits before the call checks its deadline
+SEND_LIMIT = 5.0  # seconds: the longest a send waits for a broker that takes nothing
+
+
+def _timeval(seconds: float) -> bytes:
+    return struct.pack("ll", int(seconds), int(seconds % 1 * 1_000_000))
 TRANSIENT = 1
 
 
@@ -44,28 +56,32 @@ class NotSent(BrokerUnavailable):
 
 
 class RpcClient:
-    """One connection, one reply queue; used by one request at a time."""
+    """One connection, one channel; used by one request at a time.
+
+    Replies come over RabbitMQ's direct reply-to (`amq.rabbitmq.reply-to`): no reply queue to
+    declare, route or delete, and a reply for a caller that is gone is dropped by the broker.
+    """
 
     def __init__(self, amqp_uri: str, connect_timeout: float):
-        self.connection = Connection(
+        self.connection = amqp_io.connection(
             amqp_uri,
             connect_timeout=connect_timeout,
             heartbeat=0,
         )
         self.connection.ensure_connection(max_retries=1, timeout=connect_timeout)
+        # A blocking socket whose waits the kernel bounds: a read with nothing to read ends
+        # after WAIT_STEP (py-amqp raises it as a timeout, and the call checks its deadline),
+        # a send the broker does not take ends after SEND_LIMIT. A Python socket timeout
+        # instead costs a poll() before every send and recv, and py-amqp switches it on and
+        # off around every frame it reads.
+        sock = self.connection.connection.transport.sock
+        sock.settimeout(None)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(WAIT_STEP))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(SEND_LIMIT))
         self.channel = self.connection.channel()
-        self.reply_key = uuid.uuid4().hex
-        reply_queue = Queue(
-            f"rpc.reply-gateway-{self.reply_key}",
-            exchange=RPC_EXCHANGE,
-            routing_key=self.reply_key,
-            exclusive=True,
-            auto_delete=True,
-        )
-        reply_queue(self.channel).declare()
         RPC_EXCHANGE(self.channel).declare()
         # py-amqp's own calls, not kombu's Producer and Consumer: a third less CPU per call
-        self.channel.basic_consume(reply_queue.name, callback=self._on_reply, no_ack=True)
+        self.channel.basic_consume(DIRECT_REPLY_TO, callback=self._on_reply, no_ack=True)
         self.channel.events["basic_return"].add(self._on_return)
         self.replies: dict[str, dict] = {}
         self.returned: set[str] = set()
@@ -91,7 +107,7 @@ class RpcClient:
             content_encoding="utf-8",
             application_headers=headers,
             correlation_id=correlation_id,
-            reply_to=self.reply_key,
+            reply_to=DIRECT_REPLY_TO,
             delivery_mode=TRANSIENT,
         )
         try:
@@ -116,7 +132,7 @@ class RpcClient:
                 self.stale = True
                 raise DeadlineExceeded(f"{service}.{method}")
             try:
-                self.connection.drain_events(timeout=remaining)
+                self.connection.drain_events()
             except TimeoutError:
                 continue
             except (OSError, *self.connection.connection_errors) as error:

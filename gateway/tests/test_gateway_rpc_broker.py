@@ -1,5 +1,6 @@
 """The gateway's RPC client against a real broker: transient, unconfirmed requests that still
-fail fast (503) when no service consumes them, and nameko-shaped replies read back.
+fail fast (503) when no service consumes them, and nameko-shaped replies read back over
+RabbitMQ's direct reply-to.
 
 Runs on the test node (TEST_AMQP_PORT, default 5673) in a virtual host of its own.
 """
@@ -53,7 +54,8 @@ def test_a_request_goes_transient_with_the_caller_and_its_reply_comes_back(broke
         with Connection(broker.amqp_uri) as connection:
             channel = connection.channel()
             queue = Queue("rpc-echo", RPC_EXCHANGE, routing_key="echo.*", auto_delete=True)
-            producer = Producer(channel, exchange=RPC_EXCHANGE)
+            # direct reply-to: the reply goes through the default exchange, no queue
+            producer = Producer(channel, exchange=Exchange(""))
 
             def answer(body, message) -> None:
                 seen.append((message.properties, message.headers))
@@ -85,5 +87,6 @@ def test_a_request_goes_transient_with_the_caller_and_its_reply_comes_back(broke
         pool.close()
     properties, headers = seen[0]
     assert properties["delivery_mode"] == 1
+    assert properties["reply_to"].startswith("amq.rabbitmq.reply-to.")
     assert headers["nameko.user_id"] == "u1"
     assert headers["nameko.roles"] == "client"
