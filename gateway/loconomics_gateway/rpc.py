@@ -30,13 +30,14 @@ from nameko.exceptions import deserialize
 
 RPC_EXCHANGE = Exchange("nameko-rpc", type="topic", durable=True)
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
+TRANSIENT = 1
 WAIT_STEP = 0.1  # seconds: the longest a read waits before the call checks its deadline
 SEND_LIMIT = 5.0  # seconds: the longest a send waits for a broker that takes nothing
 
 
 def _timeval(seconds: float) -> bytes:
+    """A `struct timeval` for SO_RCVTIMEO and SO_SNDTIMEO."""
     return struct.pack("ll", int(seconds), int(seconds % 1 * 1_000_000))
-TRANSIENT = 1
 
 
 class BrokerUnavailable(Exception):
