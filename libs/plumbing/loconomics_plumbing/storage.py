@@ -9,7 +9,9 @@ Plain SQLAlchemy: no transport here.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -80,6 +82,30 @@ def add_plumbing_tables(metadata: MetaData) -> None:
     )
 
 
+WAL_SWITCH_TRIES = 100
+
+
+def _use_wal(cursor: Any) -> None:
+    """Put the database file in WAL mode, which it keeps; a no-op once it is.
+
+    Switching needs the file to itself, and SQLite refuses it at once ("database is locked")
+    rather than waiting when another process has it open mid-transaction. That happens when
+    several processes open a new file together, as gunicorn's workers each creating the
+    gateway's tables: the refused worker failed to boot and took the gateway down. The switch
+    is retried until the file is in WAL mode, whoever switched it.
+    """
+    for attempt in range(WAL_SWITCH_TRIES):
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+            return
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == WAL_SWITCH_TRIES - 1:
+                raise
+            time.sleep(0.05)
+
+
 def make_engine(url: str) -> Engine:
     """An engine whose transactions serialise writers on SQLite and keep PostgreSQL pooled.
 
@@ -98,7 +124,7 @@ def make_engine(url: str) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _use_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -222,3 +223,41 @@ def test_a_second_open_transaction_in_one_thread_fails_fast_instead_of_hanging(s
         second.session.execute(select(members.c.id))
     first.commit()
     assert second.session.execute(select(members.c.id)).all() == []
+
+
+def _open_and_write(url: str, start, answers) -> None:
+    engine = make_engine(url)
+    tables = MetaData()
+    Table("visits", tables, Column("id", Integer, primary_key=True))
+    start.wait()
+    try:
+        tables.create_all(engine)
+        with engine.begin() as connection:
+            connection.execute(insert(tables.tables["visits"]))
+        answers.put("ok")
+    except Exception as error:  # reported to the test, which names it
+        answers.put(repr(error))
+
+
+def test_processes_opening_a_new_database_together_all_get_in(tmp_path):
+    """Like gunicorn's workers each creating the gateway's tables at boot: SQLite refused the
+    switch to WAL at once to whoever found another process mid-transaction, and that worker
+    failed to boot (about one round in ten below failed before the switch was retried)."""
+    context = multiprocessing.get_context("fork")
+    failures = []
+    for round_ in range(15):
+        url = f"sqlite:///{tmp_path}/new-{round_}.sqlite3"
+        start, answers = context.Barrier(8), context.Queue()
+        workers = [
+            context.Process(target=_open_and_write, args=(url, start, answers)) for _ in range(8)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(60)
+        told = [answers.get(timeout=5) for _ in workers]
+        failures += [answer for answer in told if answer != "ok"]
+        with make_engine(url).connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("SELECT count(*) FROM visits").scalar() == 8
+    assert failures == []
