@@ -7,6 +7,8 @@ builds its OpenAPI document from these same schemas.
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from loconomics_plumbing.validation import MoneySchema, PageArgsSchema, StrictSchema
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -22,8 +24,24 @@ WALL_TIME = r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"
 ID = validate.Length(min=1, max=64)
 
 
-def _instant(description: str, **kwargs) -> fields.AwareDateTime:
-    return fields.AwareDateTime(format="iso", metadata={"description": description}, **kwargs)
+class Instant(fields.AwareDateTime):
+    """An ISO 8601 time with its offset that is also a time in UTC.
+
+    `0001-01-01T00:14+00:51` parses, but lies before year 1 in UTC, and every use of it
+    would fail; it is refused here instead (found by the API fuzzing).
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            instant.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("This time is out of range.") from None
+        return instant
+
+
+def _instant(description: str, **kwargs) -> Instant:
+    return Instant(format="iso", metadata={"description": description}, **kwargs)
 
 
 def _time_zone(value: str) -> None:
@@ -232,7 +250,7 @@ class ProfessionalIdSchema(StrictSchema):
 
 class SlotsSchema(Schema):
     items = fields.List(
-        fields.AwareDateTime(format="iso"),
+        Instant(format="iso"),
         required=True,
         metadata={"description": "Every bookable start in the window, ascending, UTC."},
     )
@@ -262,8 +280,8 @@ class CalendarSettingsSchema(Schema):
         metadata={"description": "none, pending (not read yet), ok, failing."},
     )
     import_error = fields.String(allow_none=True)
-    import_checked_at = fields.AwareDateTime(format="iso", allow_none=True)
-    import_succeeded_at = fields.AwareDateTime(format="iso", allow_none=True)
+    import_checked_at = Instant(format="iso", allow_none=True)
+    import_succeeded_at = Instant(format="iso", allow_none=True)
 
 
 class CalendarTokenSchema(StrictSchema):
@@ -283,7 +301,7 @@ class BookingRequestSchema(StrictSchema):
     )
     start = _instant("The start to book.", load_default=None)
     proposed_starts = fields.List(
-        fields.AwareDateTime(format="iso"),
+        Instant(format="iso"),
         load_default=None,
         validate=validate.Length(min=1, max=3),
         metadata={"description": "One to three starts for the professional to choose from."},
@@ -428,10 +446,10 @@ class CancellationTermsQuerySchema(TermsStartSchema):
 
 
 class PendingRescheduleSchema(Schema):
-    start = fields.AwareDateTime(format="iso", required=True)
-    end = fields.AwareDateTime(format="iso", required=True)
+    start = Instant(format="iso", required=True)
+    end = Instant(format="iso", required=True)
     proposed_by = fields.String(validate=validate.OneOf(SIDES))
-    expires_at = fields.AwareDateTime(format="iso", allow_none=True)
+    expires_at = Instant(format="iso", allow_none=True)
 
 
 class SettlementSchema(Schema):
@@ -446,30 +464,30 @@ class BookingSchema(Schema):
     service_id = fields.String(required=True)
     listing_id = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    start = fields.AwareDateTime(
+    start = Instant(
         format="iso",
         required=True,
         metadata={"description": "Confirmed start; for a request, its first proposed start."},
     )
-    end = fields.AwareDateTime(format="iso", required=True)
+    end = Instant(format="iso", required=True)
     time_zone = fields.String(required=True, metadata={"description": "The professional's zone."})
     price = fields.Nested(MoneySchema, required=True)
     policy = fields.String(required=True, validate=validate.OneOf(POLICIES))
     instant = fields.Boolean(required=True)
     created_by = fields.String(validate=validate.OneOf(SIDES))
-    proposed_starts = fields.List(fields.AwareDateTime(format="iso"))
-    expires_at = fields.AwareDateTime(format="iso", allow_none=True)
+    proposed_starts = fields.List(Instant(format="iso"))
+    expires_at = Instant(format="iso", allow_none=True)
     pending_reschedule = fields.Nested(PendingRescheduleSchema, allow_none=True)
-    closed_at = fields.AwareDateTime(format="iso", allow_none=True)
+    closed_at = Instant(format="iso", allow_none=True)
     closed_by = fields.String(allow_none=True, validate=validate.OneOf(ACTORS))
     close_reason = fields.String(allow_none=True)
     settlement = fields.Nested(SettlementSchema, allow_none=True)
-    confirmed_at = fields.AwareDateTime(format="iso", allow_none=True)
-    performed_at = fields.AwareDateTime(format="iso", allow_none=True)
-    completed_at = fields.AwareDateTime(format="iso", allow_none=True)
-    disputed_at = fields.AwareDateTime(format="iso", allow_none=True)
-    created_at = fields.AwareDateTime(format="iso", required=True)
-    updated_at = fields.AwareDateTime(format="iso", required=True)
+    confirmed_at = Instant(format="iso", allow_none=True)
+    performed_at = Instant(format="iso", allow_none=True)
+    completed_at = Instant(format="iso", allow_none=True)
+    disputed_at = Instant(format="iso", allow_none=True)
+    created_at = Instant(format="iso", required=True)
+    updated_at = Instant(format="iso", required=True)
 
 
 class BookingPageSchema(Schema):
@@ -478,7 +496,7 @@ class BookingPageSchema(Schema):
 
 
 class PolicyTierSchema(Schema):
-    until = fields.AwareDateTime(
+    until = Instant(
         format="iso", allow_none=True, metadata={"description": "Deadline (UTC); null: after."}
     )
     until_local = fields.String(allow_none=True, metadata={"description": "Same, local time."})
@@ -492,7 +510,7 @@ class PolicyTierSchema(Schema):
 class CancellationTermsSchema(Schema):
     policy = fields.String(required=True, validate=validate.OneOf(POLICIES))
     summary = fields.String(required=True)
-    start = fields.AwareDateTime(format="iso", required=True)
+    start = Instant(format="iso", required=True)
     price = fields.Nested(MoneySchema, required=True)
     no_show = fields.String()
     professional_cancels = fields.String()
@@ -514,7 +532,7 @@ class EventSchema(Schema):
     """What the plumbing adds to every event."""
 
     event_id = fields.String()
-    occurred_at = fields.AwareDateTime(format="iso")
+    occurred_at = Instant(format="iso")
 
 
 class BookingEventSchema(EventSchema):
@@ -526,8 +544,8 @@ class BookingEventSchema(EventSchema):
     service_id = fields.String(required=True)
     listing_id = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    start = fields.AwareDateTime(format="iso", required=True)
-    end = fields.AwareDateTime(format="iso", required=True)
+    start = Instant(format="iso", required=True)
+    end = Instant(format="iso", required=True)
     time_zone = fields.String(required=True)
     price = fields.Nested(MoneySchema, required=True)
     policy = fields.String(required=True, validate=validate.OneOf(POLICIES))
@@ -536,13 +554,13 @@ class BookingEventSchema(EventSchema):
 
 
 class BookingRequestedEventSchema(BookingEventSchema):
-    proposed_starts = fields.List(fields.AwareDateTime(format="iso"), required=True)
-    expires_at = fields.AwareDateTime(format="iso", required=True)
+    proposed_starts = fields.List(Instant(format="iso"), required=True)
+    expires_at = Instant(format="iso", required=True)
 
 
 class BookingConfirmedEventSchema(BookingEventSchema):
-    previous_start = fields.AwareDateTime(format="iso")
-    previous_end = fields.AwareDateTime(format="iso")
+    previous_start = Instant(format="iso")
+    previous_end = Instant(format="iso")
     rescheduled_by = fields.String(validate=validate.OneOf(SIDES))
 
 
@@ -569,26 +587,26 @@ class BookingCancelledEventSchema(_MoneyOutcome):
 
 
 class BookingRescheduledEventSchema(BookingEventSchema):
-    previous_start = fields.AwareDateTime(format="iso", required=True)
-    previous_end = fields.AwareDateTime(format="iso", required=True)
+    previous_start = Instant(format="iso", required=True)
+    previous_end = Instant(format="iso", required=True)
     rescheduled_by = fields.String(required=True, validate=validate.OneOf(SIDES))
 
 
 class BookingRescheduleProposedEventSchema(BookingEventSchema):
-    proposed_start = fields.AwareDateTime(format="iso", required=True)
-    proposed_end = fields.AwareDateTime(format="iso", required=True)
+    proposed_start = Instant(format="iso", required=True)
+    proposed_end = Instant(format="iso", required=True)
     proposed_by = fields.String(required=True, validate=validate.OneOf(SIDES))
-    expires_at = fields.AwareDateTime(format="iso", required=True)
+    expires_at = Instant(format="iso", required=True)
 
 
 class BookingRescheduleDeclinedEventSchema(BookingEventSchema):
-    proposed_start = fields.AwareDateTime(format="iso", required=True)
+    proposed_start = Instant(format="iso", required=True)
     proposed_by = fields.String(required=True, validate=validate.OneOf(SIDES))
     declined_by = fields.String(required=True, validate=validate.OneOf(SIDES))
 
 
 class BookingRescheduleExpiredEventSchema(BookingEventSchema):
-    proposed_start = fields.AwareDateTime(format="iso", allow_none=True)
+    proposed_start = Instant(format="iso", allow_none=True)
     proposed_by = fields.String(allow_none=True, validate=validate.OneOf(SIDES))
 
 
@@ -613,13 +631,13 @@ class ScheduleChangedEventSchema(EventSchema):
     reason = fields.String(
         required=True, validate=validate.OneOf(("schedule", "time_off", "calendar_import"))
     )
-    changed_at = fields.AwareDateTime(format="iso", required=True)
+    changed_at = Instant(format="iso", required=True)
 
 
 class CalendarImportFailedEventSchema(EventSchema):
     professional_id = fields.String(required=True)
     reason = fields.String(required=True)
-    failed_at = fields.AwareDateTime(format="iso", required=True)
+    failed_at = Instant(format="iso", required=True)
 
 
 EMITTED_EVENTS: dict[str, type[Schema]] = {
@@ -686,7 +704,7 @@ class ListingEventSchema(Schema):
     listing_id = fields.String(required=True, validate=ID)
     professional_id = fields.String(load_default=None, validate=ID)
     version = fields.Integer(load_default=None, validate=validate.Range(min=0))
-    changed_at = fields.AwareDateTime(format="iso", load_default=None)
+    changed_at = Instant(format="iso", load_default=None)
     cancellation_policy = fields.String(load_default=None, validate=validate.OneOf(POLICIES))
     instant_booking = fields.Boolean(load_default=False)
     status = fields.String(
