@@ -212,10 +212,15 @@ class RpcListener(SharedExtension, ProviderCollector):
         with self._writing:
             self._channel.basic_cancel(self._consumer_tag)
 
+    def _let_go(self):
+        """The current connection, forgotten along with its channels (None if there is none)."""
+        connection = self._connection
+        self._connection = self._channel = self._replies = None
+        return connection
+
     def _close(self) -> None:
         """Close the connection with the broker's handshake (a graceful stop)."""
-        connection, self._connection, self._channel = self._connection, None, None
-        self._replies = None
+        connection = self._let_go()
         if connection is not None:
             try:
                 connection.release()
@@ -224,8 +229,7 @@ class RpcListener(SharedExtension, ProviderCollector):
 
     def _drop(self) -> None:
         """Let go of a connection that failed: no handshake, which could wait forever."""
-        connection, self._connection, self._channel = self._connection, None, None
-        self._replies = None
+        connection = self._let_go()
         if connection is not None:
             try:
                 connection.collect()
