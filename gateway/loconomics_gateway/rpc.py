@@ -9,6 +9,7 @@ makes calls fail at once (503) for a short while instead of each one waiting.
 from __future__ import annotations
 
 import contextlib
+import logging
 import queue
 import socket
 import struct
@@ -27,6 +28,8 @@ from loconomics_plumbing import (
 )
 from loconomics_plumbing.identity import Caller
 from nameko.exceptions import deserialize
+
+log = logging.getLogger(__name__)
 
 RPC_EXCHANGE = Exchange("nameko-rpc", type="topic", durable=True)
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
@@ -69,25 +72,37 @@ class RpcClient:
             connect_timeout=connect_timeout,
             heartbeat=0,
         )
-        self.connection.ensure_connection(max_retries=1, timeout=connect_timeout)
-        # A blocking socket whose waits the kernel bounds: a read with nothing to read ends
-        # after WAIT_STEP (py-amqp raises it as a timeout, and the call checks its deadline),
-        # a send the broker does not take ends after SEND_LIMIT. A Python socket timeout
-        # instead costs a poll() before every send and recv, and py-amqp switches it on and
-        # off around every frame it reads.
+        try:
+            self.connection.ensure_connection(max_retries=1, timeout=connect_timeout)
+            self._set_up(connect_timeout)
+        except BaseException:
+            self.close()
+            raise
+        self.replies: dict[str, dict] = {}
+        self.returned: set[str] = set()
+        self.broken = False
+        self.stale = False
+
+    def _set_up(self, connect_timeout: float) -> None:
+        """The socket's waits, the channel, and the consumer of direct replies."""
+        # A blocking socket whose waits the kernel bounds. A Python socket timeout instead
+        # costs a poll() before every send and recv, and py-amqp switches it on and off
+        # around every frame it reads.
         sock = self.connection.connection.transport.sock
         sock.settimeout(None)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(WAIT_STEP))
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(SEND_LIMIT))
+        # Setting up waits for the broker's answers as long as connecting may: a broker slow
+        # to answer under load is not a broker that is down.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(connect_timeout))
         self.channel = self.connection.channel()
         RPC_EXCHANGE(self.channel).declare()
         # py-amqp's own calls, not kombu's Producer and Consumer: a third less CPU per call
         self.channel.basic_consume(DIRECT_REPLY_TO, callback=self._on_reply, no_ack=True)
         self.channel.events["basic_return"].add(self._on_return)
-        self.replies: dict[str, dict] = {}
-        self.returned: set[str] = set()
-        self.broken = False
-        self.stale = False
+        # From here a read with nothing to read ends after WAIT_STEP (py-amqp raises it as a
+        # timeout, and the call checks its deadline); a send the broker does not take ends
+        # after SEND_LIMIT.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(WAIT_STEP))
 
     def _on_reply(self, message: amqp.Message) -> None:
         self.replies[message.properties.get("correlation_id")] = json.loads(message.body)
@@ -217,6 +232,7 @@ class RpcPool:
         try:
             return RpcClient(self.amqp_uri, self.connect_timeout)
         except Exception as error:
+            log.warning("broker unreachable, calls fail for %.1f s: %r", self.cool_off, error)
             self._mark_down()
             raise BrokerUnavailable(str(error)) from error
 

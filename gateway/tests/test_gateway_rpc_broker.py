@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import threading
 import time
 import uuid
@@ -90,3 +91,53 @@ def test_a_request_goes_transient_with_the_caller_and_its_reply_comes_back(broke
     assert properties["reply_to"].startswith("amq.rabbitmq.reply-to.")
     assert headers["nameko.user_id"] == "u1"
     assert headers["nameko.roles"] == "client"
+
+
+class SlowLink:
+    """A TCP relay to the broker that holds everything the broker says for `delay` seconds."""
+
+    def __init__(self, broker_port: int, delay: float):
+        self.broker_port = broker_port
+        self.delay = delay
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = [self.listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = self.listener.accept()
+                upstream = socket.create_connection(("127.0.0.1", self.broker_port))
+                self.sockets += [client, upstream]
+                threading.Thread(target=self._pipe, args=(client, upstream, 0), daemon=True).start()
+                threading.Thread(
+                    target=self._pipe, args=(upstream, client, self.delay), daemon=True
+                ).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, target: socket.socket, delay: float) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := source.recv(65536):
+                time.sleep(delay)
+                target.sendall(chunk)
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
+def test_a_broker_slow_to_answer_is_waited_for_not_called_down(broker):
+    """Under load the broker may take longer than a read step to open a channel: a new
+    client waits for it (up to the connect timeout) instead of calling the broker down."""
+    link = SlowLink(broker.amqp_port, delay=0.3)
+    uri = broker.amqp_uri.replace(f":{broker.amqp_port}/", f":{link.port}/")
+    assert uri != broker.amqp_uri
+    pool = RpcPool(uri, size=1, timeout=10, connect_timeout=3)
+    try:
+        with pytest.raises(ServiceUnavailable):  # the broker's answer, late: not "unreachable"
+            pool.call("nobody", "ping")
+    finally:
+        pool.close()
+        link.close()

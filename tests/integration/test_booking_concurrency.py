@@ -92,6 +92,15 @@ def all_at_once(work, people: list) -> list[requests.Response]:
     return answers
 
 
+def statuses(answers: list[requests.Response]) -> Counter:
+    return Counter(answer.status_code for answer in answers)
+
+
+def unexpected(answers: list[requests.Response], expected: set[int]) -> list[str]:
+    """The bodies of answers with a status the test did not expect, to say why."""
+    return [f"{a.status_code}: {a.text}" for a in answers if a.status_code not in expected]
+
+
 def metric(platform: Platform, copy: int, name: str, **labels: str) -> float:
     """A counter of one booking process, summed over the labels not named."""
     port = platform.metrics_port_base + 2 + 10 * (copy - 1)
@@ -130,7 +139,7 @@ def test_fifty_bookings_and_fifty_confirms_at_one_slot_make_exactly_one(crowded)
         )
 
     booked = all_at_once(book_instantly, clients)
-    assert Counter(answer.status_code for answer in booked) == {201: 1, 409: CROWD - 1}
+    assert statuses(booked) == {201: 1, 409: CROWD - 1}, unexpected(booked, {201, 409})
     winner = next(answer.json() for answer in booked if answer.status_code == 201)
     assert winner["status"] == "confirmed"
     assert all(a.json()["status"] == 409 for a in booked if a.status_code == 409)
@@ -157,7 +166,7 @@ def test_fifty_bookings_and_fifty_confirms_at_one_slot_make_exactly_one(crowded)
         )
 
     confirmed = all_at_once(confirm, requests_made)
-    assert Counter(answer.status_code for answer in confirmed) == {200: 1, 409: CROWD - 1}
+    assert statuses(confirmed) == {200: 1, 409: CROWD - 1}, unexpected(confirmed, {200, 409})
 
     held = gateway.get(
         "/v1/bookings",
