@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import random
 import time
 from collections.abc import Callable
 
@@ -26,25 +27,48 @@ from .validation import flatten_messages
 log = logging.getLogger(__name__)
 
 
-def _in_unit_of_work(fn: Callable) -> Callable:
+# PostgreSQL's "try the transaction again" answers: serialization_failure, deadlock_detected.
+# Two inserts racing on an exclusion constraint can deadlock by design; the loser's retry
+# then sees the winner's row and answers as it should have (a Conflict).
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+RPC_ATTEMPTS = 3
+
+
+def is_retryable(error: OperationalError) -> bool:
+    """True when the database aborted the transaction only to have it tried again."""
+    orig = error.orig
+    return (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in RETRYABLE_SQLSTATES
+
+
+def _in_unit_of_work(fn: Callable, attempts: int = 1) -> Callable:
+    """Run `fn` in one transaction, committed after it returns; a transaction the database
+    aborted for a retry (deadlock, serialization failure) is run again, `attempts` in all."""
+
     @functools.wraps(fn)
     def run(self, *args, **kwargs):
         unit = getattr(self, "db", None)
-        try:
-            result = fn(self, *args, **kwargs)
-            if unit is not None:
-                unit.commit()
-            return result
-        except ValidationError as error:
-            raise Invalid("The input is not valid.", flatten_messages(error.messages)) from None
-        except IntegrityError as error:
-            if unit is not None:
-                unit.rollback()
-            raise Conflict("This conflicts with existing data.") from error
-        except OperationalError as error:
-            if unit is not None:
-                unit.rollback()
-            raise Unavailable("The database is busy; try again.") from error
+        attempt = 1
+        while True:
+            try:
+                result = fn(self, *args, **kwargs)
+                if unit is not None:
+                    unit.commit()
+                return result
+            except ValidationError as error:
+                raise Invalid("The input is not valid.", flatten_messages(error.messages)) from None
+            except IntegrityError as error:
+                if unit is not None:
+                    unit.rollback()
+                raise Conflict("This conflicts with existing data.") from error
+            except OperationalError as error:
+                if unit is not None:
+                    unit.rollback()
+                if attempt < attempts and is_retryable(error):
+                    log.info("retrying %s after %s", fn.__name__, type(error.orig).__name__)
+                    time.sleep(random.uniform(0, 0.02 * attempt))
+                    attempt += 1
+                    continue
+                raise Unavailable("The database is busy; try again.") from error
 
     return run
 
@@ -61,7 +85,7 @@ def as_wire_error(error: CoopError) -> CoopError:
 
 def rpc(fn: Callable) -> Callable:
     """An RPC method whose input errors and conflicts reach the caller as typed errors."""
-    in_unit = _in_unit_of_work(fn)
+    in_unit = _in_unit_of_work(fn, attempts=RPC_ATTEMPTS)
 
     @functools.wraps(fn)
     def run(self, *args, **kwargs):

@@ -34,9 +34,14 @@ class MemberNotFound(NotFound):
     pass
 
 
+class DeadlockDetected(Exception):
+    sqlstate = "40P01"
+
+
 class Register:
     def __init__(self, db: UnitOfWork):
         self.db = db
+        self.tries = 0
 
     @rpc
     def join(self, **fields):
@@ -51,7 +56,18 @@ class Register:
 
     @rpc
     def busy(self):
+        self.tries += 1
         raise OperationalError("UPDATE", {}, Exception("database is locked"))
+
+    @rpc
+    def join_after_deadlocks(self, name: str, deadlocks: int):
+        """Joins, but the database aborts the first `deadlocks` tries as a deadlock victim."""
+        self.tries += 1
+        self.db.session.execute(insert(members).values(name=f"{name}-{self.tries}"))
+        self.db.emit("member_joined", {"name": name})
+        if self.tries <= deadlocks:
+            raise OperationalError("INSERT", {}, DeadlockDetected())
+        return {"name": name, "tries": self.tries}
 
     @handles("billing", "owner_status_changed")
     def on_owner(self, payload: dict):
@@ -108,6 +124,31 @@ def test_a_services_own_error_class_leaves_as_its_typed_base(engine):
 def test_a_busy_database_is_unavailable_not_a_crash(engine):
     with pytest.raises(Unavailable):
         service(engine).busy()
+
+
+def test_a_deadlock_victim_is_tried_again_and_only_its_last_try_stays(engine):
+    register = service(engine)
+    assert register.join_after_deadlocks(name="ed", deadlocks=2) == {"name": "ed", "tries": 3}
+    with engine.connect() as conn:
+        names = conn.execute(select(members.c.name)).scalars().all()
+    assert names == ["ed-3"]
+    assert count(engine, metadata.tables["outbox_events"]) == 1
+
+
+def test_a_deadlock_that_keeps_coming_back_is_unavailable_and_changes_nothing(engine):
+    register = service(engine)
+    with pytest.raises(Unavailable):
+        register.join_after_deadlocks(name="fay", deadlocks=3)
+    assert register.tries == 3
+    assert count(engine) == 0
+    assert count(engine, metadata.tables["outbox_events"]) == 0
+
+
+def test_a_locked_database_is_answered_at_once_not_tried_again(engine):
+    register = service(engine)
+    with pytest.raises(Unavailable):
+        register.busy()
+    assert register.tries == 1
 
 
 def test_an_event_is_applied_once_and_a_poison_one_is_dropped(engine):
