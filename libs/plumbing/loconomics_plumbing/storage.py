@@ -35,6 +35,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from .green_drivers import wait_cooperatively
+
 OUTBOX = "outbox_events"
 PROCESSED = "processed_events"
 
@@ -112,8 +114,10 @@ def make_engine(url: str) -> Engine:
     SQLite runs every transaction as BEGIN IMMEDIATE, so a check-then-write (no
     double booking, one vote) holds across processes sharing the file; a green
     lock per process keeps one greenlet from blocking the others in SQLite's busy wait.
+    On PostgreSQL under eventlet, psycopg waits through the green `select` (`green_drivers`).
     """
     if not url.startswith("sqlite"):
+        wait_cooperatively(url)
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
     writer = threading.Lock()
