@@ -1,4 +1,4 @@
-"""Marshmallow helpers shared by services and the gateway: money, pages, error shapes."""
+"""Marshmallow helpers shared by services and the gateway: money, pages, times, error shapes."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import base64
 import functools
 import json
 import zoneinfo
+from datetime import UTC
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
@@ -29,6 +30,23 @@ def flatten_messages(messages: object, prefix: str = "") -> dict[str, list[str]]
     else:
         flat.setdefault(prefix or "_schema", []).append(str(messages))
     return flat
+
+
+class Instant(fields.AwareDateTime):
+    """An ISO 8601 time with its offset that is also a time in UTC.
+
+    `0001-01-01T00:14+00:51` parses, but lies before year 1 in UTC (and
+    `9999-12-31T23:50-00:30` after year 9999): every use of it would fail, so it is
+    refused here instead (found by the API fuzzing).
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            instant.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("This time is out of range.") from None
+        return instant
 
 
 @functools.cache

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from loconomics_plumbing.validation import MoneySchema, StrictSchema
+from loconomics_plumbing.validation import Instant, MoneySchema, StrictSchema
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from .domain.acknowledgment import ACCEPTED_VERSIONS
@@ -41,8 +41,8 @@ def _text(description: str, **kwargs) -> fields.String:
     return fields.String(metadata={"description": description}, **kwargs)
 
 
-def _instant(description: str, **kwargs) -> fields.AwareDateTime:
-    return fields.AwareDateTime(format="iso", metadata={"description": description}, **kwargs)
+def _instant(description: str, **kwargs) -> Instant:
+    return Instant(format="iso", metadata={"description": description}, **kwargs)
 
 
 InputSchema = StrictSchema
@@ -606,7 +606,7 @@ class BookingEvent(ConsumedEventSchema):
     booking_id = fields.Str(required=True, validate=ID)
     client_id = fields.Str(required=True, metadata={"description": "The client's user id."})
     professional_id = fields.Str(required=True)
-    start = fields.AwareDateTime(required=True)
+    start = Instant(required=True)
     price = fields.Nested(ConsumedMoneySchema, required=True)
 
 

@@ -7,9 +7,7 @@ builds its OpenAPI document from these same schemas.
 
 from __future__ import annotations
 
-from datetime import UTC
-
-from loconomics_plumbing.validation import MoneySchema, PageArgsSchema, StrictSchema
+from loconomics_plumbing.validation import Instant, MoneySchema, PageArgsSchema, StrictSchema
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from .domain.lifecycle import Status
@@ -22,22 +20,6 @@ SIDES = ("client", "professional")
 ACTORS = ("client", "professional", "admin", "system")
 WALL_TIME = r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"
 ID = validate.Length(min=1, max=64)
-
-
-class Instant(fields.AwareDateTime):
-    """An ISO 8601 time with its offset that is also a time in UTC.
-
-    `0001-01-01T00:14+00:51` parses, but lies before year 1 in UTC, and every use of it
-    would fail; it is refused here instead (found by the API fuzzing).
-    """
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        instant = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            instant.astimezone(UTC)
-        except OverflowError:
-            raise ValidationError("This time is out of range.") from None
-        return instant
 
 
 def _instant(description: str, **kwargs) -> Instant:

@@ -6,7 +6,7 @@ domain's plain dicts. The gateway builds its OpenAPI document from these same sc
 
 from __future__ import annotations
 
-from loconomics_plumbing.validation import MoneySchema, PageArgsSchema, StrictSchema
+from loconomics_plumbing.validation import Instant, MoneySchema, PageArgsSchema, StrictSchema
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from .domain.decisions import KINDS
@@ -28,8 +28,8 @@ def _id(description: str, **options) -> fields.String:
     )
 
 
-def _time(description: str, **options) -> fields.AwareDateTime:
-    return fields.AwareDateTime(metadata={"description": description}, **options)
+def _time(description: str, **options) -> Instant:
+    return Instant(metadata={"description": description}, **options)
 
 
 def _votes(description: str, **options) -> fields.String:

@@ -7,8 +7,8 @@ contract the producing services follow.
 
 from __future__ import annotations
 
+from loconomics_plumbing.validation import Instant, StrictSchema, is_time_zone
 from loconomics_plumbing.validation import PageArgsSchema as _PlumbingPageArgs
-from loconomics_plumbing.validation import StrictSchema, is_time_zone
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from .domain.preferences import CATEGORIES
@@ -27,8 +27,8 @@ def _id(description: str, **kwargs) -> fields.String:
     return fields.String(validate=ID, metadata={"description": description}, **kwargs)
 
 
-def _moment(description: str, **kwargs) -> fields.AwareDateTime:
-    return fields.AwareDateTime(metadata={"description": description}, **kwargs)
+def _moment(description: str, **kwargs) -> Instant:
+    return Instant(metadata={"description": description}, **kwargs)
 
 
 def _cents(description: str) -> fields.Integer:

@@ -5,7 +5,7 @@ The gateway builds its OpenAPI document from these same schemas.
 
 from __future__ import annotations
 
-from loconomics_plumbing.validation import StrictSchema
+from loconomics_plumbing.validation import Instant, StrictSchema
 from marshmallow import Schema, fields, validate
 
 ACCOUNT_ROLES = ("client", "professional")
@@ -56,7 +56,7 @@ class AccountSchema(Schema):
         validate=validate.OneOf(OWNER_STATUSES),
         metadata={"description": "Ownership of the cooperative, kept from billing."},
     )
-    created_at = fields.AwareDateTime(required=True)
+    created_at = Instant(required=True)
 
 
 class SessionSchema(Schema):
@@ -102,4 +102,4 @@ class OwnerStatusChangedEventSchema(Schema):
 
     user_id = fields.String(required=True)
     to = fields.String(required=True, validate=validate.OneOf(OWNER_STATUSES))
-    changed_at = fields.AwareDateTime(required=True)
+    changed_at = Instant(required=True)

@@ -11,7 +11,7 @@ which adds the id.
 
 from __future__ import annotations
 
-from loconomics_plumbing.validation import MoneySchema, StrictSchema
+from loconomics_plumbing.validation import Instant, MoneySchema, StrictSchema
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from loconomics_profiles.domain.catalog_data import CATEGORIES
@@ -154,7 +154,7 @@ class CredentialSchema(Schema):
     expired = fields.Boolean(required=True, **_about("Past its expiry today."))
     verified = fields.Boolean(required=True, **_about(
         "Set only by an administrator after checking with the issuer."))
-    verified_at = fields.AwareDateTime(allow_none=True, **_about("When it was verified."))
+    verified_at = Instant(allow_none=True, **_about("When it was verified."))
 
 
 class AddCredentialArgsSchema(StrictSchema):
@@ -210,7 +210,7 @@ class ProfileSchema(Schema):
     languages = fields.List(fields.String(), required=True, **_about("BCP 47 tags."))
     credentials = fields.List(fields.Nested(CredentialSchema), required=True,
                               **_about("Licenses and certifications, oldest first."))
-    updated_at = fields.AwareDateTime(**_about("Last change (owner's view only)."))
+    updated_at = Instant(**_about("Last change (owner's view only)."))
 
 
 # Listings, services, service areas
@@ -439,10 +439,10 @@ class SearchArgsSchema(StrictSchema):
                            **_about(f"Results per page (1-{MAX_LIMIT})."))
     cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
                            **_about("`next_cursor` of the previous page."))
-    available_from = fields.AwareDateTime(load_default=None, allow_none=True, **_about(
+    available_from = Instant(load_default=None, allow_none=True, **_about(
         "With available_to: only professionals with a free slot in between (ISO 8601 with "
         "offset)."))
-    available_to = fields.AwareDateTime(load_default=None, allow_none=True, **_about(
+    available_to = Instant(load_default=None, allow_none=True, **_about(
         "End of the window; at most 31 days after available_from."))
 
 
@@ -517,9 +517,9 @@ class ReviewSchema(Schema):
     text = fields.String(required=True, **_about("What the author wrote."))
     reply_text = fields.String(allow_none=True, required=True,
                                **_about("The professional's answer, once."))
-    replied_at = fields.AwareDateTime(allow_none=True, required=True, **_about("When answered."))
-    created_at = fields.AwareDateTime(required=True, **_about("When written."))
-    published_at = fields.AwareDateTime(allow_none=True, required=True, **_about(
+    replied_at = Instant(allow_none=True, required=True, **_about("When answered."))
+    created_at = Instant(required=True, **_about("When written."))
+    published_at = Instant(allow_none=True, required=True, **_about(
         "Null while blind: until both sides reviewed or 7 days passed."))
 
 
@@ -552,7 +552,7 @@ class ReviewPublishedEventSchema(Schema):
                           **_about("1-5 per criterion."))
     rating = fields.Float(required=True, **_about("Mean of the ratings."))
     text = fields.String(required=True, **_about("Review text."))
-    published_at = fields.AwareDateTime(required=True, **_about("When it became public."))
+    published_at = Instant(required=True, **_about("When it became public."))
 
 
 class ReviewRepliedEventSchema(Schema):
@@ -580,7 +580,7 @@ class ScheduleChangedEventSchema(Schema):
         "hours exist."))
     advance_notice_hours = fields.Integer(load_default=0, **_about(
         "Hours ahead a booking must be made."))
-    changed_at = fields.AwareDateTime(required=True, **_about(
+    changed_at = Instant(required=True, **_about(
         "When booking changed it; the latest wins."))
 
 
@@ -596,4 +596,4 @@ class BookingCompletedEventSchema(Schema):
     listing_id = fields.String(load_default=None, allow_none=True, **_about("Listing booked."))
     job_title_id = fields.String(load_default=None, allow_none=True,
                                  **_about("Its job title (found from the listing if absent)."))
-    occurred_at = fields.AwareDateTime(required=True, **_about("When it was completed."))
+    occurred_at = Instant(required=True, **_about("When it was completed."))
