@@ -26,6 +26,7 @@ from loconomics_plumbing.errors import NotFound
 from loconomics_plumbing.identity import Caller
 from nameko.exceptions import IncorrectSignature, MethodNotFound, RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
+from polling import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -111,7 +112,7 @@ class Probes:
             connection.close()
 
     def wait_consumers(self, count: int) -> None:
-        wait_for(f"{count} consumers on {QUEUE}", lambda: self.consumers() == count, self)
+        waited(f"{count} consumers on {QUEUE}", lambda: self.consumers() == count, self)
 
     def call(self, method: str, timeout: float | None = None, **kwargs) -> object:
         return self.pool.call(SERVICE, method, timeout=timeout, **kwargs)
@@ -148,16 +149,10 @@ def queue_details(platform: Platform) -> dict:
     return json.loads(platform.management("GET", path))
 
 
-def wait_for(what: str, check, probes: Probes | None = None, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            tails = probes.platform.log_tails() if probes else ""
-            raise AssertionError(f"timed out waiting for {what}\n{tails}")
-        time.sleep(0.1)
+def waited(what: str, check, probes: Probes | None = None):
+    """`polling.wait_for` at a short step, failing with the end of the probes' logs."""
+    explain = probes.platform.log_tails if probes else None
+    return wait_for(check, what, timeout=30.0, interval=0.1, explain=explain)
 
 
 def broker_connection(platform: Platform) -> amqp.Connection:
@@ -238,7 +233,7 @@ def test_bad_requests_get_typed_errors_and_the_service_keeps_answering(probes):
     assert probes.call("echo", ok=True)["fields"] == {"ok": True}
     # and every one of them was acknowledged: nothing is left for another copy to repeat
     probes.platform.stop_processes(probes.platform.process_names())
-    wait_for("the queue without consumers", lambda: probes.consumers() == 0, probes)
+    waited("the queue without consumers", lambda: probes.consumers() == 0, probes)
     # (what a consumer leaves unacknowledged is back in the queue once it is gone)
     assert waiting_requests(probes.platform) == 0
 
@@ -256,7 +251,7 @@ def test_each_copy_takes_only_as_many_requests_as_it_has_workers(probes, in_back
 
 
 def wait_running(probes: Probes, number: int) -> None:
-    wait_for(f"{number} calls running", lambda: probes.counts()["running"] == number, probes)
+    waited(f"{number} calls running", lambda: probes.counts()["running"] == number, probes)
 
 
 def test_a_stopping_service_finishes_its_calls_and_leaves_the_rest_queued(probes, in_background):
@@ -303,7 +298,7 @@ def test_the_service_reconnects_when_the_broker_drops_its_connection(probes):
     name = probes.start()
     pid = probes.platform.pid_of(name)
     assert probes.call("echo", n=1)["fields"] == {"n": 1}
-    listing = wait_for("the listener's connection", lambda: listener_connections(probes.platform))
+    listing = waited("the listener's connection", lambda: listener_connections(probes.platform))
     ((dropped, own_name),) = listing.items()
     assert own_name.endswith(f":{pid}")
     probes.platform.management("DELETE", f"/api/connections/{urllib.parse.quote(dropped, safe='')}")
@@ -313,7 +308,7 @@ def test_the_service_reconnects_when_the_broker_drops_its_connection(probes):
         now = listener_connections(probes.platform)
         return bool(now) and dropped not in now and probes.consumers() == 1
 
-    wait_for("the listener on a new connection", reconnected, probes)
+    waited("the listener on a new connection", reconnected, probes)
     assert probes.call("echo", n=2)["fields"] == {"n": 2}
     assert probes.platform.pid_of(name) == pid
     assert "lost the broker" in (probes.platform.log_dir / f"{name}.log").read_text()
@@ -323,11 +318,11 @@ def test_a_copy_starting_on_a_backlog_answers_all_of_it(probes, in_background):
     """Requests waiting when a copy starts arrive at once, more than its prefetch."""
     first = probes.start(max_workers=4)
     probes.platform.stop_processes([first])
-    wait_for("no consumer", lambda: probes.consumers() == 0, probes)
+    waited("no consumer", lambda: probes.consumers() == 0, probes)
     # requests answered at once (no waiting in the worker), so their workers are done
     # before the copy has finished connecting
     calls = [in_background.submit(probes.call, "echo", n=n) for n in range(20)]
-    wait_for("the backlog queued", lambda: waiting_requests(probes.platform) == 20, probes)
+    waited("the backlog queued", lambda: waiting_requests(probes.platform) == 20, probes)
     probes.start(max_workers=4)
     answers = [call.result(timeout=30)["fields"]["n"] for call in calls]
     assert answers == list(range(20))
