@@ -26,13 +26,13 @@ from loconomics_plumbing import (
     amqp_io,
     remote_errors,  # noqa: F401 - typed errors come back typed
 )
+from loconomics_plumbing.amqp_io import DIRECT_REPLY_TO
 from loconomics_plumbing.identity import Caller
 from nameko.exceptions import deserialize
 
 log = logging.getLogger(__name__)
 
 RPC_EXCHANGE = Exchange("nameko-rpc", type="topic", durable=True)
-DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 TRANSIENT = 1
 WAIT_STEP = 0.1  # seconds: the longest a read waits before the call checks its deadline
 SEND_LIMIT = 5.0  # seconds: the longest a send waits for a broker that takes nothing

@@ -27,6 +27,8 @@ from kombu import Connection
 from kombu.transport import pyamqp
 
 CHUNK = 65536
+# RabbitMQ's pseudo-queue for replies straight to the calling channel (no reply queue)
+DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 
 
 class ChunkedTCPTransport(TCPTransport):

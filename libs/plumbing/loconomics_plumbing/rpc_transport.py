@@ -65,10 +65,10 @@ from nameko.extensions import ProviderCollector, SharedExtension
 from nameko.rpc import RPC_QUEUE_TEMPLATE, Rpc
 
 from . import amqp_io
+from .amqp_io import DIRECT_REPLY_TO
 
 log = logging.getLogger(__name__)
 
-DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 JSON = "application/json"
 HEADER = f"{HEADER_PREFIX}."
 RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
