@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from loconomics_booking.schemas import SlotsQuerySchema
+from loconomics_plumbing.validation import OUT_OF_RANGE
 from marshmallow import ValidationError
 
 
@@ -17,4 +18,4 @@ def test_a_window_before_year_one_in_utc_is_refused_not_a_crash():
                 "to": "1630-09-07T18:08:49.9Z",
             }
         )
-    assert refused.value.messages["from"] == ["This time is out of range."]
+    assert refused.value.messages["from"] == [OUT_OF_RANGE]

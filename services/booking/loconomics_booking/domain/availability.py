@@ -367,5 +367,7 @@ def is_bookable_start(
     exclude_booking_id: str | None = None,
 ) -> bool:
     """Whether a client could pick `start` among the slots right now."""
+    if start < now:
+        return False  # never a slot, and the days around a very old time may not exist
     window_to = start + timedelta(seconds=1)
     return start in starts_for(session, service, start, window_to, now, exclude_booking_id)

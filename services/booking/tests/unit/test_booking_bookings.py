@@ -97,6 +97,18 @@ def test_starts_outside_the_offered_slots_are_refused(session, emit, client, set
         book(session, emit, client, proposed_starts=[WED_10, WED_10])
 
 
+def test_a_start_already_past_is_refused_without_working_out_its_slots(
+    session, emit, client, setup_pro
+):
+    """The day before year 1's first hours is no time: the fuzzing's 500, kept out here too."""
+    setup_pro()
+    first_hours = datetime(1, 1, 1, 1, 16, 21, tzinfo=UTC)
+    with pytest.raises(Conflict) as refused:
+        book(session, emit, client, proposed_starts=[first_hours])
+    assert list(refused.value.errors) == ["proposed_starts"]
+    assert emit.events == []
+
+
 def test_only_a_proposed_start_can_be_confirmed_and_only_by_the_professional(
     session, emit, client, pro, setup_pro
 ):
