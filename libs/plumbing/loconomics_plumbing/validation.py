@@ -6,7 +6,7 @@ import base64
 import functools
 import json
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
@@ -35,6 +35,9 @@ def flatten_messages(messages: object, prefix: str = "") -> dict[str, list[str]]
 EARLIEST_INSTANT = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST_INSTANT = datetime(9000, 1, 1, tzinfo=UTC)
 OUT_OF_RANGE = "This time is out of range: give one from year 1900 to 8999."
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(8999, 12, 31)
+DAY_OUT_OF_RANGE = "This date is out of range: give one from year 1900 to 8999."
 
 
 class Instant(fields.AwareDateTime):
@@ -52,6 +55,18 @@ class Instant(fields.AwareDateTime):
         if not EARLIEST_INSTANT <= instant < LATEST_INSTANT:
             raise ValidationError(OUT_OF_RANGE)
         return instant
+
+
+class Day(fields.Date):
+    """An ISO 8601 date from 1900 to 8999, for the same reason as `Instant`: a weekly time
+    off "until 9999-12-31" was taken, and its calendar feed failed working out its last
+    start in UTC (a day after year 9999 in New York)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise ValidationError(DAY_OUT_OF_RANGE)
+        return day
 
 
 @functools.cache

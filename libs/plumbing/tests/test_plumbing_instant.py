@@ -1,20 +1,31 @@
-"""`Instant`: every time a service takes in is an aware time that is also a time in UTC."""
+"""`Instant` and `Day`: every time and date a service takes is one its arithmetic can use."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from loconomics_plumbing.validation import OUT_OF_RANGE, Instant, StrictSchema
+from loconomics_plumbing.validation import (
+    DAY_OUT_OF_RANGE,
+    OUT_OF_RANGE,
+    Day,
+    Instant,
+    StrictSchema,
+)
 from marshmallow import ValidationError
 
 SERVICES = Path(__file__).resolve().parents[3] / "services"
+PLAIN_FIELDS = ("fields.AwareDateTime", "fields.DateTime(", "fields.Date(")
 
 
 class WhenSchema(StrictSchema):
     at = Instant(required=True)
+
+
+class DaySchema(StrictSchema):
+    on = Day(required=True)
 
 
 @pytest.mark.parametrize(
@@ -61,12 +72,38 @@ def test_a_time_without_an_offset_is_still_refused():
     assert "at" in refused.value.messages
 
 
-def test_no_service_schema_takes_a_plain_aware_datetime():
-    """A plain `AwareDateTime` lets those out-of-range times through to a 500."""
+@pytest.mark.parametrize("given", ["1900-01-01", "2026-11-27", "8999-12-31"])
+def test_a_date_in_the_years_the_cooperative_uses_is_taken(given):
+    assert DaySchema().load({"on": given})["on"] == date.fromisoformat(given)
+
+
+@pytest.mark.parametrize("given", ["0001-01-01", "1899-12-31", "9000-01-01", "9999-12-31"])
+def test_a_date_outside_them_is_refused(given):
+    with pytest.raises(ValidationError) as refused:
+        DaySchema().load({"on": given})
+    assert refused.value.messages == {"on": [DAY_OUT_OF_RANGE]}
+
+
+def test_a_day_after_the_last_date_is_still_a_time_in_every_zone():
+    """A weekly time off's last start, worked out in UTC from the professional's zone."""
+    last = DaySchema().load({"on": "8999-12-31"})["on"]
+    at = datetime.combine(last + timedelta(days=1), datetime.min.time())
+    in_utc = {
+        zone: at.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+        for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago")  # +14 h and -11 h
+    }
+    assert in_utc == {
+        "Pacific/Kiritimati": datetime(8999, 12, 31, 10, tzinfo=UTC),
+        "Pacific/Pago_Pago": datetime(9000, 1, 1, 11, tzinfo=UTC),
+    }
+
+
+def test_no_service_schema_takes_a_plain_date_or_aware_datetime():
+    """A plain `AwareDateTime` or `Date` lets those out-of-range values through to a 500."""
     plain = [
         f"{path.relative_to(SERVICES)}:{number}"
         for path in sorted(SERVICES.glob("*/loconomics_*/**/*.py"))
         for number, line in enumerate(path.read_text().splitlines(), 1)
-        if "fields.AwareDateTime" in line or "fields.DateTime(" in line
+        if any(name in line for name in PLAIN_FIELDS)
     ]
     assert plain == []

@@ -7,7 +7,13 @@ builds its OpenAPI document from these same schemas.
 
 from __future__ import annotations
 
-from loconomics_plumbing.validation import Instant, MoneySchema, PageArgsSchema, StrictSchema
+from loconomics_plumbing.validation import (
+    Day,
+    Instant,
+    MoneySchema,
+    PageArgsSchema,
+    StrictSchema,
+)
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from .domain.lifecycle import Status
@@ -127,7 +133,7 @@ class TimeOffInputSchema(StrictSchema):
         validate=validate.Regexp(WALL_TIME),
         metadata={"description": "Weekly: local wall time HH:MM (24:00 ends the day)."},
     )
-    until = fields.Date(
+    until = Day(
         load_default=None,
         metadata={"description": "Weekly: last local date it applies (inclusive)."},
     )
@@ -161,7 +167,7 @@ class TimeOffSchema(Schema):
     weekday = fields.String(validate=validate.OneOf(WEEKDAYS))
     start_time = fields.String()
     end_time = fields.String()
-    until = fields.Date()
+    until = Day()
     note = fields.String(allow_none=True)
 
 

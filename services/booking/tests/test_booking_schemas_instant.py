@@ -1,10 +1,10 @@
-"""Times that parse with their offset but fall outside what a UTC time can be are refused."""
+"""Times and dates that parse but fall outside the years the services can work with are refused."""
 
 from __future__ import annotations
 
 import pytest
-from loconomics_booking.schemas import SlotsQuerySchema
-from loconomics_plumbing.validation import OUT_OF_RANGE
+from loconomics_booking.schemas import SlotsQuerySchema, TimeOffInputSchema
+from loconomics_plumbing.validation import DAY_OUT_OF_RANGE, OUT_OF_RANGE
 from marshmallow import ValidationError
 
 
@@ -19,3 +19,11 @@ def test_a_window_before_year_one_in_utc_is_refused_not_a_crash():
             }
         )
     assert refused.value.messages["from"] == [OUT_OF_RANGE]
+
+
+def test_weekly_time_off_until_the_end_of_time_is_refused_not_a_broken_feed():
+    with pytest.raises(ValidationError) as refused:
+        TimeOffInputSchema().load(
+            {"weekday": "sun", "start_time": "22:00", "end_time": "23:30", "until": "9999-12-31"}
+        )
+    assert refused.value.messages["until"] == [DAY_OUT_OF_RANGE]

@@ -11,7 +11,7 @@ which adds the id.
 
 from __future__ import annotations
 
-from loconomics_plumbing.validation import Instant, MoneySchema, StrictSchema
+from loconomics_plumbing.validation import Day, Instant, MoneySchema, StrictSchema
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from loconomics_profiles.domain.catalog_data import CATEGORIES
@@ -150,7 +150,7 @@ class CredentialSchema(Schema):
     number = fields.String(required=True, **_about("Number given by the issuer."))
     issuer = fields.String(required=True, **_about("Who issued it."))
     state = fields.String(allow_none=True, **_about("US state code."))
-    expires_on = fields.Date(allow_none=True, **_about("Last valid day."))
+    expires_on = Day(allow_none=True, **_about("Last valid day."))
     expired = fields.Boolean(required=True, **_about("Past its expiry today."))
     verified = fields.Boolean(required=True, **_about(
         "Set only by an administrator after checking with the issuer."))
@@ -168,8 +168,8 @@ class AddCredentialArgsSchema(StrictSchema):
                            **_about("Who issued it.", example="CSLB"))
     state = fields.String(allow_none=True, load_default=None, validate=validate.Length(equal=2),
                           **_about("US state or territory code.", example="CA"))
-    expires_on = fields.Date(allow_none=True, load_default=None,
-                             **_about("Last valid day; not in the past."))
+    expires_on = Day(allow_none=True, load_default=None,
+                      **_about("Last valid day; not in the past."))
 
 
 class CredentialChangesSchema(StrictSchema):
@@ -181,7 +181,7 @@ class CredentialChangesSchema(StrictSchema):
     issuer = fields.String(validate=validate.Length(min=1, max=120), **_about("Who issued it."))
     state = fields.String(allow_none=True, validate=validate.Length(equal=2),
                           **_about("US state or territory code."))
-    expires_on = fields.Date(allow_none=True, **_about("Last valid day."))
+    expires_on = Day(allow_none=True, **_about("Last valid day."))
 
 
 class CredentialIdArgsSchema(StrictSchema):

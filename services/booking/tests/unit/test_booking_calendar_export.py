@@ -83,6 +83,22 @@ def test_weekly_time_off_is_one_recurring_event_in_the_professionals_zone(
     assert rule["UNTIL"][0] == datetime(2026, 6, 26, 10, 0, tzinfo=UTC)  # 12:00 CEST
 
 
+def test_weekly_time_off_until_the_last_date_taken_is_exported(session, emit, pro, setup_pro):
+    """Until 9999-12-31 (now refused by the schema) failed here: its last start in UTC,
+    from New York, fell after year 9999."""
+    setup_pro(time_zone="America/New_York")
+    add_time_off(
+        session,
+        emit,
+        pro,
+        {"weekday": "sun", "start_time": "22:00", "end_time": "23:30", "until": date(8999, 12, 31)},
+        NOW,
+    )
+    document = export_feed(session, token_of(calendar_settings(session, pro, BASE, NOW)), NOW)
+    (event,) = events(document).values()
+    assert event["RRULE"]["UNTIL"][0] == datetime(9000, 1, 1, 3, 0, tzinfo=UTC)
+
+
 def test_reset_token_kills_the_old_url(session, pro, client):
     old = token_of(calendar_settings(session, pro, BASE, NOW))
     assert calendar_settings(session, pro, BASE, NOW)["export_url"].endswith(f"{old}.ics")
