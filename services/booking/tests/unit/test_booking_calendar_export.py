@@ -61,18 +61,20 @@ def test_feed_lists_confirmed_bookings_and_time_off_with_stable_uids(
     assert int(moved["SEQUENCE"]) > int(booking_event["SEQUENCE"])
 
 
+def feed_with_weekly_time_off(session, emit, pro, when: str, until: date) -> bytes:
+    """The professional's feed after adding weekly time off `when` ("fri 12:00-13:30")."""
+    weekday, hours = when.split()
+    start_time, end_time = hours.split("-")
+    rule = {"weekday": weekday, "start_time": start_time, "end_time": end_time, "until": until}
+    add_time_off(session, emit, pro, rule, NOW)
+    return export_feed(session, token_of(calendar_settings(session, pro, BASE, NOW)), NOW)
+
+
 def test_weekly_time_off_is_one_recurring_event_in_the_professionals_zone(
     session, emit, pro, setup_pro
 ):
     setup_pro(time_zone="Europe/Paris")
-    add_time_off(
-        session,
-        emit,
-        pro,
-        {"weekday": "fri", "start_time": "12:00", "end_time": "13:30", "until": date(2026, 6, 26)},
-        NOW,
-    )
-    document = export_feed(session, token_of(calendar_settings(session, pro, BASE, NOW)), NOW)
+    document = feed_with_weekly_time_off(session, emit, pro, "fri 12:00-13:30", date(2026, 6, 26))
     assert b"BEGIN:VTIMEZONE" in document and b"TZID:Europe/Paris" in document
     (event,) = events(document).values()
     start = event.decoded("DTSTART")
@@ -87,14 +89,7 @@ def test_weekly_time_off_until_the_last_date_taken_is_exported(session, emit, pr
     """Until 9999-12-31 (now refused by the schema) failed here: its last start in UTC,
     from New York, fell after year 9999."""
     setup_pro(time_zone="America/New_York")
-    add_time_off(
-        session,
-        emit,
-        pro,
-        {"weekday": "sun", "start_time": "22:00", "end_time": "23:30", "until": date(8999, 12, 31)},
-        NOW,
-    )
-    document = export_feed(session, token_of(calendar_settings(session, pro, BASE, NOW)), NOW)
+    document = feed_with_weekly_time_off(session, emit, pro, "sun 22:00-23:30", date(8999, 12, 31))
     (event,) = events(document).values()
     assert event["RRULE"]["UNTIL"][0] == datetime(9000, 1, 1, 3, 0, tzinfo=UTC)
 
