@@ -32,12 +32,13 @@ def flatten_messages(messages: object, prefix: str = "") -> dict[str, list[str]]
     return flat
 
 
-EARLIEST_INSTANT = datetime(1900, 1, 1, tzinfo=UTC)
-LATEST_INSTANT = datetime(9000, 1, 1, tzinfo=UTC)
-OUT_OF_RANGE = "This time is out of range: give one from year 1900 to 8999."
-EARLIEST_DAY = date(1900, 1, 1)
-LATEST_DAY = date(8999, 12, 31)
-DAY_OUT_OF_RANGE = "This date is out of range: give one from year 1900 to 8999."
+# the years every time and date a service takes lies in (see `Instant`)
+FIRST_YEAR, LAST_YEAR = 1900, 8999
+EARLIEST_DAY, LATEST_DAY = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
+EARLIEST_INSTANT = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)  # the first time after them
+OUT_OF_RANGE = f"This time is out of range: give one from year {FIRST_YEAR} to {LAST_YEAR}."
+DAY_OUT_OF_RANGE = f"This date is out of range: give one from year {FIRST_YEAR} to {LAST_YEAR}."
 
 
 class Instant(fields.AwareDateTime):
