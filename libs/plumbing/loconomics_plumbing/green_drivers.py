@@ -19,12 +19,11 @@ def eventlet_patched_select() -> bool:
     return patcher is not None and patcher.is_monkey_patched("select")
 
 
-def wait_cooperatively(url: str) -> bool:
+def wait_cooperatively(url: str) -> None:
     """Make psycopg wait through the green `select` when `url` uses it in a patched process."""
-    if not url.startswith("postgresql+psycopg") or url.startswith("postgresql+psycopg2"):
-        return False
-    if not eventlet_patched_select():
-        return False
-    waiting = importlib.import_module("psycopg.waiting")
-    waiting.wait = waiting.wait_select
-    return True
+    uses_psycopg = url.startswith("postgresql+psycopg") and not url.startswith(
+        "postgresql+psycopg2"
+    )
+    if uses_psycopg and eventlet_patched_select():
+        waiting = importlib.import_module("psycopg.waiting")
+        waiting.wait = waiting.wait_select
