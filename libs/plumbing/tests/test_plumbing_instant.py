@@ -59,11 +59,15 @@ def test_a_time_outside_the_years_the_cooperative_uses_is_refused(given):
 
 def test_a_day_or_a_week_either_side_of_any_accepted_time_is_still_a_time():
     """What the services do with a time: windows, the day before, local days."""
-    for given in ("1900-01-01T00:00:00Z", "8999-12-31T23:59:59Z"):
-        at = WhenSchema().load({"at": given})["at"]
-        for step in (timedelta(days=-8), timedelta(days=8)):
-            assert (at + step).astimezone(ZoneInfo("Pacific/Kiritimati")).date()
-            assert (at + step).astimezone(ZoneInfo("Pacific/Pago_Pago")).date()
+    local_days = [
+        (at + step).astimezone(ZoneInfo(zone)).date()
+        for given in ("1900-01-01T00:00:00Z", "8999-12-31T23:59:59Z")
+        for at in [WhenSchema().load({"at": given})["at"]]
+        for step in (timedelta(days=-8), timedelta(days=8))
+        for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago")  # +14 h and -11 h
+    ]
+    assert min(local_days) == date(1899, 12, 23)  # 8 days before, 11 h behind
+    assert max(local_days) == date(9000, 1, 9)  # 8 days after 23:59:59, 14 h ahead
 
 
 def test_a_time_without_an_offset_is_still_refused():
