@@ -6,7 +6,7 @@ currencies; a wrong format here would reach every member, so the rules are spell
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 LANGUAGES = ("en", "fr")
@@ -123,7 +123,7 @@ def format_span(start: datetime, end: datetime, zone_name: str | None, language:
     zone = zone_or_utc(zone_name)
     local_start, local_end = start.astimezone(zone), end.astimezone(zone)
     label = _zone_label(zone, language)
-    if local_start.date() == local_end.date():
+    if _within_one_day(local_start, local_end):
         joiner = ", de " if language == "fr" else ", "
         to = " à " if language == "fr" else " – "
         return (
@@ -134,6 +134,14 @@ def format_span(start: datetime, end: datetime, zone_name: str | None, language:
         f"{format_moment(start, zone_name, language).rsplit(' (', 1)[0]} – "
         f"{format_moment(end, zone_name, language)}"
     )
+
+
+def _within_one_day(local_start: datetime, local_end: datetime) -> bool:
+    """On one date, or ending at the midnight that closes it (23:00 to 00:00 is that evening)."""
+    if local_start.date() == local_end.date():
+        return True
+    closing_midnight = local_start.date() + timedelta(days=1)
+    return local_end.date() == closing_midnight and local_end.time() == time(0)
 
 
 def format_date(moment: datetime, zone_name: str | None, language: str) -> str:

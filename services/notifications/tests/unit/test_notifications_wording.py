@@ -69,6 +69,21 @@ def test_a_span_over_midnight_gives_both_dates():
     assert text.endswith("(UTC)")
 
 
+def test_a_span_ending_at_midnight_is_written_on_its_evening():
+    # 23:00 to 00:00 in Los Angeles on Monday, November 30, 2026 (07:00 to 08:00 UTC next day)
+    start = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+    end = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    assert format_span(start, end, "America/Los_Angeles", "fr") == (
+        "lundi 30 novembre 2026, de 23:00 à 00:00 (heure de Los Angeles)"
+    )
+    assert format_span(start, end, "America/Los_Angeles", "en") == (
+        f"Monday, November 30, 2026, 11:00{NBSP}PM – 12:00{NBSP}AM (Los Angeles time)"
+    )
+    # a minute later it is the next morning, and both dates are said
+    later = format_span(start, end.replace(minute=1), "America/Los_Angeles", "en")
+    assert later.startswith(f"Monday, November 30, 2026 at 11:00{NBSP}PM – Tuesday, December 1")
+
+
 def test_french_first_of_the_month_and_dates_in_the_readers_zone():
     moment = datetime(2026, 5, 31, 23, 30, tzinfo=UTC)  # already June 1 in Paris
     assert format_date(moment, "Europe/Paris", "fr") == "lundi 1er juin 2026"
