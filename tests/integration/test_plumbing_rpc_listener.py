@@ -87,6 +87,7 @@ class Probes:
         (folder / "listener_probe.py").write_text(PROBE_SERVICE)
         self.pool = RpcPool(platform.amqp_uri, size=24, timeout=20)
         self.copies = 0
+        self.alive: set[str] = set()
 
     def start(self, max_workers: int = 10) -> str:
         self.copies += 1
@@ -98,8 +99,21 @@ class Probes:
             "listener_probe:Probe",
         ]  # fmt: skip
         self.platform.spawn(name, argv, env)
-        self.wait_consumers(self.consumers() + 1)
+        self.alive.add(name)
+        # one consumer per living copy: a copy just stopped or killed may still be counted
+        # until the broker notices its connection closed, so the count is not read before
+        self.wait_consumers(len(self.alive))
         return name
+
+    def stop(self, names: list[str]) -> list[str]:
+        """Stop copies gracefully (SIGTERM, waiting for them to exit); the names stopped."""
+        stopped = self.platform.stop_processes(names)
+        self.alive.difference_update(names)
+        return stopped
+
+    def kill(self, name: str) -> None:
+        os.kill(self.platform.pid_of(name), signal.SIGKILL)
+        self.alive.discard(name)
 
     def consumers(self) -> int:
         """The queue's consumers, from the broker itself (management figures lag)."""
@@ -232,7 +246,7 @@ def test_bad_requests_get_typed_errors_and_the_service_keeps_answering(probes):
     assert raw_call(probes.platform, b"[1, 2")["error"]["exc_type"] == "MalformedRequest"
     assert probes.call("echo", ok=True)["fields"] == {"ok": True}
     # and every one of them was acknowledged: nothing is left for another copy to repeat
-    probes.platform.stop_processes(probes.platform.process_names())
+    probes.stop(probes.platform.process_names())
     waited("the queue without consumers", lambda: probes.consumers() == 0, probes)
     # (what a consumer leaves unacknowledged is back in the queue once it is gone)
     assert waiting_requests(probes.platform) == 0
@@ -261,7 +275,7 @@ def test_a_stopping_service_finishes_its_calls_and_leaves_the_rest_queued(probes
     # one worker: the second request waits in the queue behind the first
     second: Future = in_background.submit(probes.call, "hold", seconds=0.1, tag="second")
     time.sleep(0.3)
-    stopping = in_background.submit(probes.platform.stop_processes, [first_copy])
+    stopping = in_background.submit(probes.stop, [first_copy])
     # the call in progress is answered before the service stops
     assert first.result(timeout=15) == "first"
     assert stopping.result(timeout=20) == [first_copy]
@@ -277,7 +291,7 @@ def test_a_service_killed_mid_call_has_the_request_answered_by_the_next_copy(pro
     dying = probes.start()
     call: Future = in_background.submit(probes.call, "hold", seconds=1.0, tag="survivor")
     wait_running(probes, 1)
-    os.kill(probes.platform.pid_of(dying), signal.SIGKILL)
+    probes.kill(dying)
     # the request was never acknowledged, so the broker requeues it for the next copy
     probes.start()
     assert call.result(timeout=15) == "survivor"
@@ -317,7 +331,7 @@ def test_the_service_reconnects_when_the_broker_drops_its_connection(probes):
 def test_a_copy_starting_on_a_backlog_answers_all_of_it(probes, in_background):
     """Requests waiting when a copy starts arrive at once, more than its prefetch."""
     first = probes.start(max_workers=4)
-    probes.platform.stop_processes([first])
+    probes.stop([first])
     waited("no consumer", lambda: probes.consumers() == 0, probes)
     # requests answered at once (no waiting in the worker), so their workers are done
     # before the copy has finished connecting
