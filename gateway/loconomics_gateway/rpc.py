@@ -23,6 +23,7 @@ import amqp
 from kombu import Exchange
 from kombu.utils import json
 from loconomics_plumbing import (
+    amqp_frames,
     amqp_io,
     remote_errors,  # noqa: F401 - typed errors come back typed
 )
@@ -116,23 +117,25 @@ class RpcClient:
     ) -> object:
         correlation_id = uuid.uuid4().hex
         headers = {f"nameko.{key}": value for key, value in context.items() if value is not None}
-        # transient, unconfirmed, mandatory: an unroutable request comes back (basic.return)
-        request = amqp.Message(
-            json.dumps({"args": [], "kwargs": kwargs}),
-            content_type="application/json",
-            content_encoding="utf-8",
-            application_headers=headers,
-            correlation_id=correlation_id,
-            reply_to=DIRECT_REPLY_TO,
-            delivery_mode=TRANSIENT,
-        )
+        connection = self.connection.connection  # py-amqp's, under kombu's
         try:
-            self.channel.basic_publish(
-                request,
-                exchange=RPC_EXCHANGE.name,
-                routing_key=f"{service}.{method}",
+            # transient, unconfirmed, mandatory: an unroutable request comes back (basic.return)
+            request = amqp_frames.publish(
+                self.channel.channel_id,
+                connection.frame_max,
+                RPC_EXCHANGE.name,
+                f"{service}.{method}",
+                json.dumps({"args": [], "kwargs": kwargs}).encode(),
                 mandatory=True,
+                content_type="application/json",
+                content_encoding="utf-8",
+                headers=headers,
+                correlation_id=correlation_id,
+                reply_to=DIRECT_REPLY_TO,
+                delivery_mode=TRANSIENT,
             )
+            connection.transport.write(request)
+            connection.bytes_sent += 1
         except Exception as error:
             if "NO_ROUTE" in str(error):
                 raise ServiceUnavailable(service) from None

@@ -1,4 +1,4 @@
-"""AMQP connections for the RPC paths: chunked reads, writes gathered into one system call.
+"""AMQP connections for the RPC paths: chunked reads, and deliveries taken in one step.
 
 py-amqp reads every frame with three `recv` calls (its 7-byte header, its payload, its end
 byte), so one RPC message (method, header and body frames) costs nine system calls on each
@@ -7,24 +7,23 @@ asks the socket for whatever has arrived, up to 64 KiB, and serves the frames fr
 buffer: usually one `recv` per message. Frames, their order and every error are py-amqp's
 own; TLS connections keep py-amqp's reader.
 
-`gathered_writes(connection)` sends every frame written inside it in one `sendall` at the
-end (a reply and its request's acknowledgement: one system call, one TCP segment for the
-broker to read). The caller must keep every other writer of the connection out meanwhile.
+A delivery whose frames are all in that buffer is taken in one step (`amqp_frames`), not
+through py-amqp's frame handlers; any other frame goes to py-amqp as before.
 
-`connection(uri, ...)` is a kombu `Connection` using both, for the RPC paths (the services'
-RPC listener and the gateway's client). Publishing on it never reads (see below).
+`connection(uri, ...)` is a kombu `Connection` reading this way, for the RPC paths (the
+services' RPC listener and the gateway's client). Publishing on it never reads (see below).
 """
 
 from __future__ import annotations
 
 import errno
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import amqp
 from amqp.transport import SSLTransport, TCPTransport
 from kombu import Connection
 from kombu.transport import pyamqp
+
+from . import amqp_frames
 
 CHUNK = 65536
 # RabbitMQ's pseudo-queue for replies straight to the calling channel (no reply queue)
@@ -65,6 +64,16 @@ class ChunkedConnection(amqp.Connection):
     # publishers still does; the publish then waits on the socket, within its timeout.
     negotiate_capabilities = {**amqp.Connection.negotiate_capabilities, "connection.blocked": False}
 
+    def blocking_read(self, timeout=None):
+        """py-amqp's, with a delivery that has fully arrived taken in one step."""
+        with self.transport.having_timeout(timeout):
+            frame = self.transport.read_frame()
+        if isinstance(self.transport, ChunkedTCPTransport) and amqp_frames.take_delivery(
+            self, frame
+        ):
+            return True
+        return self.on_inbound_frame(frame)
+
     def Transport(  # py-amqp names it so
         self,
         host,
@@ -97,22 +106,3 @@ def connection(uri: str, **options) -> Connection:
     if made.transport_cls in (None, "amqp", "pyamqp"):
         made.transport_cls = ChunkedKombuTransport
     return made
-
-
-@contextmanager
-def gathered_writes(connection: amqp.Connection) -> Iterator[None]:
-    """Frames written inside go to the socket together, in one `sendall`, at the end."""
-    transport = connection.transport
-    if not isinstance(transport, ChunkedTCPTransport):
-        yield
-        return
-    parts: list[bytes] = []
-    send = transport._write
-    # py-amqp hands over a view of the buffer it reuses for the next frame: keep a copy
-    transport._write = lambda data: parts.append(bytes(data))
-    try:
-        yield
-    finally:
-        transport._write = send
-    if parts:
-        transport.write(b"".join(parts))

@@ -64,7 +64,7 @@ from nameko.exceptions import (
 from nameko.extensions import ProviderCollector, SharedExtension
 from nameko.rpc import RPC_QUEUE_TEMPLATE, Rpc
 
-from . import amqp_io
+from . import amqp_frames, amqp_io
 from .amqp_io import DIRECT_REPLY_TO
 
 log = logging.getLogger(__name__)
@@ -289,30 +289,33 @@ class RpcListener(SharedExtension, ProviderCollector):
         body, result, exc_info = self._encode_reply(result, exc_info)
         properties = message.properties
         reply_to = properties.get("reply_to")
-        reply = amqp.Message(
-            body,
-            content_type=JSON,
-            content_encoding="utf-8",
-            correlation_id=properties.get("correlation_id"),
-            delivery_mode=NON_PERSISTENT,
-        )
         try:
             with self._writing:
                 replies = self._replies
-                if replies is None:
+                if replies is None or not replies.is_open:
                     raise ConnectionError("not connected")
+                connection = replies.connection
+                frames = b""
+                if reply_to:
+                    direct = reply_to.startswith(DIRECT_REPLY_TO)
+                    frames = amqp_frames.publish(
+                        replies.channel_id,
+                        connection.frame_max,
+                        "" if direct else self.exchange,
+                        reply_to,
+                        body.encode(),
+                        content_type=JSON,
+                        content_encoding="utf-8",
+                        correlation_id=properties.get("correlation_id"),
+                        delivery_mode=NON_PERSISTENT,
+                    )
+                if channel is self._channel:
+                    frames += amqp_frames.ack(channel.channel_id, message.delivery_tag)
+                # else: delivered on a connection that is gone; the broker requeued it
                 # the reply, then the ack: one write, one TCP segment for the broker
-                with amqp_io.gathered_writes(replies.connection):
-                    if reply_to:
-                        direct = reply_to.startswith(DIRECT_REPLY_TO)
-                        replies.basic_publish(
-                            reply,
-                            exchange="" if direct else self.exchange,
-                            routing_key=reply_to,
-                        )
-                    if channel is self._channel:
-                        channel.basic_ack(message.delivery_tag)
-                    # else: delivered on a connection that is gone; the broker requeued it
+                if frames:
+                    connection.transport.write(frames)
+                    connection.bytes_sent += 1
         except Exception:
             # The broker went away mid-call: the reply is lost, as if the broker had dropped
             # it, and the caller's deadline answers. The consume loop reconnects.

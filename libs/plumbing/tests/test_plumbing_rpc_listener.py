@@ -10,14 +10,18 @@ import json
 
 import amqp
 import pytest
+from amqp import spec
+from amqp_wire import methods_in
 from loconomics_plumbing import rpc_transport
 from loconomics_plumbing.rpc_transport import RpcListener
 
 
 class FakeChannel:
+    is_open = True
+
     def __init__(self, connection: FakeConnection, number: int):
         self.connection = connection
-        self.number = number
+        self.channel_id = number
         self.published: list[tuple[str, str, bytes]] = []
         self.acked: list[int] = []
         self.rejected: list[int] = []
@@ -41,23 +45,31 @@ class FakeChannel:
             callback(self.connection.request(tag))
         return "ctag-1"
 
-    def basic_publish(self, message: amqp.Message, exchange: str, routing_key: str) -> None:
-        self.published.append((exchange, routing_key, message.body))
-
-    def basic_ack(self, delivery_tag: int) -> None:
-        self.acked.append(delivery_tag)
-
     def basic_reject(self, delivery_tag: int, requeue: bool) -> None:
         self.rejected.append(delivery_tag)
 
 
 class FakeConnection:
-    """Stands for kombu's Connection and py-amqp's under it."""
+    """Stands for kombu's Connection, py-amqp's under it and its transport: what is written
+    is read back as the broker would, into each channel's `published` and `acked`."""
+
+    frame_max = 131072
 
     def __init__(self):
         self.channels: list[FakeChannel] = []
         self.connection = self
-        self.transport = None
+        self.transport = self
+        self.bytes_sent = 0
+
+    def write(self, data: bytes) -> None:
+        by_number = {channel.channel_id: channel for channel in self.channels}
+        for number, method, arguments, content in methods_in(data):
+            channel = by_number[number]
+            if method == spec.Basic.Publish:
+                _, exchange, routing_key, _, _ = arguments
+                channel.published.append((exchange, routing_key, content.body))
+            elif method == spec.Basic.Ack:
+                channel.acked.append(arguments[0])
 
     def connect(self) -> None:
         pass
@@ -135,6 +147,7 @@ def test_a_request_from_a_connection_that_is_gone_is_answered_not_acknowledged(l
     made._connect()
     consuming, replies = connection.channels
     old = FakeChannel(connection, 99)  # a channel of a connection since replaced
+    connection.channels.append(old)  # (numbered so, its acks would show)
     made._answer(old, connection.request(7), None, {"late": True}, None)
     assert json.loads(replies.published[-1][2])["result"] == {"late": True}
     assert old.acked == [] and consuming.acked == [1, 2]
