@@ -176,6 +176,12 @@ def at_hour(hours_ahead: int) -> datetime:
     )
 
 
+def in_los_angeles(days_ahead: int, hour: int) -> datetime:
+    """`hour` o'clock in Los Angeles, `days_ahead` days from today there (as UTC)."""
+    day = (datetime.now(ZONE) + timedelta(days=days_ahead)).date()
+    return datetime(day.year, day.month, day.day, hour, tzinfo=ZONE).astimezone(UTC)
+
+
 def act(gw: ApiClient, person: Person, booking_id: str, action: str, **body) -> dict:
     answer = gw.post(f"/v1/bookings/{booking_id}/{action}", token=person.token, json=body)
     assert answer.status_code == 200, answer.text
@@ -194,7 +200,8 @@ def request_booking(gw: ApiClient, client: Person, service_id: str, *starts: dat
 
 
 def local(moment: datetime) -> str:
-    """How the French emails write a one-hour appointment at `moment` in Los Angeles."""
+    """How the French emails write a one-hour appointment at `moment` in Los Angeles (on one
+    date, even when it ends at midnight)."""
     days = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
     months = (
         "janvier",
@@ -221,7 +228,8 @@ def local(moment: datetime) -> str:
 def test_a_bookings_whole_life_sends_each_side_the_right_emails(site, gw, travel):
     pro, service_id = open_shop(gw)
     client = gw.sign_up(roles=["client"], name="Chloé Martin", language="fr")
-    first, second = at_hour(96), at_hour(99)
+    # the same local hours whenever the test runs; the last move ends at midnight
+    first, second = in_los_angeles(4, 17), in_los_angeles(4, 20)
 
     booking = request_booking(gw, client, service_id, first, second)
     request = expect_mail(site, pro, "New booking request: Haircut with Chloé Martin")
@@ -232,10 +240,11 @@ def test_a_bookings_whole_life_sends_each_side_the_right_emails(site, gw, travel
     expect_mail(site, client, "Réservation confirmée : Haircut avec Pat Rivera")
     expect_mail(site, pro, "Booking confirmed: Haircut with Chloé Martin")
 
-    moved_to = second + timedelta(hours=3)
+    moved_to = in_los_angeles(4, 23)
     act(gw, pro, booking["id"], "reschedule", start=moved_to.isoformat())
     proposal = expect_mail(site, client, "Nouvel horaire proposé : Haircut avec Pat Rivera")
     assert f"Horaire proposé : {local(moved_to)}" in text_of(proposal)
+    assert "de 23:00 à 00:00 (heure de Los Angeles)" in text_of(proposal)  # said on its evening
     act(gw, client, booking["id"], "reschedule/answer", accept=True)
     moved = expect_mail(site, client, "Réservation déplacée : Haircut avec Pat Rivera")
     assert f"Nouvel horaire : {local(moved_to)}" in text_of(moved)
