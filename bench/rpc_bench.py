@@ -14,16 +14,17 @@ Starts a RabbitMQ node of its own on --amqp-port (stopped after), then two serve
            (`amq.rabbitmq.reply-to`), JSON in and out. The floor for request-reply on this
            broker from Python.
 
-and measures each, alternating them round by round so load from elsewhere falls on both:
+and measures each, alternating them so load from elsewhere falls on both:
 
-    sequential   --calls calls one after the other: p50 and p99 latency
+    sequential   --calls calls one after the other: p50 and p99 latency; both sides in
+                 alternating blocks of 50 calls within each round
     in flight    --in-flight threads (one connection each) calling for --seconds: calls/s
-                 and p50/p99 latency
+                 and p50/p99 latency; one side after the other in each round
 
 It prints the median of the rounds and the ratios our/lean. Targets (issue 10): our
 throughput with 10 in flight >= 50% of lean's; our sequential p50 <= 1.5x lean's.
 The load generator runs in this process and shares the machine's cores with the broker
-and the servers; the CPU each used is printed too.
+and the servers; the CPU each used while calling in flight is printed too.
 """
 
 from __future__ import annotations
@@ -171,11 +172,8 @@ class Side:
         self.make = make
         self.results: list[dict] = []
 
-    def round(self, calls: int, seconds: float, width: int) -> dict:
-        call, close = self.make()
-        sequential(call, 200)
-        seq = sequential(call, calls)
-        close()
+    def round(self, seq: list[float], seconds: float, width: int) -> dict:
+        """A round's figures: `seq` (measured side by side, below) and `width` in flight."""
         pairs = [self.make() for _ in range(width)]
         for call, _ in pairs:
             sequential(call, 20)
@@ -196,6 +194,21 @@ class Side:
 
     def median(self, key: str) -> float:
         return statistics.median(result[key] for result in self.results)
+
+
+def side_by_side(sides: list[Side], calls: int, block: int = 50) -> dict[str, list[float]]:
+    """`calls` sequential calls of each side, in alternating blocks of `block`: a change in
+    the machine's load (it is shared) falls on every side alike. Latencies by side name."""
+    callers = [(side.name, *side.make()) for side in sides]
+    for _, call, _ in callers:
+        sequential(call, 200)
+    latencies: dict[str, list[float]] = {name: [] for name, _, _ in callers}
+    for done in range(0, calls, block):
+        for name, call, _ in callers:
+            latencies[name] += sequential(call, min(block, calls - done))
+    for _, _, close in callers:
+        close()
+    return latencies
 
 
 def lean_side(port: int) -> Side:
@@ -344,12 +357,13 @@ def main() -> None:
                 probe.close()
                 groups = {"nameko service": service, "lean echo server": echo}
                 for number in range(1, options.rounds + 1):
+                    seq = side_by_side([lean, ours], options.calls)
                     for side in (lean, ours):
                         cpu_before = {name: _cpu_of(_group(pid)) for name, pid in groups.items()}
                         rabbit_before = _cpu_of([broker_pid(platform) or 0])
                         me_before = time.process_time()
                         began = time.monotonic()
-                        result = side.round(options.calls, options.seconds, options.in_flight)
+                        result = side.round(seq[side.name], options.seconds, options.in_flight)
                         wall = time.monotonic() - began
                         used = {
                             name: (_cpu_of(_group(pid)) - cpu_before[name]) / wall
