@@ -33,20 +33,20 @@ _LONGLONG = Struct(">Q")
 METHOD, HEADER, BODY = 1, 2, 3
 BASIC = 60
 
-# Basic's property flags, in the order the properties follow them
-_CONTENT_TYPE = 0x8000
-_CONTENT_ENCODING = 0x4000
-_HEADERS = 0x2000
-_DELIVERY_MODE = 0x1000
-_CORRELATION_ID = 0x0400
-_REPLY_TO = 0x0200
-
 
 def _shortstr(value: str) -> bytes:
     data = value.encode()
     if len(data) > 255:
         raise ValueError(f"an AMQP short string has at most 255 bytes: {value[:40]!r}…")
     return bytes((len(data),)) + data
+
+
+def _octet(value: int) -> bytes:
+    return bytes((value,))
+
+
+def _table(value: dict) -> bytes:
+    return dumps("F", (value,))
 
 
 def _frame(kind: int, channel: int, payload: bytes) -> bytes:
@@ -69,26 +69,21 @@ def publish(
     reply_to: str | None = None,
 ) -> bytes:
     """The frames of `basic.publish` (method, content header, body) as one bytes."""
+    # Basic's properties in their order on the wire, each with its flag bit
+    given = (
+        (0x8000, content_type, _shortstr),
+        (0x4000, content_encoding, _shortstr),
+        (0x2000, headers or None, _table),
+        (0x1000, delivery_mode, _octet),
+        (0x0400, correlation_id, _shortstr),
+        (0x0200, reply_to, _shortstr),
+    )
     flags = 0
     properties = []
-    if content_type is not None:
-        flags |= _CONTENT_TYPE
-        properties.append(_shortstr(content_type))
-    if content_encoding is not None:
-        flags |= _CONTENT_ENCODING
-        properties.append(_shortstr(content_encoding))
-    if headers:
-        flags |= _HEADERS
-        properties.append(dumps("F", (headers,)))
-    if delivery_mode is not None:
-        flags |= _DELIVERY_MODE
-        properties.append(bytes((delivery_mode,)))
-    if correlation_id is not None:
-        flags |= _CORRELATION_ID
-        properties.append(_shortstr(correlation_id))
-    if reply_to is not None:
-        flags |= _REPLY_TO
-        properties.append(_shortstr(reply_to))
+    for flag, value, encode in given:
+        if value is not None:
+            flags |= flag
+            properties.append(encode(value))
     method = b"".join(
         (_PUBLISH, _shortstr(exchange), _shortstr(routing_key), b"\x01" if mandatory else b"\x00")
     )
