@@ -16,6 +16,7 @@ from loconomics_booking.models import Base, Booking
 from loconomics_plumbing.errors import Conflict
 from loconomics_plumbing.identity import Caller
 from loconomics_plumbing.storage import make_engine
+from polling import wait_for
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -87,6 +88,62 @@ def test_fifty_concurrent_bookings_of_one_slot_make_exactly_one(engine, listing)
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["booked"] + ["conflict"] * 49
+
+
+def _locks_waited_for(engine) -> list[str]:
+    with engine.connect() as connection:
+        return list(connection.scalars(text("SELECT locktype FROM pg_locks WHERE NOT granted")))
+
+
+def test_a_second_booking_of_the_slot_waits_for_the_professionals_time_not_in_the_constraint(
+    engine, listing
+):
+    """The later of two bookings of one professional waits before its check, on the
+    professional's lock, and is refused by the check; it never waits inside the exclusion
+    constraint, where such waits deadlock (49 of 50 did in a CI run)."""
+    _ready(engine, listing)
+    first = Session(engine)
+    create_booking(
+        first,
+        lambda *event: None,
+        Caller("client-1", frozenset({"client"})),
+        {"service_id": "svc-1", "start": T0},
+        NOW,
+    )  # not committed yet
+    outcome: list[str] = []
+
+    def second() -> None:
+        with Session(engine) as db:
+            try:
+                create_booking(
+                    db,
+                    lambda *event: None,
+                    Caller("client-2", frozenset({"client"})),
+                    {"service_id": "svc-1", "start": T0},
+                    NOW,
+                )
+                db.commit()
+                outcome.append("booked")
+            except Conflict:
+                db.rollback()
+                outcome.append("conflict")
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    try:
+        wait_for(
+            lambda: _locks_waited_for(engine) == ["advisory"],
+            "the second booking waiting on the professional's lock",
+            timeout=10,
+            explain=lambda: f"waiting on: {_locks_waited_for(engine)}",
+        )
+    finally:
+        first.commit()
+        first.close()
+        thread.join(timeout=10)
+    assert outcome == ["conflict"]
+    with Session(engine) as db:
+        assert db.scalar(text("SELECT count(*) FROM bookings")) == 1
 
 
 def test_an_overlap_written_past_the_check_is_refused(engine, listing):
