@@ -134,8 +134,7 @@ class RpcClient:
                 reply_to=DIRECT_REPLY_TO,
                 delivery_mode=TRANSIENT,
             )
-            connection.transport.write(request)
-            connection.bytes_sent += 1
+            amqp_frames.send(connection, request)
         except Exception as error:
             if "NO_ROUTE" in str(error):
                 raise ServiceUnavailable(service) from None

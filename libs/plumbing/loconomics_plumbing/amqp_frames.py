@@ -6,7 +6,7 @@ two messages of every RPC (the request and its reply) that costs more CPU than a
 else in the client and much of the service's (docs/performance.md). Here:
 
 - `publish(...)` gives the bytes of a `basic.publish` with its header and body frames, and
-  `ack(...)` those of a `basic.ack`, for one write on the connection's socket;
+  `ack(...)` those of a `basic.ack`; `send(connection, frames)` writes them in one write;
 - `take_delivery(connection, frame)` finishes a `basic.deliver` whose header and body frames
   are already in the reader's buffer and hands it to the channel, as py-amqp would.
   Anything else (another method, a delivery not fully arrived, a channel closing) is left
@@ -99,6 +99,13 @@ def publish(
 
 def ack(channel: int, delivery_tag: int) -> bytes:
     return _frame(METHOD, channel, _ACK.pack(BASIC, 80, delivery_tag, 0))
+
+
+def send(connection: amqp.Connection, frames: bytes) -> None:
+    """Write `frames` on py-amqp's `connection` in one write, counted as py-amqp counts what
+    it sends (its heartbeats go out only on a connection that sent nothing lately)."""
+    connection.transport.write(frames)
+    connection.bytes_sent += 1
 
 
 def _shortstr_at(buf, offset: int) -> tuple[str, int]:

@@ -314,8 +314,7 @@ class RpcListener(SharedExtension, ProviderCollector):
                 # else: delivered on a connection that is gone; the broker requeued it
                 # the reply, then the ack: one write, one TCP segment for the broker
                 if frames:
-                    connection.transport.write(frames)
-                    connection.bytes_sent += 1
+                    amqp_frames.send(connection, frames)
         except Exception:
             # The broker went away mid-call: the reply is lost, as if the broker had dropped
             # it, and the caller's deadline answers. The consume loop reconnects.
