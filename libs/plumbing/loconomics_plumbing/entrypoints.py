@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 
 
 # PostgreSQL's "try the transaction again" answers: serialization_failure, deadlock_detected.
-# Two inserts racing on an exclusion constraint can deadlock by design; the loser's retry
-# then sees the winner's row and answers as it should have (a Conflict).
+# Two inserts racing on an exclusion constraint can deadlock by design (booking avoids it
+# with a lock per professional); a loser's retry then sees the winner's row and answers as
+# it should have (a Conflict).
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 RPC_ATTEMPTS = 3
 

@@ -52,6 +52,29 @@ def _ready(engine, listing_payload) -> None:
         db.commit()
 
 
+def _book(db: Session, client: str) -> dict:
+    """`client` books svc-1 at T0 in `db`'s transaction, left uncommitted."""
+    return create_booking(
+        db,
+        lambda *event: None,
+        Caller(client, frozenset({"client"})),
+        {"service_id": "svc-1", "start": T0},
+        NOW,
+    )
+
+
+def _try_booking(engine, client: str, outcomes: list[str]) -> None:
+    """`client` books svc-1 at T0 in a transaction of its own: "booked" or "conflict"."""
+    with Session(engine) as db:
+        try:
+            _book(db, client)
+            db.commit()
+            outcomes.append("booked")
+        except Conflict:
+            db.rollback()
+            outcomes.append("conflict")
+
+
 def test_the_exclusion_constraint_is_installed(engine):
     with engine.connect() as connection:
         definition = connection.execute(
@@ -69,18 +92,8 @@ def test_fifty_concurrent_bookings_of_one_slot_make_exactly_one(engine, listing)
     barrier = threading.Barrier(50)
 
     def attempt(number: int) -> None:
-        caller = Caller(f"client-{number}", frozenset({"client"}))
         barrier.wait()
-        with Session(engine) as db:
-            try:
-                create_booking(
-                    db, lambda *event: None, caller, {"service_id": "svc-1", "start": T0}, NOW
-                )
-                db.commit()
-                outcomes.append("booked")
-            except Conflict:
-                db.rollback()
-                outcomes.append("conflict")
+        _try_booking(engine, f"client-{number}", outcomes)
 
     threads = [threading.Thread(target=attempt, args=(n,)) for n in range(50)]
     for thread in threads:
@@ -103,32 +116,9 @@ def test_a_second_booking_of_the_slot_waits_for_the_professionals_time_not_in_th
     constraint, where such waits deadlock (49 of 50 did in a CI run)."""
     _ready(engine, listing)
     first = Session(engine)
-    create_booking(
-        first,
-        lambda *event: None,
-        Caller("client-1", frozenset({"client"})),
-        {"service_id": "svc-1", "start": T0},
-        NOW,
-    )  # not committed yet
+    _book(first, "client-1")  # not committed yet
     outcome: list[str] = []
-
-    def second() -> None:
-        with Session(engine) as db:
-            try:
-                create_booking(
-                    db,
-                    lambda *event: None,
-                    Caller("client-2", frozenset({"client"})),
-                    {"service_id": "svc-1", "start": T0},
-                    NOW,
-                )
-                db.commit()
-                outcome.append("booked")
-            except Conflict:
-                db.rollback()
-                outcome.append("conflict")
-
-    thread = threading.Thread(target=second)
+    thread = threading.Thread(target=_try_booking, args=(engine, "client-2", outcome))
     thread.start()
     try:
         wait_for(
@@ -149,13 +139,7 @@ def test_a_second_booking_of_the_slot_waits_for_the_professionals_time_not_in_th
 def test_an_overlap_written_past_the_check_is_refused(engine, listing):
     _ready(engine, listing)
     with Session(engine) as db:
-        booked = create_booking(
-            db,
-            lambda *event: None,
-            Caller("client-1", frozenset({"client"})),
-            {"service_id": "svc-1", "start": T0},
-            NOW,
-        )
+        booked = _book(db, "client-1")
         db.commit()
         original = db.get(Booking, booked["id"])
         columns = [c.key for c in Booking.__table__.columns if c.key not in ("id", "version")]
@@ -172,13 +156,7 @@ def test_due_work_runs_on_postgres(engine, listing):
     _ready(engine, listing)
     events: list[str] = []
     with Session(engine) as db:
-        create_booking(
-            db,
-            lambda *event: None,
-            Caller("client-1", frozenset({"client"})),
-            {"service_id": "svc-1", "start": T0},
-            NOW,
-        )
+        _book(db, "client-1")
         db.commit()
         done = due_work(db, lambda name, payload: events.append(name), T0 + timedelta(hours=2))
         db.commit()
