@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from local_platform import Platform, free_port
+from local_platform import ROOT, Platform, free_port
 from platform_client import ApiClient, Person
 from polling import wait_for
 
@@ -28,15 +28,24 @@ pytestmark = pytest.mark.integration
 
 SMTP_SERVER = '''
 """An SMTP server whose answer to each message is read from a file: empty accepts and keeps
-the message as .eml, a code such as 451 or 550 refuses it (and logs the refusal)."""
-import argparse, asyncio, time
+the message as .eml (as the platform's own sink does), a code such as 451 or 550 refuses it
+(and logs the refusal)."""
+import argparse, asyncio, sys
 from pathlib import Path
 from aiosmtpd.controller import Controller
 
-class Switchable:
+parser = argparse.ArgumentParser()
+parser.add_argument("--port", type=int)
+parser.add_argument("--folder", type=Path)
+parser.add_argument("--sink", type=Path, help="the folder of the platform's smtp_sink.py")
+args = parser.parse_args()
+sys.path.insert(0, str(args.sink))
+from smtp_sink import KeepEverything
+
+class Switchable(KeepEverything):
     def __init__(self, folder):
+        super().__init__(folder / "mail")
         self.folder = folder
-        (folder / "mail").mkdir(parents=True, exist_ok=True)
 
     async def handle_DATA(self, server, session, envelope):
         mode = (self.folder / "mode").read_text().strip()
@@ -44,17 +53,8 @@ class Switchable:
             with open(self.folder / "refused.log", "a") as log:
                 log.write(",".join(envelope.rcpt_tos) + "\\n")
             return f"{mode} 4.3.2 not now" if mode.startswith("4") else f"{mode} 5.7.1 refused"
-        name = f"{time.time_ns()}.eml"
-        tmp = self.folder / "mail" / f".{name}"
-        header = f"X-Envelope-To: {', '.join(envelope.rcpt_tos)}\\r\\n".encode()
-        tmp.write_bytes(header + (envelope.original_content or envelope.content))
-        tmp.rename(self.folder / "mail" / name)
-        return "250 accepted"
+        return await super().handle_DATA(server, session, envelope)
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--port", type=int)
-parser.add_argument("--folder", type=Path)
-args = parser.parse_args()
 controller = Controller(Switchable(args.folder), hostname="127.0.0.1", port=args.port)
 controller.start()
 asyncio.run(asyncio.Event().wait())
@@ -112,7 +112,16 @@ def own(tmp_path_factory):
         platform.start_broker()
         platform.spawn(
             "switchable-smtp",
-            [sys.executable, str(script), "--port", str(smtp_port), "--folder", str(smtp_folder)],
+            [
+                sys.executable,
+                str(script),
+                "--port",
+                str(smtp_port),
+                "--folder",
+                str(smtp_folder),
+                "--sink",
+                str(ROOT / "deploy" / "local"),
+            ],
         )
         platform.wait_port(smtp_port)
         platform.migrate()
