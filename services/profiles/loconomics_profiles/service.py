@@ -31,6 +31,7 @@ from .domain import (
 )
 from .domain import professional_profiles as profiles
 from .domain import search as listing_search
+from .domain.public_profiles import PublicProfiles
 from .models import Base
 from .schemas import (
     AccountSchema,
@@ -56,6 +57,8 @@ PROFESSIONAL_ARGS = shop.ProfessionalArgsSchema()
 PUBLIC_PROFILE = shop.PublicProfileSchema()
 SEARCH_ARGS = shop.SearchArgsSchema()
 SEARCH_RESULT = shop.SearchResultSchema()
+# Rendered public profiles of this process, checked against the database on every read.
+PUBLIC_PROFILES = PublicProfiles(PUBLIC_PROFILE.dump)
 
 
 class ProfilesService(Health):
@@ -215,10 +218,7 @@ class ProfilesService(Health):
     @rpc
     def get_professional(self, **fields) -> dict:
         data = load(PROFESSIONAL_ARGS, fields)
-        profile = profiles.public_profile(
-            self.db.session, data["professional"], self.caller, clock.now()
-        )
-        return PUBLIC_PROFILE.dump(profile)
+        return PUBLIC_PROFILES.read(self.db.session, data["professional"], self.caller, clock.now())
 
     # listings, services, service areas
 

@@ -62,6 +62,9 @@ class ProfessionalProfile(Base):
     photo_url: Mapped[str | None] = mapped_column(String(2048))
     slug: Mapped[str | None] = mapped_column(String(40), unique=True)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Changed, in the same transaction, by any change the public profile shows
+    # (`public_profile_stamps`): a copy of the service that kept a rendered profile compares it.
+    public_stamp: Mapped[str] = mapped_column(String(32), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
@@ -234,3 +237,8 @@ class ProfessionalRating(Base):
     professional_id: Mapped[str] = mapped_column(ID, primary_key=True)
     rating_avg: Mapped[float] = mapped_column(Float, default=0.0)
     review_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The hook that restamps a public profile when anything it shows changes; it needs the classes
+# above, and every session that writes them must have it.
+from loconomics_profiles import public_profile_stamps  # noqa: E402, F401

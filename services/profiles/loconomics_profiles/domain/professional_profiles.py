@@ -328,22 +328,43 @@ def public_profile(session: Session, professional: str, viewer: Caller | None,
     listings (profile with its rating, credentials, listings with their areas, their services),
     built once with bound parameters and read as plain rows rather than ORM objects; the answer
     is what `profile_view` and `listing_view(owner=False)` give (pinned by the tests).
+    `public_profiles.PublicProfiles` keeps rendered answers between reads.
     """
-    found = session.execute(
+    found = find_public_profile(session, professional)
+    view, _ = public_profile_of(session, found, viewer.user_id if viewer else None, now)
+    return view
+
+
+def find_public_profile(session: Session, professional: str):
+    """The first of the four queries: the profile row with its rating and its public stamp."""
+    # on the session's connection (Core), not `session.execute`: plain rows either way, and a
+    # third of the cost of a read answered from `PublicProfiles` was the ORM's handling of them.
+    session.flush()  # as `session.execute` would: this session's own changes are shown
+    found = session.connection().execute(
         _PUBLIC_PROFILE, {"professional": professional, "slug": professional.lower()}
     ).first()
     if found is None:
         raise NotFound("no such professional")
+    return found
+
+
+def public_profile_of(session: Session, found, viewer_id: str | None,
+                      now: datetime) -> tuple[dict, bool]:
+    """The rest of `public_profile` for a row `find_public_profile` gave; and whether the
+    answer is the same for every viewer (no service is offered to one client only)."""
     professional_id = found.professional_id
-    viewer_id = viewer.user_id if viewer else None
-    credentials = session.execute(_PUBLIC_CREDENTIALS, {"professional_id": professional_id})
-    listings = session.execute(_PUBLIC_LISTINGS, {"professional_id": professional_id}).all()
+    connection = session.connection()  # Core, as in `find_public_profile`
+    credentials = connection.execute(_PUBLIC_CREDENTIALS, {"professional_id": professional_id})
+    listings = connection.execute(_PUBLIC_LISTINGS, {"professional_id": professional_id}).all()
     services: dict[str, list[dict]] = {listing.id: [] for listing in listings}
+    same_for_everyone = True
     if listings:
-        for service in session.execute(_PUBLIC_SERVICES, {"listing_ids": list(services)}):
+        for service in connection.execute(_PUBLIC_SERVICES, {"listing_ids": list(services)}):
+            if service.visible_to_client_id is not None:
+                same_for_everyone = False
             if service.visible_to_client_id is None or service.visible_to_client_id == viewer_id:
                 services[service.listing_id].append(service_view(service))
-    return {
+    view = {
         "professional_id": professional_id,
         "business_name": found.business_name,
         "bio": found.bio,
@@ -357,13 +378,15 @@ def public_profile(session: Session, professional: str, viewer: Caller | None,
             "review_count": found.review_count if found.rated is not None else 0,
         },
     }
+    return view, same_for_everyone
 
 
 _PUBLIC_PROFILE = (
     select(
         ProfessionalProfile.professional_id, ProfessionalProfile.business_name,
         ProfessionalProfile.bio, ProfessionalProfile.photo_url, ProfessionalProfile.slug,
-        ProfessionalProfile.languages, ProfessionalRating.professional_id.label("rated"),
+        ProfessionalProfile.languages, ProfessionalProfile.public_stamp,
+        ProfessionalRating.professional_id.label("rated"),
         ProfessionalRating.rating_avg, ProfessionalRating.review_count,
     )
     .outerjoin(ProfessionalRating,
