@@ -15,6 +15,9 @@ multi-process Python load generator with persistent connections is used). The lo
 generator runs on the same 2 cores as the servers; its CPU and every process's are printed
 per round.
 
+GATEWAY_WORKERS, GATEWAY_THREADS and GATEWAY_RPC_POOL_SIZE set in the environment are
+passed to both gunicorns, as an operator would set them.
+
 Targets (issue 10): >= 1,500 req/s with p99 <= 50 ms for the gateway read at 32 connections.
 """
 
@@ -262,6 +265,9 @@ def main() -> None:
     generator = f"wrk ({wrk}, 2 threads)" if wrk else "Python processes x threads"
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as folder:
         extra = {"LOG_LEVEL": "WARNING"}
+        for key in ("GATEWAY_WORKERS", "GATEWAY_THREADS", "GATEWAY_RPC_POOL_SIZE"):
+            if key in os.environ:  # the gateway's own settings, as an operator would set them
+                extra[key] = os.environ[key]
         platform = Platform.isolated(Path(folder), options.amqp_port, "/", extra)
         env = platform.env()
         print(
