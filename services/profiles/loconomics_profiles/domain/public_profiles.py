@@ -14,6 +14,7 @@ Answers are shared between readers: nobody may change one.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -44,6 +45,7 @@ class PublicProfiles:
         self.render = render
         self.capacity = capacity
         self._kept: dict[str, Kept] = {}
+        self._lock = threading.Lock()  # for keeping; a read of one entry needs none
 
     def read(
         self, session: Session, professional: str, viewer: Caller | None, now: datetime
@@ -68,10 +70,11 @@ class PublicProfiles:
         return answer
 
     def _keep(self, professional_id: str, kept: Kept) -> None:
-        self._kept.pop(professional_id, None)
-        if len(self._kept) >= self.capacity:
-            del self._kept[next(iter(self._kept))]  # the one kept longest ago
-        self._kept[professional_id] = kept
+        with self._lock:
+            self._kept.pop(professional_id, None)
+            if len(self._kept) >= self.capacity:
+                del self._kept[next(iter(self._kept))]  # the one kept longest ago
+            self._kept[professional_id] = kept
 
     def __len__(self) -> int:
         return len(self._kept)

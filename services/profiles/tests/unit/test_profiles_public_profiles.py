@@ -4,6 +4,7 @@ Each test reads through `PublicProfiles` copies (one per process of the service 
 and changes data in transactions of their own, as another copy would.
 """
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -38,15 +39,18 @@ def emit(name, payload):
     return None
 
 
-@pytest.fixture
-def sessions(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'profiles.db'}")
+def seeded(engine):
     Base.metadata.create_all(engine)
     factory = sessionmaker(engine)
     with factory() as session:
         seed_catalog(session, NOW)
         session.commit()
     return factory
+
+
+@pytest.fixture
+def sessions(tmp_path):
+    return seeded(create_engine(f"sqlite:///{tmp_path / 'profiles.db'}"))
 
 
 def change(sessions, *steps):
@@ -321,3 +325,40 @@ def test_an_unknown_professional_is_not_found_and_keeps_nothing(sessions):
         copy.show(sessions, "nobody")
     assert len(copy) == 0
     assert date(2025, 3, 3) == NOW.date()  # the day the answers above were kept for
+
+
+@pytest.mark.postgres
+def test_on_postgresql_two_changes_at_once_to_one_professional_both_land(postgres_url):
+    """Both restamp the profile row: the second waits for the first to commit, then lands."""
+    engine = create_engine(postgres_url)
+    try:
+        sessions = seeded(engine)
+        listing_id = publish(sessions)
+        copy = Copy()
+        copy.show(sessions, "ana")
+        stamp = stamp_of(sessions)
+        first, second = sessions(), sessions()
+        profiles.add_credential(first, pro(), {**LICENSE, "number": "C-40"}, NOW)
+        first.flush()
+        landed = threading.Event()
+
+        def meanwhile():
+            listings.update_listing(second, emit, pro(), listing_id, {"intro": "Since 1999"}, NOW)
+            second.commit()
+            landed.set()
+
+        other = threading.Thread(target=meanwhile)
+        other.start()
+        assert not landed.wait(0.5)  # held by the first one's stamp on the profile row
+        first.commit()
+        other.join(10)
+        assert landed.is_set()
+        first.close()
+        second.close()
+        answer = copy.show(sessions, "ana")
+        assert len(answer["credentials"]) == 2
+        assert answer["listings"][0]["intro"] == "Since 1999"
+        assert stamp_of(sessions) != stamp
+        assert copy.built == 2
+    finally:
+        engine.dispose()
