@@ -24,6 +24,7 @@ import amqp
 from amqp.serialization import decode_properties_basic, dumps
 
 FRAME_END = 0xCE
+_FRAME_END_BYTE = bytes((FRAME_END,))
 _FRAME_HEADER = Struct(">BHI")  # type, channel, payload size
 _CONTENT_HEADER = Struct(">HHQ")  # class, weight, body size
 _PUBLISH = b"\x00\x3c\x00\x28\x00\x00"  # basic.publish, reserved short
@@ -50,7 +51,7 @@ def _table(value: dict) -> bytes:
 
 
 def _frame(kind: int, channel: int, payload: bytes) -> bytes:
-    return _FRAME_HEADER.pack(kind, channel, len(payload)) + payload + b"\xce"
+    return _FRAME_HEADER.pack(kind, channel, len(payload)) + payload + _FRAME_END_BYTE
 
 
 def publish(
