@@ -58,6 +58,11 @@ class Instant(fields.AwareDateTime):
         return instant
 
 
+def instant(description: str, **options) -> Instant:
+    """An `Instant` field whose API documentation says what the time is."""
+    return Instant(metadata={"description": description}, **options)
+
+
 class Day(fields.Date):
     """An ISO 8601 date from 1900 to 8999, for the same reason as `Instant`: a weekly time
     off "until 9999-12-31" was taken, and its calendar feed failed working out its last

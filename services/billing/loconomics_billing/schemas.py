@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from loconomics_plumbing.validation import Instant, MoneySchema, StrictSchema
+from loconomics_plumbing.validation import Instant, MoneySchema, StrictSchema, instant
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from .domain.acknowledgment import ACCEPTED_VERSIONS
@@ -39,10 +39,6 @@ def _money(description: str, **kwargs) -> fields.Nested:
 
 def _text(description: str, **kwargs) -> fields.String:
     return fields.String(metadata={"description": description}, **kwargs)
-
-
-def _instant(description: str, **kwargs) -> Instant:
-    return Instant(format="iso", metadata={"description": description}, **kwargs)
 
 
 InputSchema = StrictSchema
@@ -132,7 +128,7 @@ class MembershipArgs(InputSchema):
 
 class AcknowledgmentRefSchema(Schema):
     version = _text("Version of the text signed.", required=True)
-    signed_at = _instant("When it was signed.", required=True)
+    signed_at = instant("When it was signed.", required=True)
 
 
 class MembershipSchema(Schema):
@@ -149,8 +145,8 @@ class MembershipSchema(Schema):
     subscription_status = _text(
         "Stripe's subscription status, as billing reads it.", allow_none=True
     )
-    trial_end = _instant("End of the free trial, if any.", allow_none=True)
-    current_period_end = _instant("End of the period paid for.", allow_none=True)
+    trial_end = instant("End of the free trial, if any.", allow_none=True)
+    current_period_end = instant("End of the period paid for.", allow_none=True)
     cancel_at_period_end = fields.Bool(
         required=True, metadata={"description": "The plan ends at the end of this period."}
     )
@@ -258,7 +254,7 @@ class AcknowledgmentSchema(Schema):
     version = _text("Version of the text signed.", required=True)
     text_sha256 = _text("SHA-256 of the exact words signed.", required=True)
     ip_address = _text("Address the signature came from.", required=True)
-    signed_at = _instant("When it was signed.", required=True)
+    signed_at = instant("When it was signed.", required=True)
 
 
 class SuspensionBody(InputSchema):
@@ -280,7 +276,7 @@ class OwnerStatusChangeSchema(Schema):
     to_status = fields.Str(required=True, data_key="to", metadata={"description": "Status after."})
     plan_id = _text("Plan at the time.", required=True)
     reason = _text("What caused the change.", required=True)
-    changed_at = _instant("When.", required=True)
+    changed_at = instant("When.", required=True)
 
 
 class OwnerStatusHistorySchema(Schema):
@@ -330,9 +326,9 @@ class InvoiceDetailSchema(Schema):
     plan_id = _text("Plan billed.", allow_none=True)
     amount_due = _money("Billed.", required=True)
     amount_paid = _money("Paid so far.", required=True)
-    period_start = _instant("Start of the period billed.", allow_none=True)
-    period_end = _instant("End of the period billed.", allow_none=True)
-    paid_at = _instant("When it was paid.", allow_none=True)
+    period_start = instant("Start of the period billed.", allow_none=True)
+    period_end = instant("End of the period billed.", allow_none=True)
+    paid_at = instant("When it was paid.", allow_none=True)
 
 
 class ReceiptDetailSchema(Schema):
@@ -361,7 +357,7 @@ class RecordSchema(Schema):
         validate=validate.OneOf(["member", "payer", "payee"]),
         metadata={"description": "The caller's side of it."},
     )
-    issued_at = _instant("When.", required=True)
+    issued_at = instant("When.", required=True)
     status = _text("Invoice status (open, paid, void...) or paid/refunded.", required=True)
     amount = _money("The amount of the record.", required=True)
     invoice = fields.Nested(
@@ -413,7 +409,7 @@ class ReceiptSchema(Schema):
     processor_fee = _money("Estimated card processor fee of this payment.", required=True)
     platform_fee = _money("Always zero: no commission.", required=True)
     destination_account = _text("The professional's Connect account.", allow_none=True)
-    issued_at = _instant("When.", required=True)
+    issued_at = instant("When.", required=True)
 
 
 class BookingPaymentSchema(Schema):
@@ -430,8 +426,8 @@ class BookingPaymentSchema(Schema):
         "Estimated card processor fee on the whole price.", required=True
     )
     platform_fee = _money("Always zero: no commission.", required=True)
-    starts_at = _instant("The booking's start.", allow_none=True)
-    authorise_at = _instant("When the card hold is (or was) placed.", allow_none=True)
+    starts_at = instant("The booking's start.", allow_none=True)
+    authorise_at = instant("When the card hold is (or was) placed.", allow_none=True)
     payment_method_id = _text("The card used.", allow_none=True)
     destination_account = _text("The professional's Connect account.", allow_none=True)
     failure_reason = _text("Stripe decline code or ours, when failed.", allow_none=True)
@@ -476,7 +472,7 @@ class EventSchema(Schema):
     """What the plumbing adds to every event billing emits."""
 
     event_id = _text("Unique per event; consumers apply each once.")
-    occurred_at = _instant("When the event was recorded.")
+    occurred_at = instant("When the event was recorded.")
 
 
 class OwnerStatusChangedEvent(EventSchema):
@@ -497,7 +493,7 @@ class OwnerStatusChangedEvent(EventSchema):
         required=True, validate=validate.OneOf(PLAN_IDS), metadata={"description": "Plan then."}
     )
     reason = _text("What caused the change.", required=True)
-    changed_at = _instant("When; consumers keep the latest.", required=True)
+    changed_at = instant("When; consumers keep the latest.", required=True)
 
 
 class MembershipStartedEvent(EventSchema):
@@ -510,8 +506,8 @@ class MembershipStartedEvent(EventSchema):
     interval = fields.Str(
         required=True, validate=validate.OneOf(INTERVALS), metadata={"description": "Interval."}
     )
-    current_period_end = _instant("When the first dues are due (trial end, if any).", required=True)
-    trial_end = _instant("End of the free trial; null without one.", allow_none=True)
+    current_period_end = instant("When the first dues are due (trial end, if any).", required=True)
+    trial_end = instant("End of the free trial; null without one.", allow_none=True)
     first_subscription = fields.Bool(
         required=True, metadata={"description": "The person's first paid plan ever."}
     )
@@ -522,7 +518,7 @@ class DuesPaidEvent(EventSchema):
     invoice_id = _text("Stripe invoice id; one event per invoice.", required=True)
     amount_cents = fields.Int(required=True, strict=True, validate=validate.Range(min=1))
     currency = fields.Str(required=True, validate=CURRENCY)
-    paid_at = _instant("When Stripe took the payment.", required=True)
+    paid_at = instant("When Stripe took the payment.", required=True)
     fiscal_year = fields.Int(required=True, strict=True)
 
 
@@ -532,7 +528,7 @@ class PaymentFailedEvent(EventSchema):
     amount_cents = fields.Int(required=True, strict=True)
     currency = fields.Str(required=True, validate=CURRENCY)
     attempt_count = fields.Int(required=True, strict=True)
-    failed_at = _instant("When billing learnt of the failure.", required=True)
+    failed_at = instant("When billing learnt of the failure.", required=True)
 
 
 class _BookingPartiesEvent(EventSchema):
@@ -546,7 +542,7 @@ class BookingPaymentAuthorisedEvent(_BookingPartiesEvent):
     currency = fields.Str(required=True, validate=CURRENCY)
     payment_intent_id = _text("Stripe PaymentIntent.", required=True)
     destination_account = _text("The professional's Connect account.", allow_none=True)
-    authorised_at = _instant("When the hold was placed.", required=True)
+    authorised_at = instant("When the hold was placed.", required=True)
 
 
 class BookingPaymentCapturedEvent(_BookingPartiesEvent):
@@ -555,7 +551,7 @@ class BookingPaymentCapturedEvent(_BookingPartiesEvent):
     processor_fee_cents = fields.Int(required=True, strict=True)
     platform_fee_cents = fields.Int(required=True, strict=True, validate=validate.Equal(0))
     destination_account = _text("The professional's Connect account.", allow_none=True)
-    captured_at = _instant("When.", required=True)
+    captured_at = instant("When.", required=True)
 
 
 class BookingPaymentReleasedEvent(_BookingPartiesEvent):
@@ -570,14 +566,14 @@ class BookingPaymentReleasedEvent(_BookingPartiesEvent):
     )
     currency = fields.Str(required=True, validate=CURRENCY)
     reason = _text("cancelled, declined, expired, rescheduled, stripe...", required=True)
-    released_at = _instant("When.", required=True)
+    released_at = instant("When.", required=True)
 
 
 class BookingPaymentFailedEvent(_BookingPartiesEvent):
     amount_cents = fields.Int(required=True, strict=True)
     currency = fields.Str(required=True, validate=CURRENCY)
     reason = fields.Str(required=True, metadata={"description": "Stripe decline code or ours."})
-    failed_at = _instant("When.", required=True)
+    failed_at = instant("When.", required=True)
 
 
 EMITTED_EVENTS: dict[str, type[Schema]] = {

@@ -13,6 +13,7 @@ from loconomics_plumbing.validation import (
     MoneySchema,
     PageArgsSchema,
     StrictSchema,
+    instant,
 )
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -26,10 +27,6 @@ SIDES = ("client", "professional")
 ACTORS = ("client", "professional", "admin", "system")
 WALL_TIME = r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"
 ID = validate.Length(min=1, max=64)
-
-
-def _instant(description: str, **kwargs) -> Instant:
-    return Instant(format="iso", metadata={"description": description}, **kwargs)
 
 
 def _time_zone(value: str) -> None:
@@ -116,8 +113,8 @@ class ScheduleSchema(Schema):
 class TimeOffInputSchema(StrictSchema):
     """`POST /v1/me/time-off`: one-off (`start`, `end`) or weekly (`weekday`, times, `until`)."""
 
-    start = _instant("One-off: first instant off.", load_default=None)
-    end = _instant("One-off: first instant back (exclusive).", load_default=None)
+    start = instant("One-off: first instant off.", load_default=None)
+    end = instant("One-off: first instant back (exclusive).", load_default=None)
     weekday = fields.String(
         load_default=None,
         validate=validate.OneOf(WEEKDAYS),
@@ -162,8 +159,8 @@ class TimeOffInputSchema(StrictSchema):
 class TimeOffSchema(Schema):
     id = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(("once", "weekly")))
-    start = _instant("One-off: first instant off.")
-    end = _instant("One-off: first instant back.")
+    start = instant("One-off: first instant off.")
+    end = instant("One-off: first instant back.")
     weekday = fields.String(validate=validate.OneOf(WEEKDAYS))
     start_time = fields.String()
     end_time = fields.String()
@@ -185,8 +182,8 @@ class SlotsWindowSchema(StrictSchema):
     service_id = fields.String(
         required=True, validate=ID, metadata={"description": "The service to book."}
     )
-    from_ = _instant("Window start (inclusive).", required=True, data_key="from")
-    to = _instant("Window end (exclusive); at most 62 days after from.", required=True)
+    from_ = instant("Window start (inclusive).", required=True, data_key="from")
+    to = instant("Window end (exclusive); at most 62 days after from.", required=True)
 
     @validates_schema
     def _window(self, data: dict, **kwargs) -> None:
@@ -211,8 +208,8 @@ class FreeProfessionalsQuerySchema(StrictSchema):
         validate=validate.Length(min=1, max=25),
         metadata={"description": "Up to 25 professionals' account ids."},
     )
-    from_ = _instant("Window start (inclusive).", required=True, data_key="from")
-    to = _instant("Window end (exclusive); at most 62 days after from.", required=True)
+    from_ = instant("Window start (inclusive).", required=True, data_key="from")
+    to = instant("Window end (exclusive); at most 62 days after from.", required=True)
 
     @validates_schema
     def _window(self, data: dict, **kwargs) -> None:
@@ -287,7 +284,7 @@ class BookingRequestSchema(StrictSchema):
     service_id = fields.String(
         required=True, validate=ID, metadata={"description": "The service to book."}
     )
-    start = _instant("The start to book.", load_default=None)
+    start = instant("The start to book.", load_default=None)
     proposed_starts = fields.List(
         Instant(format="iso"),
         load_default=None,
@@ -323,7 +320,7 @@ class BookingIdSchema(StrictSchema):
 class StartBodySchema(StrictSchema):
     """`POST /v1/bookings/{id}/confirm` and `/reschedule`: a start."""
 
-    start = _instant(
+    start = instant(
         "confirm: one of the request's proposed starts; reschedule: the new start.",
         required=True,
     )
@@ -426,7 +423,7 @@ class BookingsQuerySchema(PageArgsSchema):
 class TermsStartSchema(StrictSchema):
     """The query of `GET /v1/services/{id}/cancellation-terms?start=`."""
 
-    start = _instant("The start the client is about to book.", required=True)
+    start = instant("The start the client is about to book.", required=True)
 
 
 class CancellationTermsQuerySchema(TermsStartSchema):

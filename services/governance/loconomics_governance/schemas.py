@@ -6,7 +6,7 @@ domain's plain dicts. The gateway builds its OpenAPI document from these same sc
 
 from __future__ import annotations
 
-from loconomics_plumbing.validation import Instant, MoneySchema, PageArgsSchema, StrictSchema
+from loconomics_plumbing.validation import MoneySchema, PageArgsSchema, StrictSchema, instant
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from .domain.decisions import KINDS
@@ -26,10 +26,6 @@ def _id(description: str, **options) -> fields.String:
     return fields.String(
         validate=validate.Length(min=1, max=100), metadata={"description": description}, **options
     )
-
-
-def _time(description: str, **options) -> Instant:
-    return Instant(metadata={"description": description}, **options)
 
 
 def _votes(description: str, **options) -> fields.String:
@@ -52,7 +48,7 @@ class RecordMemberStatusArgs(StrictSchema):
             "description": "applicant, active (good standing), inactive, suspended, withdrawn."
         },
     )
-    occurred_at = _time("When the member took this status.", required=True)
+    occurred_at = instant("When the member took this status.", required=True)
     name = fields.String(
         load_default=None,
         allow_none=True,
@@ -102,10 +98,10 @@ class CreateProposalArgs(StrictSchema):
             "and no: bylaws, dissolution)."
         },
     )
-    opens_at = _time(
+    opens_at = instant(
         "When voting opens; without it the proposal is a draft.", load_default=None, allow_none=True
     )
-    closes_at = _time("When voting closes.", load_default=None, allow_none=True)
+    closes_at = instant("When voting closes.", load_default=None, allow_none=True)
     quorum_percent = fields.Integer(
         load_default=None,
         allow_none=True,
@@ -118,8 +114,8 @@ class CreateProposalArgs(StrictSchema):
 
 
 class ProposalWindowBody(StrictSchema):
-    opens_at = _time("When voting opens.", required=True)
-    closes_at = _time("When voting closes.", required=True)
+    opens_at = instant("When voting opens.", required=True)
+    closes_at = instant("When voting closes.", required=True)
 
 
 class ScheduleProposalArgs(ProposalWindowBody):
@@ -167,11 +163,11 @@ class CreateElectionArgs(StrictSchema):
         validate=validate.Range(min=1, max=MAX_SEATS),
         metadata={"description": "Seats to fill."},
     )
-    nominations_close_at = _time(
+    nominations_close_at = instant(
         "When nominations close; opens_at by default.", load_default=None, allow_none=True
     )
-    opens_at = _time("When voting opens.", required=True)
-    closes_at = _time("When voting closes and the count runs.", required=True)
+    opens_at = instant("When voting opens.", required=True)
+    closes_at = instant("When voting closes and the count runs.", required=True)
 
 
 class NominationBody(StrictSchema):
@@ -225,7 +221,7 @@ class RecordPatronageArgs(StrictSchema):
     """The generic patronage contract: business a member did with the cooperative."""
 
     external_id = _id("The member's external id.", required=True)
-    occurred_at = _time("When the business happened (decides the fiscal year).", required=True)
+    occurred_at = instant("When the business happened (decides the fiscal year).", required=True)
     source_event_id = _id("Id of the source event; a repeat counts once.", required=True)
     dues_cents = fields.Integer(
         load_default=0,
@@ -265,10 +261,10 @@ class AllocationBody(StrictSchema):
             "the policy's minimum (20%)."
         },
     )
-    opens_at = _time(
+    opens_at = instant(
         "When the members' vote opens; now by default.", load_default=None, allow_none=True
     )
-    closes_at = _time(
+    closes_at = instant(
         "When the vote closes; the policy's period after opening by default.",
         load_default=None,
         allow_none=True,
@@ -303,8 +299,8 @@ class MemberSchema(Schema):
     in_good_standing = fields.Boolean(
         metadata={"description": "True when active: may vote, propose and stand."}
     )
-    status_since = _time("When the current status began.")
-    joined_at = _time("When first reported active.", allow_none=True)
+    status_since = instant("When the current status began.")
+    joined_at = instant("When first reported active.", allow_none=True)
 
 
 class MemberRecordedSchema(MemberSchema):
@@ -313,8 +309,8 @@ class MemberRecordedSchema(MemberSchema):
 
 class StatusChangeSchema(Schema):
     status = fields.String()
-    occurred_at = _time("When the member took this status.")
-    recorded_at = _time("When governance received the report.")
+    occurred_at = instant("When the member took this status.")
+    recorded_at = instant("When governance received the report.")
     applied = fields.Boolean(
         metadata={"description": "False for a report older than one already applied."}
     )
@@ -328,7 +324,7 @@ class OpenBallotSchema(Schema):
     kind = fields.String(metadata={"description": "proposal or election."})
     ballot_id = fields.String()
     title = fields.String()
-    closes_at = _time("When voting closes.")
+    closes_at = instant("When voting closes.")
     voted = fields.Boolean()
 
 
@@ -367,12 +363,12 @@ class ProposalSchema(Schema):
     kind = fields.String()
     status = fields.String(metadata={"description": "draft, scheduled, open or closed."})
     quorum_percent = fields.Integer()
-    opens_at = _time("When voting opens.", allow_none=True)
-    closes_at = _time("When voting closes.", allow_none=True)
+    opens_at = instant("When voting opens.", allow_none=True)
+    closes_at = instant("When voting closes.", allow_none=True)
     created_by = fields.String()
-    created_at = _time("When it was put forward.")
-    opened_at = _time("When voting actually opened.", allow_none=True)
-    closed_at = _time("When voting actually closed.", allow_none=True)
+    created_at = instant("When it was put forward.")
+    opened_at = instant("When voting actually opened.", allow_none=True)
+    closed_at = instant("When voting actually closed.", allow_none=True)
     roll_size = fields.Integer(allow_none=True, metadata={"description": "Members on the roll."})
     outcome = fields.String(
         allow_none=True, metadata={"description": "passed, rejected or no_quorum; after close."}
@@ -423,7 +419,7 @@ class CandidateSchema(Schema):
     name = fields.String()
     statement = fields.String()
     status = fields.String(metadata={"description": ", ".join(CANDIDATE_STATUSES)})
-    nominated_at = _time("When they stood.")
+    nominated_at = instant("When they stood.")
 
 
 class ElectionSchema(Schema):
@@ -432,13 +428,13 @@ class ElectionSchema(Schema):
     body = fields.String()
     seats = fields.Integer()
     status = fields.String(metadata={"description": "nominating, open or closed."})
-    nominations_close_at = _time("When nominations close.")
-    opens_at = _time("When voting opens.")
-    closes_at = _time("When voting closes.")
+    nominations_close_at = instant("When nominations close.")
+    opens_at = instant("When voting opens.")
+    closes_at = instant("When voting closes.")
     created_by = fields.String()
-    created_at = _time("When the election was called.")
-    opened_at = _time("When voting actually opened.", allow_none=True)
-    closed_at = _time("When voting actually closed.", allow_none=True)
+    created_at = instant("When the election was called.")
+    opened_at = instant("When voting actually opened.", allow_none=True)
+    closed_at = instant("When voting actually closed.", allow_none=True)
     roll_size = fields.Integer(allow_none=True)
     ballots_cast = fields.Integer(allow_none=True, metadata={"description": "After close."})
     candidates = fields.List(fields.Nested(CandidateSchema))
@@ -541,8 +537,8 @@ class AllocationSchema(Schema):
     proposal_id = fields.String(metadata={"description": "The proposal the members vote on."})
     basis = fields.Dict(keys=fields.String(), values=fields.String())
     created_by = fields.String()
-    created_at = _time("When the board proposed it.")
-    decided_at = _time("When the members' vote settled it.", allow_none=True)
+    created_at = instant("When the board proposed it.")
+    decided_at = instant("When the members' vote settled it.", allow_none=True)
     cash_total = fields.Nested(MoneySchema)
     retained_total = fields.Nested(MoneySchema)
     shares = fields.List(fields.Nested(ShareSchema))
@@ -610,7 +606,7 @@ class TimetableRunSchema(Schema):
 
 class EventSchema(StrictSchema):
     event_id = fields.String(metadata={"description": "Added by the outbox."})
-    occurred_at = _time("Added by the outbox.")
+    occurred_at = instant("Added by the outbox.")
 
 
 class MemberStatusChangedEvent(EventSchema):
@@ -621,15 +617,15 @@ class MemberStatusChangedEvent(EventSchema):
         required=True, allow_none=True, validate=validate.OneOf(MEMBER_STATUSES)
     )
     in_good_standing = fields.Boolean(required=True)
-    status_since = _time("When the new status began.", required=True)
+    status_since = instant("When the new status began.", required=True)
 
 
 class ProposalAnnounced(EventSchema):
     proposal_id = fields.String(required=True)
     title = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    opens_at = _time("When voting opens.", required=True, allow_none=True)
-    closes_at = _time("When voting closes.", required=True, allow_none=True)
+    opens_at = instant("When voting opens.", required=True, allow_none=True)
+    closes_at = instant("When voting closes.", required=True, allow_none=True)
 
 
 class ProposalOpenedEvent(ProposalAnnounced):
@@ -656,12 +652,12 @@ class ElectionAnnounced(EventSchema):
     election_id = fields.String(required=True)
     title = fields.String(required=True)
     seats = fields.Integer(required=True)
-    opens_at = _time("When voting opens.", required=True)
-    closes_at = _time("When voting closes.", required=True)
+    opens_at = instant("When voting opens.", required=True)
+    closes_at = instant("When voting closes.", required=True)
 
 
 class ElectionCreatedEvent(ElectionAnnounced):
-    nominations_close_at = _time("When nominations close.", required=True)
+    nominations_close_at = instant("When nominations close.", required=True)
 
 
 class CandidacyEvent(EventSchema):
@@ -760,12 +756,12 @@ class MemberStatusReportEvent(Schema):
     )
     external_id = _id("The member's id in the feeding system.", required=True)
     status = fields.String(required=True, validate=validate.OneOf(MEMBER_STATUSES))
-    status_since = _time(
+    status_since = instant(
         "When the member took this status; the event's occurred_at when absent.",
         load_default=None,
         allow_none=True,
     )
-    occurred_at = _time("When the event happened.", load_default=None, allow_none=True)
+    occurred_at = instant("When the event happened.", load_default=None, allow_none=True)
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     email = fields.Email(load_default=None, allow_none=True)
 

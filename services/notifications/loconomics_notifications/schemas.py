@@ -7,8 +7,8 @@ contract the producing services follow.
 
 from __future__ import annotations
 
-from loconomics_plumbing.validation import Instant, StrictSchema, is_time_zone
 from loconomics_plumbing.validation import PageArgsSchema as _PlumbingPageArgs
+from loconomics_plumbing.validation import StrictSchema, instant, is_time_zone
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from .domain.preferences import CATEGORIES
@@ -25,10 +25,6 @@ def _known_zone(name: str) -> None:
 
 def _id(description: str, **kwargs) -> fields.String:
     return fields.String(validate=ID, metadata={"description": description}, **kwargs)
-
-
-def _moment(description: str, **kwargs) -> Instant:
-    return Instant(metadata={"description": description}, **kwargs)
 
 
 def _cents(description: str) -> fields.Integer:
@@ -83,7 +79,7 @@ class EventSchema(_Tolerant):
     """Fields the plumbing adds to every event."""
 
     event_id = _id("Unique id of this event; a repeat carries the same id.", required=True)
-    occurred_at = _moment("When the change happened (UTC).", required=True)
+    occurred_at = instant("When the change happened (UTC).", required=True)
 
 
 class AccountEventSchema(EventSchema):
@@ -160,8 +156,8 @@ class BookingEventSchema(EventSchema):
     client_id = _id("The client's account id.", required=True)
     professional_id = _id("The professional's account id.", required=True)
     service_id = _id("The booked service.", load_default=None, allow_none=True)
-    start = _moment("Start (UTC).", required=True)
-    end = _moment("End (UTC).", required=True)
+    start = instant("Start (UTC).", required=True)
+    end = instant("End (UTC).", required=True)
     time_zone = fields.String(
         required=True,
         validate=_known_zone,
@@ -175,7 +171,7 @@ class BookingEventSchema(EventSchema):
         metadata={"description": "What is booked; when absent, our copy of the listing names it."},
     )
     proposed_starts = fields.List(
-        _moment("A start the client proposed."),
+        instant("A start the client proposed."),
         load_default=None,
         allow_none=True,
         metadata={"description": "`booking_requested`: the 1 to 3 starts to choose from."},
@@ -194,23 +190,23 @@ class BookingEventSchema(EventSchema):
         validate=validate.Range(min=0),
         metadata={"description": "Cancellation fee kept, price currency."},
     )
-    previous_start = _moment("Start before a reschedule.", load_default=None, allow_none=True)
-    previous_end = _moment("End before a reschedule.", load_default=None, allow_none=True)
+    previous_start = instant("Start before a reschedule.", load_default=None, allow_none=True)
+    previous_end = instant("End before a reschedule.", load_default=None, allow_none=True)
     cancelled_by = fields.String(
         load_default=None,
         allow_none=True,
         validate=validate.OneOf(ACTORS),
         metadata={"description": "`booking_cancelled`: client, professional, admin or system."},
     )
-    proposed_start = _moment("A proposed new start.", load_default=None, allow_none=True)
-    proposed_end = _moment("A proposed new end.", load_default=None, allow_none=True)
+    proposed_start = instant("A proposed new start.", load_default=None, allow_none=True)
+    proposed_end = instant("A proposed new end.", load_default=None, allow_none=True)
     proposed_by = fields.String(
         load_default=None,
         allow_none=True,
         validate=validate.OneOf(SIDES),
         metadata={"description": "Which side proposed the new time."},
     )
-    expires_at = _moment("When a request or proposal lapses.", load_default=None, allow_none=True)
+    expires_at = instant("When a request or proposal lapses.", load_default=None, allow_none=True)
     location = fields.String(
         load_default=None,
         allow_none=True,
@@ -254,10 +250,10 @@ class MembershipStartedSchema(EventSchema):
         validate=validate.OneOf(["month", "year"]),
         metadata={"description": "Billing interval; null for a plan without dues."},
     )
-    current_period_end = _moment(
+    current_period_end = instant(
         "When the first dues are due (the trial's end, if any).", load_default=None, allow_none=True
     )
-    trial_end = _moment(
+    trial_end = instant(
         "End of the free trial; null without one.", load_default=None, allow_none=True
     )
 
@@ -281,7 +277,7 @@ class DuesPaidSchema(EventSchema):
     currency = fields.String(
         required=True, validate=CURRENCY, metadata={"description": "ISO 4217 currency."}
     )
-    paid_at = _moment("When it was paid.", required=True)
+    paid_at = instant("When it was paid.", required=True)
 
 
 class OwnerStatusChangedSchema(EventSchema):
@@ -315,7 +311,7 @@ def _member_ids(description: str) -> fields.List:
 
 class _BallotSchema(EventSchema):
     title = _title()
-    closes_at = _moment("When voting closes.", load_default=None, allow_none=True)
+    closes_at = instant("When voting closes.", load_default=None, allow_none=True)
 
 
 class ProposalOpenedSchema(_BallotSchema):
@@ -462,8 +458,8 @@ class NotificationSchema(Schema):
         values=fields.String(),
         metadata={"description": "Ids of what it is about (booking_id, proposal_id...)."},
     )
-    created_at = _moment("When it was created.")
-    read_at = _moment("When the reader marked it read.", allow_none=True)
+    created_at = instant("When it was created.")
+    read_at = instant("When the reader marked it read.", allow_none=True)
 
 
 class NotificationPageSchema(Schema):
@@ -583,8 +579,8 @@ class ConversationSchema(Schema):
     other_party = fields.Nested(PartySchema, metadata={"description": "Who the reader talks to."})
     message_count = fields.Integer(metadata={"description": "Messages so far."})
     unread_count = fields.Integer(metadata={"description": "Messages the reader has not seen."})
-    created_at = _moment("Started at.")
-    last_message_at = _moment("Latest message at.")
+    created_at = instant("Started at.")
+    last_message_at = instant("Latest message at.")
 
 
 class MessageSchema(Schema):
@@ -594,7 +590,7 @@ class MessageSchema(Schema):
     sender_id = _id("Who wrote it.")
     mine = fields.Boolean(metadata={"description": "Whether the reader wrote it."})
     body = fields.String(metadata={"description": "The text, as written."})
-    created_at = _moment("Sent at.")
+    created_at = instant("Sent at.")
 
 
 class ConversationPageSchema(Schema):
@@ -637,8 +633,8 @@ class DeliverySchema(Schema):
     last_error = fields.String(
         allow_none=True, metadata={"description": "Why the last try failed."}
     )
-    next_attempt_at = _moment("When it is tried next.", allow_none=True)
-    updated_at = _moment("Last change.")
+    next_attempt_at = instant("When it is tried next.", allow_none=True)
+    updated_at = instant("Last change.")
 
 
 class DeliveryPageSchema(Schema):
