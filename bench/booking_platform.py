@@ -45,7 +45,9 @@ def bench_platform(amqp_port: int, extra_env: dict | None = None) -> Iterator[Pl
             "GATEWAY_RPC_TIMEOUT_SECONDS": "30",
             **(extra_env or {}),
         }
-        with Platform.isolated(var, amqp_port, "/", extra).running(own_broker=True) as platform:
+        with Platform.isolated(var, amqp_port, "/", extra, test_clock=False).running(
+            own_broker=True
+        ) as platform:
             yield platform
 
 

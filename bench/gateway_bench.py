@@ -268,7 +268,7 @@ def main() -> None:
         for key in ("GATEWAY_WORKERS", "GATEWAY_THREADS", "GATEWAY_RPC_POOL_SIZE"):
             if key in os.environ:  # the gateway's own settings, as an operator would set them
                 extra[key] = os.environ[key]
-        platform = Platform.isolated(Path(folder), options.amqp_port, "/", extra)
+        platform = Platform.isolated(Path(folder), options.amqp_port, "/", extra, test_clock=False)
         env = platform.env()
         print(
             f"gateway read vs bare Falcon: {options.connections} connections, "

@@ -59,7 +59,7 @@ def own_platform(amqp_port: int) -> Iterator[Platform]:
             "LOCONOMICS_ACCESS_TOKEN_SECONDS": "86400",
         }
         vhost = f"peak-{uuid.uuid4().hex[:8]}"
-        platform = Platform.isolated(Path(folder), amqp_port, vhost, extra)
+        platform = Platform.isolated(Path(folder), amqp_port, vhost, extra, test_clock=False)
         with platform.running(own_broker=True):
             yield platform
 

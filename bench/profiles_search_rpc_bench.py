@@ -80,7 +80,7 @@ def platform_on(url: str, folder: Path):
     """The broker, the profiles service on `url` and the gateway; nothing else is needed."""
     amqp_port = int(os.environ.get("BENCH_AMQP_PORT", "5673"))
     extra_env = {"PROFILES_DATABASE_URL": url, "PROFILES_METRICS_PORT": "0", "LOG_LEVEL": "WARNING"}
-    platform = Platform.isolated(folder, amqp_port, extra_env=extra_env)
+    platform = Platform.isolated(folder, amqp_port, extra_env=extra_env, test_clock=False)
     with socket.socket() as probe:
         broker_was_up = probe.connect_ex(("127.0.0.1", amqp_port)) == 0
     platform.start_broker()

@@ -236,7 +236,7 @@ def our_side(amqp_uri: str, width: int) -> Side:
 
 @contextlib.contextmanager
 def broker(port: int, var: Path) -> Iterator[Platform]:
-    platform = Platform.isolated(var, port, "/")
+    platform = Platform.isolated(var, port, "/", test_clock=False)
     platform.start_broker()
     try:
         yield platform
