@@ -1,11 +1,15 @@
 """Fixtures every test folder may use: a real PostgreSQL server and a fresh database per test.
 
 The server is the project's own throwaway one (`deploy/local/postgres.sh`), started on demand.
+A test run stops the test servers it started (this PostgreSQL and the test RabbitMQ node) when
+it ends, and leaves alone those that were already running, or all of them with
+`LOCONOMICS_KEEP_TEST_SERVERS=1`.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import uuid
 from pathlib import Path
@@ -15,6 +19,41 @@ from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent
 PG_PORT = os.environ.get("TEST_PG_PORT", "5433")
+AMQP_PORT = os.environ.get("TEST_AMQP_PORT", "5673")
+
+# the servers tests start on demand and share: (port, stop command, its environment)
+TEST_SERVERS = {
+    "postgres": (PG_PORT, ["deploy/local/postgres.sh", "stop"], {"PG_PORT": PG_PORT}),
+    "rabbitmq": (AMQP_PORT, ["deploy/local/rabbitmq.sh", "stop"], {"AMQP_PORT": AMQP_PORT}),
+}
+_RUNNING_BEFORE = pytest.StashKey[dict]()  # which of them were up when the run began
+
+
+def _listening(port: str) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", int(port))) == 0
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_RUNNING_BEFORE] = {
+        name: _listening(port) for name, (port, _, _) in TEST_SERVERS.items()
+    }
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the test servers this run started; a developer's own stay up."""
+    if os.environ.get("LOCONOMICS_KEEP_TEST_SERVERS") == "1":
+        return
+    before = session.config.stash.get(_RUNNING_BEFORE, {})
+    for name, (port, command, env) in TEST_SERVERS.items():
+        if not before.get(name, True) and _listening(port):
+            subprocess.run(
+                [str(ROOT / command[0]), *command[1:]],
+                env={**os.environ, **env},
+                stdout=subprocess.DEVNULL,
+                check=False,
+            )
 
 
 @pytest.fixture(scope="session")
