@@ -9,12 +9,12 @@ it ends, and leaves alone those that were already running, or all of them with
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
+from local_platform import listening
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent
@@ -29,15 +29,9 @@ TEST_SERVERS = {
 _RUNNING_BEFORE = pytest.StashKey[dict]()  # which of them were up when the run began
 
 
-def _listening(port: str) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(1)
-        return probe.connect_ex(("127.0.0.1", int(port))) == 0
-
-
 def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[_RUNNING_BEFORE] = {
-        name: _listening(port) for name, (port, _, _) in TEST_SERVERS.items()
+        name: listening(int(port)) for name, (port, _, _) in TEST_SERVERS.items()
     }
 
 
@@ -47,7 +41,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     before = session.config.stash.get(_RUNNING_BEFORE, {})
     for name, (port, command, env) in TEST_SERVERS.items():
-        if not before.get(name, True) and _listening(port):
+        if not before.get(name, True) and listening(int(port)):
             subprocess.run(
                 [str(ROOT / command[0]), *command[1:]],
                 env={**os.environ, **env},

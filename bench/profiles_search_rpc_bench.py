@@ -24,7 +24,6 @@ import contextlib
 import math
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,7 +44,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "deploy/local"))
 
-from local_platform import Platform  # noqa: E402 - the launcher lives outside any package
+from local_platform import Platform, listening  # noqa: E402 - the launcher lives outside any package
 
 PG_PORT = os.environ.get("TEST_PG_PORT", "5433")
 PG_ADMIN = f"postgresql+psycopg://postgres@127.0.0.1:{PG_PORT}/postgres"
@@ -81,8 +80,7 @@ def platform_on(url: str, folder: Path):
     amqp_port = int(os.environ.get("BENCH_AMQP_PORT", "5673"))
     extra_env = {"PROFILES_DATABASE_URL": url, "PROFILES_METRICS_PORT": "0", "LOG_LEVEL": "WARNING"}
     platform = Platform.isolated(folder, amqp_port, extra_env=extra_env, test_clock=False)
-    with socket.socket() as probe:
-        broker_was_up = probe.connect_ex(("127.0.0.1", amqp_port)) == 0
+    broker_was_up = listening(amqp_port)
     platform.start_broker()
     try:
         platform.start_service("profiles")

@@ -43,6 +43,13 @@ def _ephemeral_range() -> tuple[int, int]:
         return 32768, 60999
 
 
+def listening(port: int, timeout: float = 0.5) -> bool:
+    """True when something on this machine accepts connections on `port` now."""
+    with socket.socket() as sock:
+        sock.settimeout(timeout)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def _can_bind(port: int) -> bool:
     with socket.socket() as sock:
         try:
@@ -381,10 +388,8 @@ class Platform:
     def wait_port(self, port: int, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                sock.settimeout(0.5)
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    return
+            if listening(port):
+                return
             time.sleep(0.2)
         raise RuntimeError(f"nothing listens on port {port}")
 
