@@ -5,11 +5,16 @@
 
 By default it starts a whole platform of its own (a temporary folder, its own RabbitMQ node
 on PEAK_HOUR_AMQP_PORT, default 5676) and stops it after; with --host it runs against a
-platform already up. Either way it first seeds professionals through the public API (a
-house-cleaning listing with a service, a service area around San Francisco, weekly hours,
-turned on) and signed-in clients, then runs locust headless (bench/peak_hour/locustfile.py:
-80% search and slots, 15% bookings, 5% other reads) and prints each route's throughput,
-p50/p95 and errors, the totals, and the machine it ran on (CPU, cores, load).
+platform already up. All of its traffic comes from one address, so that platform's gateway
+must not rate-limit it: start it with GATEWAY_RATE_LIMIT_EXEMPT naming this machine's address
+(`GATEWAY_RATE_LIMIT_EXEMPT=127.0.0.1 make run` for a local one). A platform that limits it
+stops the seeding with a message saying so.
+
+Either way it first seeds professionals through the public API (a house-cleaning listing with
+a service, a service area around San Francisco, weekly hours, turned on) and signed-in
+clients, then runs locust headless (bench/peak_hour/locustfile.py: 80% search and slots, 15%
+bookings, 5% other reads) and prints each route's throughput, p50/p95 and errors, the totals,
+and the machine it ran on (CPU, cores, load).
 """
 
 from __future__ import annotations
@@ -64,6 +69,28 @@ def own_platform(amqp_port: int) -> Iterator[Platform]:
             yield platform
 
 
+class RateLimited(RuntimeError):
+    """The gateway answered 429: it limits the address the load comes from."""
+
+
+def _refuse_rate_limits(response, *args, **kwargs):
+    if response.status_code == 429:
+        raise RateLimited(
+            f"the gateway limits this address: 429 on {response.request.method} "
+            f"{response.request.path_url} ({response.headers.get('Retry-After', '?')} s to wait). "
+            "All of a load test's traffic comes from one address; start the platform with "
+            "GATEWAY_RATE_LIMIT_EXEMPT naming it (GATEWAY_RATE_LIMIT_EXEMPT=127.0.0.1 make run "
+            "for a local one), or with GATEWAY_RATE_LIMITS_ENABLED=false, and run again."
+        )
+
+
+def api_client(base_url: str) -> ApiClient:
+    """A client for seeding that stops at the first 429 instead of failing further on."""
+    api = ApiClient(base_url)
+    api.http.hooks["response"].append(_refuse_rate_limits)
+    return api
+
+
 def wait_until(check, what: str, why=lambda: "", timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -111,14 +138,14 @@ def open_shop(api: ApiClient, title_id: str, number: int) -> dict:
 
 
 def seed(base_url: str, professionals: int, clients: int) -> dict:
-    api = ApiClient(base_url)
+    api = api_client(base_url)
     title_id = job_title(api)
     with ThreadPoolExecutor(4) as pool:
         pros = list(
-            pool.map(lambda n: open_shop(ApiClient(base_url), title_id, n), range(professionals))
+            pool.map(lambda n: open_shop(api_client(base_url), title_id, n), range(professionals))
         )
         people: list[Person] = list(
-            pool.map(lambda n: ApiClient(base_url).sign_up(name=f"Client {n}"), range(clients))
+            pool.map(lambda n: api_client(base_url).sign_up(name=f"Client {n}"), range(clients))
         )
     # booking learns of each service from profiles' listing_published
     probe = time.strftime("%Y-%m-%dT12:00:00+00:00", time.gmtime(time.time() + 3 * 86400))
@@ -207,13 +234,16 @@ def report(out: Path, seconds: float, busy: float, before: str) -> dict:
             print("-" * 84)
         print(line)
     failures = out / "peak_failures.csv"
+    limited = 0
     if failures.exists():
         with open(failures, newline="") as handle:
-            for row in list(csv.DictReader(handle))[:5]:
-                print(
-                    f"  error x{row['Occurrences']}: {row['Method']} {row['Name']}: "
-                    f"{row['Error'][:120]}"
-                )
+            rows = list(csv.DictReader(handle))
+        for row in rows[:5]:
+            print(
+                f"  error x{row['Occurrences']}: {row['Method']} {row['Name']}: "
+                f"{row['Error'][:120]}"
+            )
+        limited = sum(int(row["Occurrences"]) for row in rows if "429" in row["Error"])
     summary = {
         "throughput_rps": round(float(total.get("Requests/s", 0)), 1),
         "p95_ms": float(total.get("95%", 0) or 0),
@@ -224,6 +254,11 @@ def report(out: Path, seconds: float, busy: float, before: str) -> dict:
         f"\nthroughput {summary['throughput_rps']} req/s, p95 {summary['p95_ms']:.0f} ms, "
         f"errors {summary['errors']} of {summary['requests']} requests in {seconds:.0f} s"
     )
+    if limited:
+        print(
+            f"{limited} of the errors are 429 Too Many Requests: the gateway limits this "
+            "address; exempt it with GATEWAY_RATE_LIMIT_EXEMPT to measure the platform"
+        )
     print(f"machine: {before} before; CPU {busy:.0%} busy during the run (every process)")
     print(f"machine: {machine()} after")
     return summary
@@ -254,7 +289,12 @@ def main() -> int:
         out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="peak-locust-")))
         print(f"seeding {options.professionals} professionals and {options.clients} clients...")
         seed_file = out / "seed.json"
-        seed_file.write_text(json.dumps(seed(base_url, options.professionals, options.clients)))
+        try:
+            seeded = seed(base_url, options.professionals, options.clients)
+        except RateLimited as limited:
+            print(f"peak hour stopped before the load: {limited}", file=sys.stderr)
+            return 2
+        seed_file.write_text(json.dumps(seeded))
         print(
             f"locust: {options.users} users (spawn {options.spawn_rate}/s) for "
             f"{options.run_time} s against {base_url}"

@@ -84,6 +84,7 @@ def create_app(
                 settings.rate_limit_default,
                 settings.rate_limit_strict,
                 settings.trusted_proxy_hops,
+                settings.rate_limit_exempt,
             )
         )
     app = falcon.App(middleware=middleware)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from loconomics_plumbing import config
 
+from .rate_limits import Network, exempt_networks
+
 
 def _flag(name: str, default: str) -> bool:
     return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
@@ -27,6 +29,7 @@ class Settings:
     rate_limit_storage_uri: str
     rate_limit_default: str
     rate_limit_strict: str
+    rate_limit_exempt: tuple[Network, ...]
     trusted_proxy_hops: int
     cors_origins: tuple[str, ...]
 
@@ -48,6 +51,7 @@ class Settings:
             rate_limit_storage_uri=env("RATE_LIMIT_STORAGE_URI", "memory://"),
             rate_limit_default=env("GATEWAY_RATE_LIMIT_DEFAULT", "600/minute"),
             rate_limit_strict=env("GATEWAY_RATE_LIMIT_STRICT", "10/minute"),
+            rate_limit_exempt=exempt_networks(env("GATEWAY_RATE_LIMIT_EXEMPT", "")),
             trusted_proxy_hops=int(env("GATEWAY_TRUSTED_PROXY_HOPS", "0")),
             cors_origins=origins,
         )

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from falcon import testing
 from loconomics_gateway.app import create_app
+from loconomics_gateway.rate_limits import exempt_networks
+from loconomics_gateway.settings import Settings
 from loconomics_plumbing.errors import Conflict
 
 SIGN_UP = {"email": "a@example.org", "password": "0123456789", "name": "A", "roles": ["client"]}
@@ -81,6 +84,58 @@ def test_log_in_is_rate_limited_with_retry_after(pool, settings):
     assert other_address.status_code == 201
     assert client.simulate_get("/healthz").status_code == 200
     assert len(pool.calls_to("profiles", "log_in")) == 4
+
+
+def limited_client(pool, settings, hops: int = 0, exempt: str = "") -> testing.TestClient:
+    strict = dataclasses.replace(
+        settings,
+        rate_limits_enabled=True,
+        rate_limit_strict="3/minute",
+        trusted_proxy_hops=hops,
+        rate_limit_exempt=exempt_networks(exempt),
+    )
+    return testing.TestClient(create_app(strict, pool_of=lambda: pool))
+
+
+def log_in_codes(client: testing.TestClient, times: int, **request) -> list[int]:
+    body = {"email": "a@example.org", "password": "whatever"}
+    return [client.simulate_post("/v1/sessions", json=body, **request).status_code
+            for _ in range(times)]
+
+
+def test_exempt_addresses_and_networks_are_never_limited_and_others_still_are(pool, settings):
+    client = limited_client(pool, settings, exempt="10.0.0.7, 192.168.0.0/16, ::1")
+    assert log_in_codes(client, 5, remote_addr="10.0.0.7") == [201] * 5
+    assert log_in_codes(client, 5, remote_addr="192.168.44.2") == [201] * 5
+    assert log_in_codes(client, 5, remote_addr="::1") == [201] * 5
+    assert log_in_codes(client, 4, remote_addr="::ffff:10.0.0.7") == [201] * 4
+    assert log_in_codes(client, 4, remote_addr="10.0.0.8") == [201, 201, 201, 429]
+    assert len(pool.calls_to("profiles", "log_in")) == 5 + 5 + 5 + 4 + 3
+
+
+def test_a_forwarded_address_earns_an_exemption_only_through_trusted_proxies(pool, settings):
+    forged = {"X-Forwarded-For": "10.0.0.7"}
+    direct = limited_client(pool, settings, hops=0, exempt="10.0.0.7")
+    assert log_in_codes(direct, 4, remote_addr="203.0.113.5", headers=forged)[-1] == 429
+    proxied = limited_client(pool, settings, hops=1, exempt="10.0.0.7")
+    through_proxy = {"X-Forwarded-For": "10.0.0.7"}
+    assert log_in_codes(proxied, 5, remote_addr="10.1.1.1", headers=through_proxy) == [201] * 5
+    forged_then_real = {"X-Forwarded-For": "10.0.0.7, 203.0.113.9"}
+    codes = log_in_codes(proxied, 4, remote_addr="10.1.1.1", headers=forged_then_real)
+    assert codes == [201, 201, 201, 429]
+
+
+def test_the_exempt_list_is_read_from_the_environment_and_a_bad_entry_is_named(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setenv("LOCONOMICS_VAR", str(tmp_path))
+    monkeypatch.setenv("GATEWAY_RATE_LIMIT_EXEMPT", " 127.0.0.1 , 10.0.0.0/8,,")
+    assert [str(n) for n in Settings.from_env().rate_limit_exempt] == ["127.0.0.1/32", "10.0.0.0/8"]
+    monkeypatch.delenv("GATEWAY_RATE_LIMIT_EXEMPT")
+    assert Settings.from_env().rate_limit_exempt == ()
+    monkeypatch.setenv("GATEWAY_RATE_LIMIT_EXEMPT", "127.0.0.1, 10.0.0.300")
+    with pytest.raises(ValueError, match=r"GATEWAY_RATE_LIMIT_EXEMPT: '10\.0\.0\.300'"):
+        Settings.from_env()
 
 
 def test_cors_answers_only_listed_origins(pool, settings):
