@@ -243,7 +243,7 @@ def report(out: Path, seconds: float, busy: float, before: str) -> dict:
                 f"  error x{row['Occurrences']}: {row['Method']} {row['Name']}: "
                 f"{row['Error'][:120]}"
             )
-        limited = sum(int(row["Occurrences"]) for row in rows if "429" in row["Error"])
+        limited = sum(int(row["Occurrences"]) for row in rows if "429 Client Error" in row["Error"])
     summary = {
         "throughput_rps": round(float(total.get("Requests/s", 0)), 1),
         "p95_ms": float(total.get("95%", 0) or 0),
