@@ -204,7 +204,7 @@ def run_python(url: str, connections: int, seconds: float) -> dict:
 @contextlib.contextmanager
 def bare_gunicorn(platform: Platform, body: str):
     """The bare app under gateway/gunicorn.conf.py, with the gateway's environment."""
-    port = free_port()
+    port = free_port(avoid=platform.ports())
     env = platform.env()
     env.update(
         {

@@ -24,7 +24,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SERVICES = ("profiles", "booking", "billing", "governance", "notifications")
 METRICS_PORT_BASE = 9100
+METRICS_BLOCK = 30  # metrics ports from the base: each service, and copies 10 apart
 
 
 def _ephemeral_range() -> tuple[int, int]:
@@ -68,19 +69,34 @@ def _candidate_ports() -> range:
     return range(high + 1, 65535)
 
 
-def free_port_block(size: int = 1) -> int:
+def free_port_block(size: int = 1, avoid: Iterable[int] = ()) -> int:
     """A base port whose `size` ports (base included) can all be bound now, picked outside
-    the ephemeral range so no outgoing connection takes one before its server starts."""
+    the ephemeral range so no outgoing connection takes one before its server starts, and
+    clear of `avoid`: ports already promised to servers that have not started yet."""
     candidates = _candidate_ports()
+    avoided = set(avoid)
     for _ in range(200):
         base = random.randrange(candidates.start, candidates.stop - size)
-        if all(_can_bind(port) for port in range(base, base + size)):
+        block = range(base, base + size)
+        if avoided.isdisjoint(block) and all(_can_bind(port) for port in block):
             return base
     raise RuntimeError(f"no free block of {size} ports")
 
 
-def free_port() -> int:
-    return free_port_block(1)
+def free_port(avoid: Iterable[int] = ()) -> int:
+    return free_port_block(1, avoid)
+
+
+def broker_prometheus_port(amqp_port: int) -> int:
+    """RabbitMQ's metrics port: the usual 15692 for the usual node, else clear of the
+    management ports of nodes next to this one."""
+    return 15692 if amqp_port == 5672 else amqp_port + 11000
+
+
+def broker_ports(amqp_port: int) -> set[int]:
+    """Every port the node `deploy/local/rabbitmq.sh` starts for `amqp_port` listens on:
+    AMQP, management, prometheus and Erlang distribution (that script's offsets)."""
+    return {amqp_port, amqp_port + 10000, broker_prometheus_port(amqp_port), amqp_port + 20000}
 
 
 def _is_zombie(pid: int) -> bool:
@@ -126,15 +142,24 @@ class Platform:
         figure includes reading that file on every `clock.now()`.
         """
         clock = {"LOCONOMICS_CLOCK_FILE": str(var / "clock-offset")} if test_clock else {}
+        # Nothing listens on these ports until its server starts, so each pick keeps clear of
+        # the picks before it and of the broker's ports, which its node takes only later.
+        promised = broker_ports(amqp_port)
+
+        def pick(size: int = 1) -> int:
+            base = free_port_block(size, avoid=promised)
+            promised.update(range(base, base + size))
+            return base
+
         return cls(
             var=var,
-            gateway_port=free_port(),
+            gateway_port=pick(),
             amqp_port=amqp_port,
             management_port=amqp_port + 10000,
-            stripe_port=free_port(),
-            smtp_port=free_port(),
+            stripe_port=pick(),
+            smtp_port=pick(),
             vhost=vhost or f"test-{uuid.uuid4().hex[:8]}",
-            metrics_port_base=free_port_block(30),
+            metrics_port_base=pick(METRICS_BLOCK),
             extra_env={
                 "LOCONOMICS_VAR": str(var),
                 **clock,
@@ -244,9 +269,18 @@ class Platform:
 
     @property
     def prometheus_port(self) -> int:
-        """RabbitMQ's metrics port: the usual 15692 for the usual node, else clear of the
-        management ports of nodes next to this one."""
-        return 15692 if self.amqp_port == 5672 else self.amqp_port + 11000
+        return broker_prometheus_port(self.amqp_port)
+
+    def ports(self) -> set[int]:
+        """Every port this platform's servers listen on, or will once started: a port picked
+        for something else while it runs must keep clear of them."""
+        return {
+            self.gateway_port,
+            self.stripe_port,
+            self.smtp_port,
+            *broker_ports(self.amqp_port),
+            *range(self.metrics_port_base, self.metrics_port_base + METRICS_BLOCK),
+        }
 
     def broker_env(self) -> dict:
         env = dict(os.environ)

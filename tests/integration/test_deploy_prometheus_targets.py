@@ -139,7 +139,7 @@ def wait_every_rule_evaluated(url: str, timeout: float = 15.0) -> list[dict]:
 
 
 def test_a_real_prometheus_sees_every_target_up_and_loads_the_rules(platform, tmp_path):
-    port = free_port()
+    port = free_port(avoid=platform.ports())
     expected = local_targets(platform, port)
     with prometheus(scrape_config(platform, port), port, tmp_path) as url:
         active = wait_every_target_up(url, expected)

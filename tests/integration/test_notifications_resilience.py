@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from local_platform import ROOT, Platform, free_port
+from local_platform import ROOT, Platform
 from platform_client import ApiClient, Person
 from polling import wait_for
 
@@ -91,13 +91,11 @@ def own(tmp_path_factory):
     smtp_folder.mkdir()
     smtp = SwitchableSmtp(smtp_folder)
     smtp.answer("")
-    smtp_port = free_port()
     amqp_port = int(os.environ.get("TEST_AMQP_PORT", "5673"))
     platform = Platform.isolated(
         var,
         amqp_port,
         extra_env={
-            "SMTP_PORT": str(smtp_port),
             "NOTIFICATIONS_RETRY_FIRST_SECONDS": "1",
             "NOTIFICATIONS_RETRY_MAX_SECONDS": "2",
             "NOTIFICATIONS_RETRY_ATTEMPTS": "30",
@@ -106,6 +104,7 @@ def own(tmp_path_factory):
             "GATEWAY_WORKERS": "1",
         },
     )
+    smtp_port = platform.smtp_port  # our server in place of the platform's own sink
     script = var / "switchable_smtp.py"
     script.write_text(SMTP_SERVER)
     try:
