@@ -219,7 +219,9 @@ def test_notifications_stopped_for_a_minute_blocks_nobody_and_sends_what_happene
         others = []
         for n, at in enumerate((OUTAGE_SECONDS / 2, OUTAGE_SECONDS - 5)):
             time.sleep(max(0.0, outage_began + at - time.monotonic()))
+            asked = time.monotonic()
             others.append(api.sign_up(name=f"Also Meanwhile {n}"))
+            assert time.monotonic() - asked < 5, "sign-up waited for notifications"
         time.sleep(max(0.0, outage_began + OUTAGE_SECONDS - time.monotonic()))
         held = wait_for(
             lambda: (q := _queue(platform, queue))["messages"] == waiting + 3 and q,
