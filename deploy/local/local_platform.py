@@ -93,10 +93,10 @@ def broker_prometheus_port(amqp_port: int) -> int:
     return 15692 if amqp_port == 5672 else amqp_port + 11000
 
 
-def broker_ports(amqp_port: int) -> set[int]:
+def broker_ports(amqp_port: int, management_port: int) -> set[int]:
     """Every port the node `deploy/local/rabbitmq.sh` starts for `amqp_port` listens on:
-    AMQP, management, prometheus and Erlang distribution (that script's offsets)."""
-    return {amqp_port, amqp_port + 10000, broker_prometheus_port(amqp_port), amqp_port + 20000}
+    AMQP, management, prometheus and Erlang distribution (that script's offset)."""
+    return {amqp_port, management_port, broker_prometheus_port(amqp_port), amqp_port + 20000}
 
 
 def _is_zombie(pid: int) -> bool:
@@ -144,7 +144,8 @@ class Platform:
         clock = {"LOCONOMICS_CLOCK_FILE": str(var / "clock-offset")} if test_clock else {}
         # Nothing listens on these ports until its server starts, so each pick keeps clear of
         # the picks before it and of the broker's ports, which its node takes only later.
-        promised = broker_ports(amqp_port)
+        management_port = amqp_port + 10000
+        promised = broker_ports(amqp_port, management_port)
 
         def pick(size: int = 1) -> int:
             base = free_port_block(size, avoid=promised)
@@ -155,7 +156,7 @@ class Platform:
             var=var,
             gateway_port=pick(),
             amqp_port=amqp_port,
-            management_port=amqp_port + 10000,
+            management_port=management_port,
             stripe_port=pick(),
             smtp_port=pick(),
             vhost=vhost or f"test-{uuid.uuid4().hex[:8]}",
@@ -278,7 +279,7 @@ class Platform:
             self.gateway_port,
             self.stripe_port,
             self.smtp_port,
-            *broker_ports(self.amqp_port),
+            *broker_ports(self.amqp_port, self.management_port),
             *range(self.metrics_port_base, self.metrics_port_base + METRICS_BLOCK),
         }
 

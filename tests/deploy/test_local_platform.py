@@ -64,7 +64,7 @@ def test_an_isolated_platform_promises_every_port_once_and_none_of_its_brokers(
     and its broker's node starts after: every pick keeps clear of the others and of the
     broker's ports, even when the picks are made to land on them first."""
     amqp_port = 5675
-    broker = sorted(broker_ports(amqp_port))
+    broker = sorted(broker_ports(amqp_port, amqp_port + 10000))
     assert broker == [5675, 15675, 16675, 25675]
     # gateway: the broker's distribution and management ports, then free; localstripe and
     # SMTP: the port just promised, then the next; metrics: over prometheus's port, over
