@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import time
+from collections.abc import Iterable
 
 from limits import parse
 from limits.storage import storage_from_string
@@ -34,12 +35,10 @@ UNLIMITED_ROUTES = {"/healthz", "/readyz", "/metrics"}
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def exempt_networks(text: str) -> tuple[Network, ...]:
-    """`"127.0.0.1, 10.0.0.0/8"` as networks; an entry that is neither names itself."""
+def exempt_networks(entries: Iterable[str]) -> tuple[Network, ...]:
+    """`["127.0.0.1", "10.0.0.0/8"]` as networks; an entry that is neither names itself."""
     networks = []
-    for entry in (part.strip() for part in text.split(",")):
-        if not entry:
-            continue
+    for entry in entries:
         try:
             networks.append(ipaddress.ip_network(entry, strict=False))
         except ValueError:

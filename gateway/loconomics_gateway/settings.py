@@ -10,6 +10,11 @@ from loconomics_plumbing import config
 from .rate_limits import Network, exempt_networks
 
 
+def _entries(name: str) -> tuple[str, ...]:
+    """A comma-separated setting's entries, blanks dropped."""
+    return tuple(e.strip() for e in os.environ.get(name, "").split(",") if e.strip())
+
+
 def _flag(name: str, default: str) -> bool:
     return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
 
@@ -36,7 +41,6 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ.get
-        origins = tuple(o.strip() for o in env("GATEWAY_CORS_ORIGINS", "").split(",") if o.strip())
         return cls(
             amqp_uri=config.amqp_uri(),
             rpc_timeout_seconds=float(env("GATEWAY_RPC_TIMEOUT_SECONDS", "5")),
@@ -51,7 +55,7 @@ class Settings:
             rate_limit_storage_uri=env("RATE_LIMIT_STORAGE_URI", "memory://"),
             rate_limit_default=env("GATEWAY_RATE_LIMIT_DEFAULT", "600/minute"),
             rate_limit_strict=env("GATEWAY_RATE_LIMIT_STRICT", "10/minute"),
-            rate_limit_exempt=exempt_networks(env("GATEWAY_RATE_LIMIT_EXEMPT", "")),
+            rate_limit_exempt=exempt_networks(_entries("GATEWAY_RATE_LIMIT_EXEMPT")),
             trusted_proxy_hops=int(env("GATEWAY_TRUSTED_PROXY_HOPS", "0")),
-            cors_origins=origins,
+            cors_origins=_entries("GATEWAY_CORS_ORIGINS"),
         )
