@@ -68,6 +68,7 @@ LEAN_IN_FLIGHT = 10
 # and the read's target was 1,500 req/s there.
 ISSUE_LEAN_CALLS = 5000
 READ_TARGET = 1500
+LEAN_SHARE_TARGET = READ_TARGET / ISSUE_LEAN_CALLS  # the read's target in the issue's terms
 SERVICE = {
     "name": "Two-hour clean",
     "pricing_type": "service",
@@ -292,9 +293,9 @@ def cpu_now(groups: dict[str, int], platform: Platform) -> dict[str, float]:
     seconds = {name: _cpu_of(_group(pid)) for name, pid in groups.items()}
     seconds["rabbitmq"] = _cpu_of([broker_pid(platform) or 0])
     with contextlib.suppress(OSError):
-        seconds["load generator"] = sum(
-            os.times()[index] for index in (2, 3)
-        )  # children's CPU: wrk or the Python workers, once they have been waited for
+        # this process (the lean callers are its threads) and its children (wrk or the
+        # Python workers, once they have been waited for)
+        seconds["load generator"] = sum(os.times()[:4])
     return seconds
 
 
@@ -368,12 +369,9 @@ def main() -> None:
                     for name, measure in measures.items():
                         measure(options.warm_up)
                         before, began = cpu_now(groups, platform), time.monotonic()
-                        my_cpu = time.process_time()
                         result = measure(options.seconds)
                         wall = time.monotonic() - began
                         after = cpu_now(groups, platform)
-                        if name == LEAN:  # its callers are threads of this process
-                            after["load generator"] += time.process_time() - my_cpu
                         result["load"] = os.getloadavg()[0]
                         results[name].append(result)
                         busy = ", ".join(
@@ -381,9 +379,8 @@ def main() -> None:
                             for key in after
                             if (after[key] - before[key]) / wall >= 0.01
                         )
-                        unit = "calls/s" if name == LEAN else "req/s"
                         print(
-                            f"round {number} {name:23} {result['rate']:7.0f} {unit:7} p50 "
+                            f"round {number} {name:23} {result['rate']:7.0f} {unit(name):7} p50 "
                             f"{result['p50']:6.2f} ms  p99 {result['p99']:6.2f} ms  non-2xx "
                             f"{result['errors']} {result['socket_errors']}| load "
                             f"{result['load']:.2f} | CPU of a core: {busy}",
@@ -398,10 +395,9 @@ def report(results: dict[str, list[dict]]) -> None:
 
     print(f"\nmedian of rounds (load average now {os.getloadavg()[0]:.2f})")
     for name in results:
-        unit = "calls/s" if name == LEAN else "req/s"
         print(
-            f"  {name:23} {median(name, 'rate'):7.0f} {unit:7} p50 {median(name, 'p50'):6.2f} ms"
-            f"  p99 {median(name, 'p99'):6.2f} ms"
+            f"  {name:23} {median(name, 'rate'):7.0f} {unit(name):7} p50 "
+            f"{median(name, 'p50'):6.2f} ms  p99 {median(name, 'p99'):6.2f} ms"
         )
     bare, lean = median("bare Falcon", "rate"), median(LEAN, "rate")
     print(
@@ -411,19 +407,18 @@ def report(results: dict[str, list[dict]]) -> None:
     )
     for name in NAMES[1:]:
         rate, p99 = median(name, "rate"), median(name, "p99")
+        share = rate / lean
         print(
             f"\n  {name}: {rate:.0f} req/s = {rate / bare:.0%} of bare Falcon; target >= "
             f"{READ_TARGET:,} req/s {verdict(rate >= READ_TARGET)}, p99 {p99:.1f} ms <= 50 ms "
             f"{verdict(p99 <= 50)}\n  {' ' * len(name)}  scaled to issue 10's machine: "
-            f"{scaled_to_issue_machine(rate, lean):.0f} req/s = {rate / lean:.0%} of the lean "
-            f"request-reply's calls/s; target >= {READ_TARGET / ISSUE_LEAN_CALLS:.0%} "
-            f"{verdict(rate / lean >= READ_TARGET / ISSUE_LEAN_CALLS)}"
+            f"{share * ISSUE_LEAN_CALLS:.0f} req/s = {share:.0%} of the lean request-reply's "
+            f"calls/s; target >= {LEAN_SHARE_TARGET:.0%} {verdict(share >= LEAN_SHARE_TARGET)}"
         )
 
 
-def scaled_to_issue_machine(rate: float, lean: float) -> float:
-    """A rate measured here, as it would be on the machine where lean made ISSUE_LEAN_CALLS."""
-    return rate * ISSUE_LEAN_CALLS / lean
+def unit(name: str) -> str:
+    return "calls/s" if name == LEAN else "req/s"
 
 
 def verdict(held: bool) -> str:
