@@ -32,6 +32,7 @@ from local_platform import Platform
 from loconomics_billing.schemas import OwnerStatusChangedEvent
 from loconomics_billing.settings import DEVELOPMENT_WEBHOOK_SECRET
 from loconomics_plumbing.clock import move_clock
+from loconomics_plumbing.validation import LAST_YEAR
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 from platform_client import ApiClient, Person
@@ -613,7 +614,9 @@ class World:
         )
 
     def _record_patronage(self) -> None:
-        years = sorted({2200 + uuid.uuid4().int % 7000 for _ in range(2)})
+        # Far-future years no other test touches, up to the last year an instant may have:
+        # the second year may be the first plus one, so the first stays below LAST_YEAR.
+        years = sorted({2200 + uuid.uuid4().int % (LAST_YEAR - 2200) for _ in range(2)})
         while len(years) < 2:
             years.append(years[0] + 1)
         self.ids["patronage_year"], self.ids["allocation_year"] = (str(y) for y in years)
