@@ -48,8 +48,7 @@ from pathlib import Path
 
 from booking_platform import _cpu_of, _group, broker_pid, percentile
 from machine import print_machine
-from rpc_bench import PAYLOAD, LeanClient, in_flight
-from rpc_bench import process as child_process
+from rpc_bench import in_flight, lean_echo_server, lean_side
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "deploy/local"), str(ROOT / "tests")]
@@ -254,32 +253,15 @@ def bare_gunicorn(platform: Platform, body: str):
         log.close()
 
 
-@contextlib.contextmanager
-def lean_echo_server(platform: Platform, amqp_port: int):
-    """`rpc_bench.py`'s lean echo server on the platform's broker."""
-    log = platform.log_dir / "lean-echo.log"
-    log.touch()
-    argv = [
-        sys.executable,
-        str(ROOT / "bench/rpc_bench.py"),
-        "--lean-server",
-        "--amqp-port",
-        str(amqp_port),
-    ]
-    with child_process(argv, dict(os.environ), log, lambda: "ready" in log.read_text()) as pid:
-        yield pid
-
-
 def run_lean(amqp_port: int, seconds: float) -> dict:
     """The lean request-reply with LEAN_IN_FLIGHT callers, one connection each."""
-    clients = [LeanClient(amqp_port) for _ in range(LEAN_IN_FLIGHT)]
+    lean = lean_side(amqp_port)
+    callers = [lean.make() for _ in range(LEAN_IN_FLIGHT)]
     try:
-        made, wall, latencies = in_flight(
-            [lambda client=client: client.call(PAYLOAD) for client in clients], seconds
-        )
+        made, wall, latencies = in_flight([call for call, _ in callers], seconds)
     finally:
-        for client in clients:
-            client.close()
+        for _, close in callers:
+            close()
     return {
         "rate": made / wall,
         "p50": percentile(latencies, 0.5) * 1000,
@@ -347,7 +329,9 @@ def main() -> None:
             results: dict[str, list[dict]] = {name: [] for name in (*NAMES, LEAN)}
             with (
                 bare_gunicorn(platform, answer.text) as (bare_pid, bare_url),
-                lean_echo_server(platform, options.amqp_port) as lean_pid,
+                lean_echo_server(
+                    options.amqp_port, dict(os.environ), platform.log_dir / "lean-echo.log"
+                ) as lean_pid,
             ):
                 groups = {
                     "gateway": platform.pid_of("gateway"),

@@ -267,6 +267,14 @@ def process(argv: list[str], env: dict, log: Path, ready: Callable[[], bool]) ->
             child.wait()
 
 
+@contextlib.contextmanager
+def lean_echo_server(port: int, env: dict, log: Path) -> Iterator[int]:
+    """The lean side's echo server (this script, `--lean-server`) on the broker at `port`."""
+    argv = [sys.executable, __file__, "--lean-server", "--amqp-port", str(port)]
+    with process(argv, env, log, lambda: "ready" in log.read_text()) as pid:
+        yield pid
+
+
 def bench_service_env(platform: Platform, var: Path) -> dict:
     env = dict(os.environ)
     env.update(
@@ -337,14 +345,6 @@ def main() -> None:
                 str(ROOT / "deploy/local/nameko.yaml"),
                 "rpc_bench_service:RpcBenchService",
             ]
-            lean_argv = [
-                sys.executable,
-                __file__,
-                "--lean-server",
-                "--amqp-port",
-                str(options.amqp_port),
-            ]
-            lean_log = var / "lean.log"
             with (
                 process(
                     service_argv,
@@ -352,7 +352,7 @@ def main() -> None:
                     var / "service.log",
                     lambda: answers(lambda: probe.call("rpcbench", "ping")),
                 ) as service,
-                process(lean_argv, env, lean_log, lambda: "ready" in lean_log.read_text()) as echo,
+                lean_echo_server(options.amqp_port, env, var / "lean.log") as echo,
             ):
                 probe.close()
                 groups = {"nameko service": service, "lean echo server": echo}
