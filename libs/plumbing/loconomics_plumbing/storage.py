@@ -39,6 +39,8 @@ from .green_drivers import wait_cooperatively
 
 OUTBOX = "outbox_events"
 PROCESSED = "processed_events"
+# an execution option: on SQLite, a connection that runs its statements outside a transaction
+OUTSIDE_TRANSACTION = "loconomics_outside_transaction"
 
 
 class UtcDateTime(TypeDecorator):
@@ -141,6 +143,8 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
+        if conn.get_execution_options().get(OUTSIDE_TRANSACTION):
+            return  # `read_one`: each statement commits by itself (the driver begins nothing)
         if holder["thread"] == threading.get_ident():
             raise RuntimeError(
                 "This thread already has a transaction open on this SQLite database: "
@@ -168,6 +172,30 @@ def make_engine(url: str) -> Engine:
         _release(record.info)
 
     return engine
+
+
+def read_one(session: Session, statement: Any, params: dict) -> Any:
+    """The first row of one statement that only reads, outside a transaction where it can be.
+
+    One statement sees one consistent state of the database on SQLite as on PostgreSQL, so a
+    read made of one statement needs no transaction. Outside one it costs no BEGIN and no
+    COMMIT, and on SQLite it takes neither this process's writer lock nor the database's write
+    lock (every transaction here is BEGIN IMMEDIATE), so the most frequent reads never queue
+    behind a writer or each other. A session that has begun, or holds changes not yet
+    flushed, is read through as it is: a worker sees its own changes.
+    """
+    if session.in_transaction() or session.new or session.dirty or session.deleted:
+        session.flush()
+        return session.connection().execute(statement, params).first()
+    engine = session.get_bind()
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            # SQLAlchemy's AUTOCOMMIT would hand the connection back to the pool with the
+            # driver's own implicit transactions on; `make_engine` keeps them off for good
+            connection.execution_options(**{OUTSIDE_TRANSACTION: True})
+        else:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        return connection.execute(statement, params).first()
 
 
 def utc_now() -> datetime:

@@ -14,6 +14,7 @@ from loconomics_plumbing.storage import (
     UnitOfWork,
     add_plumbing_tables,
     make_engine,
+    read_one,
     session_factory,
 )
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select, update
@@ -185,3 +186,34 @@ def test_a_slow_query_under_eventlet_leaves_the_other_greenlets_running(postgres
     assert ran.returncode == 0, ran.stderr
     ticks = int(ran.stdout.split()[-1])
     assert ticks >= 20, f"the other greenlet ran {ticks} times during a 0.5 s query"
+
+
+def test_read_one_reads_outside_a_transaction_and_hands_back_a_transactional_connection(
+    postgres_url,
+):
+    metadata = MetaData()
+    counters = Table("read_one_counters", metadata, Column("id", Integer, primary_key=True))
+    add_plumbing_tables(metadata)
+    engine = make_engine(postgres_url)
+    metadata.create_all(engine)
+    try:
+        with engine.begin() as conn:
+            conn.execute(counters.delete())
+            conn.execute(insert(counters).values(id=1))
+        sessions = session_factory(engine)
+        reader = sessions()
+        assert read_one(reader, select(counters.c.id), {}).id == 1
+        assert not reader.in_transaction()
+        reader.close()
+        # the connection it used went back to the pool out of autocommit: a write rolled back
+        # on it leaves nothing behind
+        work = UnitOfWork(sessions(), metadata)
+        work.session.execute(insert(counters).values(id=2))
+        assert read_one(work.session, select(counters.c.id).where(counters.c.id == 2), {})
+        work.rollback()
+        work.close()
+        with engine.connect() as conn:
+            assert conn.execute(select(counters.c.id)).scalars().all() == [1]
+    finally:
+        metadata.drop_all(engine, tables=[counters])
+        engine.dispose()

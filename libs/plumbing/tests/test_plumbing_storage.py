@@ -14,6 +14,7 @@ from loconomics_plumbing.storage import (
     UtcDateTime,
     add_plumbing_tables,
     make_engine,
+    read_one,
     session_factory,
 )
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
@@ -261,3 +262,56 @@ def test_processes_opening_a_new_database_together_all_get_in(tmp_path):
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("SELECT count(*) FROM visits").scalar() == 8
     assert failures == []
+
+
+def test_read_one_reads_committed_rows_while_a_writer_holds_the_database(store):
+    """No BEGIN IMMEDIATE and no writer lock: a read made of one statement never waits."""
+    engine, metadata, members = store
+    with engine.begin() as conn:
+        conn.execute(insert(members).values(id=1, name="ana", joined_at=T0))
+    writing, release = threading.Event(), threading.Event()
+
+    def writer():
+        work = unit(engine, metadata)
+        work.session.execute(members.update().values(name="bea"))
+        writing.set()
+        release.wait(10)
+        work.commit()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert writing.wait(5)
+        reader = session_factory(engine)()
+        answers = []
+        read = threading.Thread(
+            target=lambda: answers.append(read_one(reader, select(members.c.name), {}))
+        )
+        read.start()
+        read.join(3)  # a read that took the writer's lock would wait here for `release`
+        assert answers and answers[0].name == "ana"
+        assert not reader.in_transaction()
+    finally:
+        release.set()
+        thread.join()
+    assert read_one(session_factory(engine)(), select(members.c.name), {}).name == "bea"
+
+
+def test_read_one_sees_the_sessions_own_changes_and_leaves_the_pool_as_it_was(store):
+    engine, metadata, members = store
+    work = unit(engine, metadata)
+    work.session.add_all([])  # nothing pending: read outside, and no transaction begun
+    assert read_one(work.session, select(members.c.id), {}) is None
+    assert not work.session.in_transaction()
+    work.session.execute(insert(members).values(id=7, name="cy", joined_at=T0))
+    assert read_one(work.session, select(members.c.name), {}).name == "cy"  # its own write
+    work.rollback()
+    assert read_one(work.session, select(members.c.name), {}) is None
+    # the pooled connections still run transactions as BEGIN IMMEDIATE with the driver's own
+    # implicit transactions off: a write rolled back leaves nothing
+    other = unit(engine, metadata)
+    other.session.execute(insert(members).values(id=8, name="di", joined_at=T0))
+    assert other.session.connection().connection.dbapi_connection.isolation_level is None
+    other.rollback()
+    with engine.connect() as conn:
+        assert conn.execute(select(members.c.id)).all() == []

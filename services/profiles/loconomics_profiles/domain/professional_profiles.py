@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from loconomics_plumbing.errors import Conflict, Invalid, NotFound, field_error
 from loconomics_plumbing.identity import Caller
+from loconomics_plumbing.storage import read_one
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -336,13 +337,18 @@ def public_profile(session: Session, professional: str, viewer: Caller | None,
 
 
 def find_public_profile(session: Session, professional: str):
-    """The first of the four queries: the profile row with its rating and its public stamp."""
-    # on the session's connection (Core), not `session.execute`: plain rows either way, and a
-    # third of the cost of a read answered from `PublicProfiles` was the ORM's handling of them.
-    session.flush()  # as `session.execute` would: this session's own changes are shown
-    found = session.connection().execute(
-        _PUBLIC_PROFILE, {"professional": professional, "slug": professional.lower()}
-    ).first()
+    """The first of the four queries: the profile row with its rating and its public stamp.
+
+    Read as one statement of its own, outside a transaction while the session has none
+    (`read_one`): a read answered from `PublicProfiles` is this query alone, and then costs no
+    BEGIN and COMMIT, nor on SQLite the write lock. The rest of the page, when it is built, is
+    read after it, so it is never older than the stamp this row carries.
+    """
+    # Core, not `session.execute`: plain rows either way, and a third of the cost of a read
+    # answered from `PublicProfiles` was the ORM's handling of them.
+    found = read_one(
+        session, _PUBLIC_PROFILE, {"professional": professional, "slug": professional.lower()}
+    )
     if found is None:
         raise NotFound("no such professional")
     return found

@@ -1,13 +1,14 @@
 """Public profiles as last rendered, kept per professional, for the most read page of the site.
 
 Building a public profile costs four queries and a schema dump; showing it again costs one
-query. Each read still asks the database for the profile row (it also resolves a custom
-address), which carries the profile's public stamp: any change the page shows gives that
-stamp a new value in the same transaction (`loconomics_profiles.public_profile_stamps`). A kept
-answer is served only while its stamp is the one just read and its day is today (a credential
-shows whether it has expired), so a change made through any copy of the service is seen by the
-next read on every copy, with nothing to broadcast. An answer that depends on who is looking (a
-service offered to one client only) is kept for anonymous viewers only.
+query, made outside any transaction (`loconomics_plumbing.storage.read_one`). Each read still
+asks the database for the profile row (it also resolves a custom address), which carries the
+profile's public stamp: any change the page shows gives that stamp a new value in the same
+transaction (`loconomics_profiles.public_profile_stamps`). A kept answer is served only while
+its stamp is the one just read and its day is today (a credential shows whether it has
+expired), so a change made through any copy of the service is seen by the next read on every
+copy, with nothing to broadcast. An answer that depends on who is looking (a service offered to
+one client only) is kept for anonymous viewers only.
 
 Answers are shared between readers: nobody may change one.
 """
@@ -61,6 +62,9 @@ class PublicProfiles:
             and (kept.same_for_everyone or viewer_id is None)
         ):
             return kept.answer
+        # The rest is read after the stamp. A change committed in between is shown by this
+        # answer, which is kept under the stamp from before it: the next read finds the new
+        # stamp and builds again. So a kept answer is never older than its stamp.
         view, same_for_everyone = public_profile_of(session, found, viewer_id, now)
         answer = self.render(view)
         if same_for_everyone or viewer_id is None:

@@ -205,6 +205,37 @@ def test_a_change_made_through_another_copy_is_shown_by_the_next_read(sessions, 
     assert copy.built == 2
 
 
+def test_a_change_landing_while_an_answer_is_built_is_shown_by_the_next_read(sessions,
+                                                                            monkeypatch):
+    """The profile row is read first, on its own; the rest after it. A change committed in
+    between may be half shown by that answer, which is kept under the stamp from before it,
+    so the next read builds again and shows all of it."""
+    from loconomics_profiles.domain import public_profiles
+
+    listing_id = publish(sessions)
+    build_rest = public_profiles.public_profile_of
+    raced = []
+
+    def change_then_build_rest(session, found, viewer_id, now):
+        if not raced:
+            raced.append(found.public_stamp)
+            change(sessions,
+                   lambda s: profiles.update_profile(s, emit, pro(), {"bio": "Raced"}, NOW),
+                   lambda s: listings.update_listing(s, emit, pro(), listing_id,
+                                                     {"intro": "Raced"}, NOW))
+        return build_rest(session, found, viewer_id, now)
+
+    monkeypatch.setattr(public_profiles, "public_profile_of", change_then_build_rest)
+    copy = Copy()
+    first = copy.show(sessions, "ana")
+    assert first["bio"] == "Walls"  # the profile row from before the change
+    assert first["listings"][0]["intro"] == "Raced"  # the rest from after it
+    assert raced[0] != stamp_of(sessions)
+    second = copy.show(sessions, "ana")
+    assert second["bio"] == "Raced" and second["listings"][0]["intro"] == "Raced"
+    assert copy.built == 2
+
+
 def test_a_change_to_one_professional_keeps_the_answers_kept_for_others(sessions):
     publish(sessions, "pro-1", "ana")
     publish(sessions, "pro-2", "bob-paints")
