@@ -300,9 +300,8 @@ def test_read_one_reads_committed_rows_while_a_writer_holds_the_database(store):
 def test_read_one_sees_the_sessions_own_changes_and_leaves_the_pool_as_it_was(store):
     engine, metadata, members = store
     work = unit(engine, metadata)
-    work.session.add_all([])  # nothing pending: read outside, and no transaction begun
     assert read_one(work.session, select(members.c.id), {}) is None
-    assert not work.session.in_transaction()
+    assert not work.session.in_transaction()  # read outside: no transaction begun
     work.session.execute(insert(members).values(id=7, name="cy", joined_at=T0))
     assert read_one(work.session, select(members.c.name), {}).name == "cy"  # its own write
     work.rollback()
