@@ -34,12 +34,12 @@ LATENCY = Histogram(
 )
 POOL_IN_USE = Gauge(
     "loconomics_gateway_rpc_clients_in_use",
-    "RPC clients lent to in-flight requests.",
+    "RPC calls in flight (slots of the RPC pool in use).",
     multiprocess_mode="livesum",
 )
 POOL_SIZE = Gauge(
     "loconomics_gateway_rpc_pool_size",
-    "RPC clients each worker may lend at once.",
+    "RPC calls each worker may have in flight at once.",
     multiprocess_mode="livesum",
 )
 

@@ -1,6 +1,7 @@
 """The gateway's RPC client against a real broker: transient, unconfirmed requests that still
-fail fast (503) when no service consumes them, and nameko-shaped replies read back over
-RabbitMQ's direct reply-to.
+fail fast (503) when no service consumes them, nameko-shaped replies read back over
+RabbitMQ's direct reply-to, and one connection shared by a process's calls in flight, each
+given its own answer and none another's.
 
 Runs on the test node (TEST_AMQP_PORT, default 5673) in a virtual host of its own.
 """
@@ -13,11 +14,17 @@ import socket
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from local_platform import Platform
-from loconomics_gateway.rpc import RpcPool, ServiceUnavailable
+from loconomics_gateway.rpc import (
+    BrokerUnavailable,
+    DeadlineExceeded,
+    RpcPool,
+    ServiceUnavailable,
+)
 from loconomics_plumbing.identity import Caller
 
 pytestmark = pytest.mark.integration
@@ -123,7 +130,10 @@ class SlowLink:
                 target.sendall(chunk)
 
     def close(self) -> None:
+        """Cut every connection at once (a thread blocked reading one is woken too)."""
         for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(OSError):
                 sock.close()
 
@@ -141,3 +151,135 @@ def test_a_broker_slow_to_answer_is_waited_for_not_called_down(broker):
     finally:
         pool.close()
         link.close()
+
+
+class SlowEcho:
+    """An `echo` service answering each request after the `delay` it asks for (seconds), so
+    that answers come back in another order than the requests went out. It records every
+    request's `reply_to`: one per channel the calls came from."""
+
+    def __init__(self, amqp_uri: str):
+        self.amqp_uri = amqp_uri
+        self.reply_tos: list[str] = []
+        self.ready = threading.Event()
+        self.stop = threading.Event()
+        self.sending = threading.Lock()
+        self.timers: list[threading.Timer] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+        assert self.ready.wait(10)
+
+    def _serve(self) -> None:
+        with Connection(self.amqp_uri) as consuming, Connection(self.amqp_uri) as replying:
+            queue = Queue("rpc-echo", RPC_EXCHANGE, routing_key="echo.*", auto_delete=True)
+            producer = Producer(replying.channel(), exchange=Exchange(""))
+
+            def reply(body, properties) -> None:
+                with self.sending:
+                    producer.publish(
+                        {"result": body["kwargs"], "error": None},
+                        routing_key=properties["reply_to"],
+                        correlation_id=properties["correlation_id"],
+                        serializer="json",
+                    )
+
+            def answer(body, message) -> None:
+                self.reply_tos.append(message.properties["reply_to"])
+                timer = threading.Timer(
+                    body["kwargs"].get("delay", 0), reply, (body, message.properties)
+                )
+                self.timers.append(timer)
+                timer.start()
+
+            with Consumer(consuming.channel(), [queue], callbacks=[answer], accept=["json"],
+                          no_ack=True):
+                self.ready.set()
+                while not self.stop.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        consuming.drain_events(timeout=0.2)
+            for timer in self.timers:
+                timer.cancel()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def slow_echo(broker):
+    echo = SlowEcho(broker.amqp_uri)
+    yield echo
+    echo.close()
+
+
+def test_concurrent_calls_share_one_connection_and_each_gets_its_own_answer(broker, slow_echo):
+    pool = RpcPool(broker.amqp_uri, size=24, timeout=10)
+    calls = 48
+    try:
+        with ThreadPoolExecutor(24) as threads:
+            answers = list(threads.map(
+                lambda n: pool.call("echo", "say", words=n, delay=(n * 7 % 11) / 200),
+                range(calls),
+            ))
+    finally:
+        pool.close()
+    assert [answer["words"] for answer in answers] == list(range(calls))
+    # the answers came back in another order than the requests went out, all on one channel
+    assert len(slow_echo.reply_tos) == calls
+    assert len(set(slow_echo.reply_tos)) == 1
+
+
+def test_an_answer_come_too_late_is_dropped_and_never_reaches_another_call(broker, slow_echo):
+    pool = RpcPool(broker.amqp_uri, size=4, timeout=10)
+    try:
+        with ThreadPoolExecutor(2) as threads:
+            late = threads.submit(pool.call, "echo", "say", timeout=0.2, words="late", delay=0.5)
+            time.sleep(0.05)
+            # waits on the same connection while the late answer arrives on it
+            patient = threads.submit(pool.call, "echo", "say", timeout=5, words="mine", delay=0.8)
+            with pytest.raises(DeadlineExceeded):
+                late.result()
+            assert patient.result() == {"words": "mine", "delay": 0.8}
+        # a call past its deadline retires the connection (the broker may be gone without a
+        # word): the next call goes on a fresh one
+        assert pool.call("echo", "say", words="next") == {"words": "next"}
+    finally:
+        pool.close()
+    first, same, fresh = slow_echo.reply_tos
+    assert first == same != fresh
+
+
+def test_a_connection_lost_mid_call_ends_every_waiting_call_at_once(broker, slow_echo):
+    link = SlowLink(broker.amqp_port, delay=0)
+    uri = broker.amqp_uri.replace(f":{broker.amqp_port}/", f":{link.port}/")
+    pool = RpcPool(uri, size=8, timeout=20, cool_off=5)
+    try:
+        with ThreadPoolExecutor(5) as threads:
+            waiting = [
+                threads.submit(pool.call, "echo", "say", words=n, delay=30) for n in range(5)
+            ]
+            assert wait_until(lambda: len(slow_echo.reply_tos) == 5)
+            began = time.monotonic()
+            link.close()  # the broker, as this process sees it, is gone
+            for call in waiting:
+                with pytest.raises(BrokerUnavailable):
+                    call.result()
+            assert time.monotonic() - began < 2  # not at their 20 s deadline
+        # no broker to connect to: the next call fails at once, and so do the ones after it
+        for _ in range(2):
+            began = time.monotonic()
+            with pytest.raises(BrokerUnavailable):
+                pool.call("echo", "say", words="after")
+            assert time.monotonic() - began < 1
+    finally:
+        pool.close()
+        link.close()
+
+
+def wait_until(condition, seconds: float = 10) -> bool:
+    ends = time.monotonic() + seconds
+    while time.monotonic() < ends:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
