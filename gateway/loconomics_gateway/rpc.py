@@ -161,7 +161,8 @@ class Link:
                 return
             self.broken = why
             waiting, self._waiting = self._waiting, {}
-        for slot in waiting.values():
+        # a copy: the reader may still be taking an answer out of it
+        for slot in list(waiting.values()):
             slot.put((BROKEN, why))
         self._close_connection()
 
