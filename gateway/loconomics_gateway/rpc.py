@@ -1,9 +1,11 @@
 """RPC to the services over nameko's wire protocol, on one AMQP connection per gateway process.
 
 A process's in-flight calls share one connection (a `Link`): each request goes out in one
-write under a lock, with a correlation id of its own, and one reader thread hands every reply
-(over RabbitMQ's direct reply-to) to the call waiting for that id. No call ever reads another's
-reply, and no reply reaches a call that has stopped waiting. Sharing the connection lets the
+write under a lock, with a correlation id of its own. One of the waiting calls at a time reads
+the connection and hands every reply (over RabbitMQ's direct reply-to) to the call waiting for
+that id; when its own comes, it passes the reading on to a call still waiting. No call ever
+reads another's reply, no reply reaches a call that has stopped waiting, and a call alone
+reads its own reply with no thread in between. Sharing the connection lets the
 broker and the reader take several messages per wake-up: under the gateway read RabbitMQ
 spends about a quarter less CPU per request than with one connection per call in flight
 (docs/performance.md, tenth pass).
@@ -43,11 +45,11 @@ log = logging.getLogger(__name__)
 
 RPC_EXCHANGE = Exchange("nameko-rpc", type="topic", durable=True)
 TRANSIENT = 1
-READ_STEP = 1.0  # seconds: the longest the reader waits before it checks whether to stop
+READ_STEP = 0.1  # seconds: the longest a reading call waits before it checks its deadline
 SEND_LIMIT = 5.0  # seconds: the longest a send waits for a broker that takes nothing
 
-# What the reader hands a waiting call
-REPLY, RETURNED, BROKEN = "reply", "returned", "broken"
+# What a waiting call is handed: its answer, or the reading of the connection (READ)
+REPLY, RETURNED, BROKEN, READ = "reply", "returned", "broken", "read"
 
 
 def _timeval(seconds: float) -> bytes:
@@ -74,11 +76,12 @@ class NotSent(BrokerUnavailable):
 class Link:
     """One AMQP connection and channel, shared by the in-flight calls of one process.
 
-    Its reader thread is started here, so a link is made in the process that uses it (after
-    gunicorn forks). Once broken, a link takes no more calls and every call still waiting on
-    it ends with `BrokerUnavailable`; once retired (a call outlived its deadline, and the
-    broker may be gone without a word), it takes no more calls and closes when the last call
-    waiting on it ends.
+    It has no thread of its own: the waiting calls take turns at reading it (`_reader`), so
+    nothing reads it while no call waits, and what came meanwhile is read by the next call.
+    It is made in the process that uses it (after gunicorn forks). Once broken, a link takes
+    no more calls and every call still waiting on it ends with `BrokerUnavailable`; once
+    retired (a call outlived its deadline, and the broker may be gone without a word), it
+    takes no more calls and closes when the last call waiting on it ends.
     """
 
     def __init__(self, amqp_uri: str, connect_timeout: float):
@@ -91,7 +94,8 @@ class Link:
         self.broken: str | None = None  # why, once it is
         self.retired = False
         self._waiting: dict[str, queue.SimpleQueue] = {}
-        self._lock = threading.Lock()  # the waiting calls and the link's state
+        self._lock = threading.Lock()  # the waiting calls, who reads, the link's state
+        self._reader: str | None = None  # the call reading the connection, or asked to
         self._send_lock = threading.Lock()  # one request's frames at a time on the socket
         self._socket: socket.socket | None = None
         try:
@@ -103,8 +107,6 @@ class Link:
         except BaseException:
             self._close_connection()
             raise
-        self._reader = threading.Thread(target=self._read, name="rpc-replies", daemon=True)
-        self._reader.start()
 
     def _set_up(self, connect_timeout: float) -> None:
         """The socket's waits, the channel, and the consumer of direct replies."""
@@ -123,7 +125,7 @@ class Link:
         self.channel.basic_consume(DIRECT_REPLY_TO, callback=self._on_reply, no_ack=True)
         self.channel.events["basic_return"].add(self._on_return)
         # From here a read with nothing to read ends after READ_STEP (py-amqp raises it as a
-        # timeout, and the reader checks whether to stop); a send the broker does not take
+        # timeout, and the reading call checks its deadline); a send the broker does not take
         # ends after SEND_LIMIT.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(READ_STEP))
 
@@ -132,7 +134,8 @@ class Link:
         return self.broken is None and not self.retired and self.pid == os.getpid()
 
     def _hand(self, correlation_id: str | None, kind: str, value: object) -> None:
-        slot = self._waiting.pop(correlation_id, None)
+        with self._lock:
+            slot = self._waiting.pop(correlation_id, None)
         if slot is not None:  # else the call has stopped waiting: the answer is dropped
             slot.put((kind, value))
 
@@ -143,25 +146,66 @@ class Link:
         """The broker handed a mandatory request back: no queue is bound for it."""
         self._hand(message.properties.get("correlation_id"), RETURNED, None)
 
-    def _read(self) -> None:
-        """The reader thread: every frame the broker sends, until the link breaks or closes."""
-        try:
-            while self.broken is None:
-                try:
-                    self._amqp.drain_events()
-                except TimeoutError:
-                    continue
-        except Exception as error:
-            self._break(repr(error))
+    def _read_until_answered(self, slot: queue.SimpleQueue, deadline: float):
+        """Read the connection, handing out what comes, until this call's answer is there."""
+        while True:
+            try:
+                kind, value = slot.get_nowait()
+            except queue.Empty:
+                pass
+            else:
+                if kind != READ:
+                    return kind, value
+                continue  # the reading was passed to this call, which has it already
+            if time.monotonic() >= deadline:
+                return None
+            try:
+                self._amqp.drain_events()
+            except TimeoutError:
+                continue
+            except Exception as error:  # the slot of every waiting call gets BROKEN
+                self._break(repr(error))
+
+    def _wait(self, correlation_id: str, slot: queue.SimpleQueue, deadline: float):
+        """This call's (kind, value), or None at its deadline."""
+        while True:
+            with self._lock:
+                if self._reader is None:
+                    self._reader = correlation_id
+            if self._reader == correlation_id:
+                return self._read_until_answered(slot, deadline)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            try:
+                kind, value = slot.get(timeout=remaining)
+            except queue.Empty:
+                return None
+            if kind != READ:
+                return kind, value
+            # the reading was passed to this call: it reads from here
+
+    def _leave(self, correlation_id: str) -> None:
+        """This call waits no more; if it held the reading, a call still waiting takes it."""
+        with self._lock:
+            self._waiting.pop(correlation_id, None)
+            if self._reader != correlation_id:
+                return
+            self._reader = None
+            for other, slot in self._waiting.items():
+                self._reader = other
+                slot.put((READ, None))
+                break
 
     def _break(self, why: str) -> None:
-        """No more calls on this link; every call waiting on it ends now."""
+        """No more calls on this link; every call waiting on it ends now (and a call reading
+        it stops, as its socket is shut)."""
         with self._lock:
             if self.broken is not None:
                 return
             self.broken = why
             waiting, self._waiting = self._waiting, {}
-        # a copy: the reader may still be taking an answer out of it
+        # a copy: a reading call may still be taking an answer out of it
         for slot in list(waiting.values()):
             slot.put((BROKEN, why))
         self._close_connection()
@@ -171,7 +215,7 @@ class Link:
             return  # the socket is the process's that made it (a pool made before a fork)
         if self._socket is not None:
             with contextlib.suppress(OSError):
-                # wakes the reader at once, instead of at its next READ_STEP
+                # wakes a reading call at once, instead of at its next READ_STEP
                 self._socket.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(Exception):  # never connects: a lost broker is not waited for
             self.connection.release()
@@ -186,14 +230,28 @@ class Link:
                 raise NotSent(self.broken)
             self._waiting[correlation_id] = slot
         try:
-            return self._send_and_wait(service, method, kwargs, context, timeout,
-                                       correlation_id, slot)
+            self._send(service, method, kwargs, context, correlation_id)
+            outcome = self._wait(correlation_id, slot, time.monotonic() + timeout)
         finally:
-            self._waiting.pop(correlation_id, None)
+            self._leave(correlation_id)
             if self.retired and not self._waiting:
                 self.close()
+        if outcome is None:
+            # The service is slow, or the broker went without a word (no heartbeats): new
+            # calls go on a fresh connection, which fails fast if the broker is gone.
+            self.retired = True
+            raise DeadlineExceeded(f"{service}.{method}")
+        kind, value = outcome
+        if kind == RETURNED:
+            raise ServiceUnavailable(service)
+        if kind == BROKEN:
+            raise BrokerUnavailable(value)
+        reply = json.loads(value)
+        if reply.get("error"):
+            raise deserialize(reply["error"])
+        return reply.get("result")
 
-    def _send_and_wait(self, service, method, kwargs, context, timeout, correlation_id, slot):
+    def _send(self, service, method, kwargs, context, correlation_id) -> None:
         headers = {f"nameko.{key}": value for key, value in context.items() if value is not None}
         connection = self._amqp
         # transient, unconfirmed, mandatory: an unroutable request comes back (basic.return)
@@ -222,21 +280,6 @@ class Link:
             raise NotSent(str(error)) from error
         finally:
             self._send_lock.release()
-        try:
-            kind, value = slot.get(timeout=timeout)
-        except queue.Empty:
-            # The service is slow, or the broker went without a word (no heartbeats): new
-            # calls go on a fresh connection, which fails fast if the broker is gone.
-            self.retired = True
-            raise DeadlineExceeded(f"{service}.{method}") from None
-        if kind == RETURNED:
-            raise ServiceUnavailable(service)
-        if kind == BROKEN:
-            raise BrokerUnavailable(value)
-        reply = json.loads(value)
-        if reply.get("error"):
-            raise deserialize(reply["error"])
-        return reply.get("result")
 
     def close(self) -> None:
         self._break("closed")

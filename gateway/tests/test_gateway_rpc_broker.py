@@ -84,11 +84,14 @@ def test_a_request_goes_transient_with_the_caller_and_its_reply_comes_back(broke
     thread = threading.Thread(target=echo_service, daemon=True)
     thread.start()
     assert ready.wait(10)
+    threads_before = threading.active_count()
     pool = RpcPool(broker.amqp_uri, size=1, timeout=5)
     try:
         caller = Caller("u1", frozenset({"client"}))
         assert pool.call("echo", "say", caller=caller, words="hi") == {"words": "hi"}
         assert pool.call("echo", "say", words="again") == {"words": "again"}
+        # a call alone reads its own answer: the client starts no thread to read for it
+        assert threading.active_count() == threads_before
     finally:
         stop.set()
         thread.join(5)
@@ -233,6 +236,7 @@ def test_an_answer_come_too_late_is_dropped_and_never_reaches_another_call(broke
     pool = RpcPool(broker.amqp_uri, size=4, timeout=10)
     try:
         with ThreadPoolExecutor(2) as threads:
+            # the first call reads the connection; at its deadline it passes the reading on
             late = threads.submit(pool.call, "echo", "say", timeout=0.2, words="late", delay=0.5)
             time.sleep(0.05)
             # waits on the same connection while the late answer arrives on it
