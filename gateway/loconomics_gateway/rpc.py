@@ -5,10 +5,9 @@ write under a lock, with a correlation id of its own. One of the waiting calls a
 the connection and hands every reply (over RabbitMQ's direct reply-to) to the call waiting for
 that id; when its own comes, it passes the reading on to a call still waiting. No call ever
 reads another's reply, no reply reaches a call that has stopped waiting, and a call alone
-reads its own reply with no thread in between. Sharing the connection lets the
-broker and the reader take several messages per wake-up: under the gateway read RabbitMQ
-spends about a quarter less CPU per request than with one connection per call in flight
-(docs/performance.md, tenth pass).
+reads its own reply with no thread in between. Sharing the connection lets the broker take
+several messages per wake-up: under the gateway read RabbitMQ spends about a quarter less CPU
+per request than with one connection per call in flight (docs/performance.md, tenth pass).
 
 Every call has a deadline and a slot of the pool (at most `size` in flight per process); a
 broker that refuses or vanishes makes calls fail at once (503) for a short while instead of
@@ -205,7 +204,6 @@ class Link:
                 return
             self.broken = why
             waiting, self._waiting = self._waiting, {}
-        # a copy: a reading call may still be taking an answer out of it
         for slot in list(waiting.values()):
             slot.put((BROKEN, why))
         self._close_connection()
