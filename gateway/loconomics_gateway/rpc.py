@@ -6,7 +6,7 @@ the connection and hands every reply (over RabbitMQ's direct reply-to) to the ca
 that id; when its own comes, it passes the reading on to a call still waiting. No call ever
 reads another's reply, no reply reaches a call that has stopped waiting, and a call alone
 reads its own reply with no thread in between. Sharing the connection lets the broker take
-several messages per wake-up: under the gateway read RabbitMQ spends about a quarter less CPU
+several messages per wake-up: under the gateway read RabbitMQ spends about a fifth less CPU
 per request than with one connection per call in flight (docs/performance.md, tenth pass).
 
 Every call has a deadline and a slot of the pool (at most `size` in flight per process); a
