@@ -204,7 +204,7 @@ class Link:
                 return
             self.broken = why
             waiting, self._waiting = self._waiting, {}
-        for slot in list(waiting.values()):
+        for slot in waiting.values():
             slot.put((BROKEN, why))
         self._close_connection()
 

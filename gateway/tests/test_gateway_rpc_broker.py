@@ -26,6 +26,7 @@ from loconomics_gateway.rpc import (
     ServiceUnavailable,
 )
 from loconomics_plumbing.identity import Caller
+from polling import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -262,7 +263,8 @@ def test_a_connection_lost_mid_call_ends_every_waiting_call_at_once(broker, slow
             waiting = [
                 threads.submit(pool.call, "echo", "say", words=n, delay=30) for n in range(5)
             ]
-            assert wait_until(lambda: len(slow_echo.reply_tos) == 5)
+            wait_for(lambda: len(slow_echo.reply_tos) == 5, "five requests at the service", 10,
+                     interval=0.02)
             began = time.monotonic()
             link.close()  # the broker, as this process sees it, is gone
             for call in waiting:
@@ -279,11 +281,3 @@ def test_a_connection_lost_mid_call_ends_every_waiting_call_at_once(broker, slow
         pool.close()
         link.close()
 
-
-def wait_until(condition, seconds: float = 10) -> bool:
-    ends = time.monotonic() + seconds
-    while time.monotonic() < ends:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
