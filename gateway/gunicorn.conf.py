@@ -12,6 +12,10 @@ timeout = 30
 limit_request_line = 8190
 graceful_timeout = 10
 preload_app = False
+# No `gunicornc` control socket: the platform scripts and Kubernetes manage the processes, and
+# every gunicorn of one user would otherwise share $HOME/.gunicorn/gunicorn.ctl, so a command
+# meant for one gateway could reach another (a test platform's, a benchmark's).
+control_socket_disable = True
 logconfig_dict = logging_config(os.environ.get("LOG_LEVEL", "INFO"))
 accesslog = "-"
 
