@@ -184,17 +184,20 @@ class Link:
                 return kind, value
             # the reading was passed to this call: it reads from here
 
-    def _leave(self, correlation_id: str) -> None:
-        """This call waits no more; if it held the reading, a call still waiting takes it."""
+    def _leave(self, correlation_id: str, retire: bool) -> bool:
+        """This call waits no more (and retires the link if `retire`); if it held the reading,
+        a call still waiting takes it. Whether the link is retired with no call left on it:
+        nothing can use it any more, so it is to be closed."""
         with self._lock:
+            self.retired = self.retired or retire
             self._waiting.pop(correlation_id, None)
-            if self._reader != correlation_id:
-                return
-            self._reader = None
-            for other, slot in self._waiting.items():
-                self._reader = other
-                slot.put((READ, None))
-                break
+            if self._reader == correlation_id:
+                self._reader = None
+                for other, slot in self._waiting.items():
+                    self._reader = other
+                    slot.put((READ, None))
+                    break
+            return self.retired and not self._waiting
 
     def _break(self, why: str) -> None:
         """No more calls on this link; every call waiting on it ends now (and a call reading
@@ -226,18 +229,21 @@ class Link:
         with self._lock:
             if self.broken is not None:
                 raise NotSent(self.broken)
+            if self.retired:  # taken just before it was retired: a fresh link takes the call
+                raise NotSent("retired")
             self._waiting[correlation_id] = slot
+        # The service is slow, or the broker went without a word (no heartbeats): a call past
+        # its deadline retires the link, so new calls go on a fresh connection, which fails
+        # fast if the broker is gone.
+        timed_out = False
         try:
             self._send(service, method, kwargs, context, correlation_id)
             outcome = self._wait(correlation_id, slot, time.monotonic() + timeout)
+            timed_out = outcome is None
         finally:
-            self._leave(correlation_id)
-            if self.retired and not self._waiting:
+            if self._leave(correlation_id, retire=timed_out):
                 self.close()
-        if outcome is None:
-            # The service is slow, or the broker went without a word (no heartbeats): new
-            # calls go on a fresh connection, which fails fast if the broker is gone.
-            self.retired = True
+        if timed_out:
             raise DeadlineExceeded(f"{service}.{method}")
         kind, value = outcome
         if kind == RETURNED:

@@ -281,3 +281,19 @@ def test_a_connection_lost_mid_call_ends_every_waiting_call_at_once(broker, slow
         pool.close()
         link.close()
 
+
+
+def test_a_link_retired_by_its_last_call_is_closed_at_once(broker, slow_echo):
+    """The call past its deadline that retires a link closes it when no other call waits on
+    it: its connection is not left open until the garbage collector finds it."""
+    pool = RpcPool(broker.amqp_uri, size=2, timeout=10)
+    try:
+        with pytest.raises(DeadlineExceeded):
+            pool.call("echo", "say", timeout=0.2, words="late", delay=0.5)
+        retired = pool._link
+        assert retired.retired
+        assert retired.broken == "closed"
+        assert pool.call("echo", "say", words="next") == {"words": "next"}
+        assert pool._link is not retired
+    finally:
+        pool.close()
