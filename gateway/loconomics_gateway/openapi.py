@@ -42,12 +42,22 @@ class ProblemSchema(Schema):
     )
 
 
+def decimal_as_text(converter, field: fields.Field, ret: dict) -> dict:
+    """A decimal the services send as text (patronage points such as "19.5", exact where a
+    float would not be) is documented as the string it is, not as the number apispec assumes."""
+    if not isinstance(field, fields.Decimal) or not field.as_string:
+        return {}
+    nullable = isinstance(ret.get("type"), list) and "null" in ret["type"]
+    return {"type": ["string", "null"] if nullable else "string", "format": "decimal"}
+
+
 def build_spec(operations: list[Operation], server_url: str) -> dict:
+    marshmallow = MarshmallowPlugin()
     spec = APISpec(
         title="Loconomics API",
         version="1.0.0",
         openapi_version="3.1.0",
-        plugins=[MarshmallowPlugin()],
+        plugins=[marshmallow],
         info={
             "description": "The public REST API of the Loconomics cooperative: accounts, "
             "listings, search, bookings, memberships, governance and messaging. "
@@ -58,6 +68,7 @@ def build_spec(operations: list[Operation], server_url: str) -> dict:
     spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
+    marshmallow.converter.add_attribute_function(decimal_as_text)
     spec.components.schema("Problem", schema=ProblemSchema)
     by_path: dict[str, dict] = {}
     for op in operations:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from falcon import testing
+from jsonschema import Draft202012Validator
 from loconomics_gateway.app import create_app
 from loconomics_gateway.routes import governance
 from loconomics_gateway.settings import Settings
+from loconomics_governance.schemas import MyPatronageSchema, YearPatronageSchema
 from loconomics_plumbing.errors import Conflict, Forbidden
 from loconomics_plumbing.tokens import issue_access_token
 from openapi_spec_validator import validate
@@ -182,3 +185,38 @@ def test_openapi_documents_every_governance_route(client):
     assert {"201", "401", "403", "409", "422"} <= set(vote["responses"])
     blt = spec["paths"]["/v1/governance/elections/{election_id}/ballots.blt"]["get"]
     assert "text/plain; charset=utf-8" in blt["responses"]["200"]["content"]
+
+
+def test_patronage_points_are_documented_as_the_text_the_service_sends(client):
+    """Points are exact decimals sent as text ("19.5"); the document must not promise numbers."""
+    spec = client.simulate_get("/openapi.json").json
+    share = {"allocation_id": "a1", "status": "proposed", "points": Decimal("19.5")}
+    mine = MyPatronageSchema().dump(
+        {
+            "external_id": "m1",
+            "years": [
+                {
+                    "fiscal_year": 2026,
+                    "dues": {"amount_cents": 1900, "currency": "USD"},
+                    "completed_bookings": 3,
+                    "points": Decimal("19.5"),
+                    "allocation": share,
+                }
+            ],
+        }
+    )
+    year = YearPatronageSchema().dump(
+        {
+            "fiscal_year": 2026,
+            "basis": {"dues_dollar": Decimal("1"), "completed_booking": Decimal("0.5")},
+            "members": [{"external_id": "m1", "name": None, "points": Decimal("19.5")}],
+            "total_points": Decimal("19.5"),
+            "allocation": None,
+        }
+    )
+    assert mine["years"][0]["points"] == "19.5" and year["total_points"] == "19.5"
+    for path, answer in (("/v1/me/patronage", mine), ("/v1/governance/patronage/{year}", year)):
+        schema = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+        Draft202012Validator({**schema["schema"], "components": spec["components"]}).validate(
+            answer
+        )
