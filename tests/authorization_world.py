@@ -1,5 +1,6 @@
 """A small real world on the shared platform, built through the gateway, for the authorisation
-matrix (`tests/integration/test_gateway_authorization_matrix.py`).
+matrix (`tests/integration/test_gateway_authorization_matrix.py`) and the fuzzing runs
+(`tests/integration/test_gateway_fuzzing.py`).
 
 Five actors look at it: `anonymous` (no token), `other_client` (a client with no part in
 anything), `professional` (the professional of the listing, of the bookings and of the
@@ -74,6 +75,16 @@ VOTING_SPAN = timedelta(seconds=10)
 def expect(answer, status: int) -> dict:
     assert answer.status_code == status, f"{answer.request.method} {answer.url}: {answer.text}"
     return answer.json() if answer.content else {}
+
+
+@contextmanager
+def built_world(platform: Platform, admin: Person) -> Iterator[World]:
+    """A world built on `platform`; its members withdraw when the block ends."""
+    world = World(platform, admin)
+    try:
+        yield world.build()
+    finally:
+        world.leave()
 
 
 def iso(moment: datetime) -> str:
