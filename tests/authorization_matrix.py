@@ -8,10 +8,7 @@ actor's request names, so the fuzzing reaches past "not found" into each operati
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +26,7 @@ from authorization_world import (
     World,
     iso,
 )
+from stripe_webhooks import stripe_signature
 
 OK = "allowed (2xx)"
 UNSIGNED = 401
@@ -322,13 +320,12 @@ def stripe_event(world: World, actor: str) -> Request:
             "data": {"object": {"id": "in_not_ours", "object": "invoice"}},
         }
     ).encode()
-    stamp = int(time.time())
-    digest = hmac.new(
-        world.webhook_secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256
-    ).hexdigest()
     return Request(
         data=body,
-        headers={"Stripe-Signature": f"t={stamp},v1={digest}", "Content-Type": "application/json"},
+        headers={
+            "Stripe-Signature": stripe_signature(body, world.webhook_secret),
+            "Content-Type": "application/json",
+        },
     )
 
 

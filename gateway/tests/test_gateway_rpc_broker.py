@@ -282,7 +282,6 @@ def test_a_connection_lost_mid_call_ends_every_waiting_call_at_once(broker, slow
         link.close()
 
 
-
 def test_a_link_retired_by_its_last_call_is_closed_at_once(broker, slow_echo):
     """The call past its deadline that retires a link closes it when no other call waits on
     it: its connection is not left open until the garbage collector finds it."""

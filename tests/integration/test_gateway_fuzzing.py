@@ -68,7 +68,7 @@ def config_text(ids: dict[str, dict[str, str]]) -> str:
 
 
 @pytest.fixture
-def own_world(platform, admin_account) -> World:
+def world(platform, admin_account) -> World:
     """A world for each run alone: a run may change or delete anything its actor may."""
     with built_world(platform, admin_account) as world:
         yield world
@@ -76,9 +76,8 @@ def own_world(platform, admin_account) -> World:
 
 @pytest.mark.parametrize("actor", [PROFESSIONAL, OWNER, ADMIN])
 def test_no_server_errors_and_every_response_matches_its_schema(
-    api, platform, own_world, tmp_path, actor
+    api, platform, world, tmp_path, actor
 ):
-    world = own_world
     document = api.get("/openapi.json").json()
     ids = real_ids(world, actor, document)
     assert ids, f"no operation with a path id that the {actor} may act on"
