@@ -89,9 +89,18 @@ def test_a_port_picked_while_a_platform_runs_keeps_clear_of_its_unused_metrics_p
 ):
     platform = Platform.isolated(tmp_path, 5675)
     unused = platform.metrics_port_base + METRICS_BLOCK - 1  # no service listens there yet
-    picks = iter([unused, unused + 100])
+    free = _a_port_free_now()  # a fixed second pick, such as `unused + 100`, may be in use
+    assert free not in platform.ports()
+    picks = iter([unused, free])
     monkeypatch.setattr("random.randrange", lambda start, stop: next(picks))
-    assert free_port(avoid=platform.ports()) == unused + 100
+    assert free_port(avoid=platform.ports()) == free
+
+
+def _a_port_free_now() -> int:
+    """A port the kernel just handed out and took back: free unless taken in the meantime."""
+    with socket.socket() as sock:
+        sock.bind(("0.0.0.0", 0))
+        return sock.getsockname()[1]
 
 
 def test_a_process_that_dies_while_starting_fails_the_wait_with_its_log(tmp_path):
