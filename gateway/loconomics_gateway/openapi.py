@@ -72,13 +72,20 @@ def build_spec(operations: list[Operation], server_url: str) -> dict:
     spec.components.schema("Problem", schema=ProblemSchema)
     by_path: dict[str, dict] = {}
     for op in operations:
-        by_path.setdefault(op.path, {})[op.method.lower()] = describe(op)
+        by_path.setdefault(op.path, {})[op.method.lower()] = describe(op, marshmallow.converter)
     for path, verbs in by_path.items():
         spec.path(path=path, operations=verbs)
     return spec.to_dict()
 
 
-def describe(op: Operation) -> dict:
+def path_schema(op: Operation, name: str, converter) -> dict:
+    """A path parameter is opaque text (an id) unless the operation names its field."""
+    if name not in op.path_fields:
+        return {"type": "string"}
+    return converter.field2property(op.path_fields[name])
+
+
+def describe(op: Operation, converter) -> dict:
     entry: dict = {
         "operationId": op.operation_id,
         "summary": op.summary,
@@ -88,7 +95,7 @@ def describe(op: Operation) -> dict:
     if op.description:
         entry["description"] = op.description
     parameters = [
-        {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
+        {"in": "path", "name": name, "required": True, "schema": path_schema(op, name, converter)}
         for name in re.findall(r"{(\w+)}", op.path)
     ]
     if op.query:

@@ -17,6 +17,7 @@ from loconomics_plumbing.errors import Invalid
 from loconomics_plumbing.identity import Caller
 from loconomics_plumbing.validation import flatten_messages
 from marshmallow import EXCLUDE, Schema, ValidationError
+from marshmallow.fields import Field
 
 from .authentication import Authenticator
 from .client_address import client_address
@@ -90,6 +91,9 @@ class Operation:
     timeout: float | None = None
     content_type: str = "application/json"
     idempotent: bool = True
+    # Path parameters that are not opaque text, by name: the service's own field, for the
+    # document (the service validates them)
+    path_fields: dict[str, Field] = field(default_factory=dict)
 
     @property
     def operation_id(self) -> str:

@@ -220,3 +220,19 @@ def test_patronage_points_are_documented_as_the_text_the_service_sends(client):
         Draft202012Validator({**schema["schema"], "components": spec["components"]}).validate(
             answer
         )
+
+
+def test_the_patronage_year_is_documented_as_the_services_own_integer(client):
+    """An app can tell a year from an id: the document gives the range the service checks."""
+    spec = client.simulate_get("/openapi.json").json
+    for path, verb in (
+        ("/v1/governance/patronage/{year}", "get"),
+        ("/v1/governance/patronage/{year}/allocation", "post"),
+    ):
+        (year,) = spec["paths"][path][verb]["parameters"]
+        assert year["name"] == "year" and year["in"] == "path"
+        assert year["schema"]["type"] == "integer"
+        assert (year["schema"]["minimum"], year["schema"]["maximum"]) == (1900, 9999)
+    election = spec["paths"]["/v1/governance/elections/{election_id}"]["get"]["parameters"]
+    assert election[0]["schema"] == {"type": "string"}
+    validate(spec)

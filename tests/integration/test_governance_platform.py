@@ -450,6 +450,10 @@ def test_patronage_from_billing_events_and_an_allocation_to_the_cent(platform, a
     assert points[people[2].account_id] == "33.33"
 
     assert api.get("/v1/governance/patronage/2024", token=people[0].token).status_code == 403
+    for not_a_year in ("twenty", "1899", "10000"):
+        refused = api.get(f"/v1/governance/patronage/{not_a_year}", token=admin.token)
+        assert refused.status_code == 422, (not_a_year, refused.text)
+        assert refused.headers["content-type"].startswith("application/problem+json")
     body = {"surplus": {"amount_cents": 1_000_003, "currency": "USD"}, "cash_percent": 35}
     assert (
         api.post(

@@ -26,6 +26,7 @@ from loconomics_governance.schemas import (
     MyMembershipSchema,
     MyPatronageSchema,
     NominationBody,
+    PatronageYearArgs,
     ProposalPageSchema,
     ProposalSchema,
     ProposalWindowBody,
@@ -150,6 +151,9 @@ def propose_allocation(call: Call) -> dict:
 def get_allocation(call: Call) -> dict:
     return governance(call, "get_allocation", allocation_id=call.params["allocation_id"])
 
+
+# The year in a patronage path, documented as the service's own field (an integer in range)
+FISCAL_YEAR = {"year": PatronageYearArgs().fields["fiscal_year"]}
 
 AFTER_CLOSE = "Published once voting has closed (409 before); for members and administrators."
 
@@ -383,6 +387,7 @@ OPERATIONS = [
         tag=TAG,
         response=YearPatronageSchema,
         errors=(403,),
+        path_fields=FISCAL_YEAR,
     ),
     Operation(
         "POST",
@@ -394,6 +399,7 @@ OPERATIONS = [
         response=AllocationSchema,
         status=201,
         errors=(403, 409),
+        path_fields=FISCAL_YEAR,
         description="Shares are exact to the cent and sum to the surplus; cash_percent is at "
         "least the policy's minimum. The members approve it by an ordinary proposal "
         "(proposal_id); once it passes every member is notified of their share.",
