@@ -91,8 +91,8 @@ class Operation:
     timeout: float | None = None
     content_type: str = "application/json"
     idempotent: bool = True
-    # Path parameters that are not opaque text, by name: the service's own field, for the
-    # document (the service validates them)
+    # Path parameters that are not opaque text, by name: the service's own field, which
+    # documents them and checks them before the call (ids are opaque text)
     path_fields: dict[str, Field] = field(default_factory=dict)
 
     @property
@@ -140,6 +140,18 @@ def read_query(req: falcon.Request, schema: type[Schema]) -> dict:
         raise Invalid("The query is not valid.", flatten_messages(error.messages)) from None
 
 
+def check_path(params: dict, path_fields: dict[str, Field]) -> None:
+    """A typed path parameter (a year) is refused here, under the name the path gives it."""
+    errors = {}
+    for name, checked in path_fields.items():
+        try:
+            checked.deserialize(params[name])
+        except ValidationError as error:
+            errors[name] = error.messages
+    if errors:
+        raise Invalid("The path is not valid.", errors)
+
+
 def jsonable_query(query: dict) -> dict:
     """Query values as the services expect them: ISO strings, not datetime objects."""
     return {
@@ -178,6 +190,7 @@ class PathResource:
         raw = read_raw_body(req, self.gate.body_limit) if op.body else b""
         body = parse_body(raw, op.body) if op.body else {}
         query = jsonable_query(read_query(req, op.query)) if op.query else {}
+        check_path(params, op.path_fields)
         pool = self.gate.pool_of()
         call = Call(
             caller=caller,

@@ -236,3 +236,19 @@ def test_the_patronage_year_is_documented_as_the_services_own_integer(client):
     election = spec["paths"]["/v1/governance/elections/{election_id}"]["get"]["parameters"]
     assert election[0]["schema"] == {"type": "string"}
     validate(spec)
+
+
+@pytest.mark.parametrize("year", ["twenty", "1899", "10000", "2025.5"])
+def test_a_year_that_is_not_one_is_refused_under_its_path_name_without_a_call(client, pool, year):
+    for method, path in (
+        ("GET", f"/v1/governance/patronage/{year}"),
+        ("POST", f"/v1/governance/patronage/{year}/allocation"),
+    ):
+        body = {"surplus": {"amount_cents": 100, "currency": "USD"}, "cash_percent": 40}
+        answer = client.simulate_request(
+            method, path, json=body if method == "POST" else None, headers=auth(roles=("admin",))
+        )
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert list(answer.json["errors"]) == ["year"]
+    assert pool.calls == []

@@ -454,6 +454,7 @@ def test_patronage_from_billing_events_and_an_allocation_to_the_cent(platform, a
         refused = api.get(f"/v1/governance/patronage/{not_a_year}", token=admin.token)
         assert refused.status_code == 422, (not_a_year, refused.text)
         assert refused.headers["content-type"].startswith("application/problem+json")
+        assert list(refused.json()["errors"]) == ["year"], refused.text
     body = {"surplus": {"amount_cents": 1_000_003, "currency": "USD"}, "cash_percent": 35}
     assert (
         api.post(
