@@ -180,6 +180,36 @@ def log_out(world: World, actor: str) -> Request:
     return Request(token=world.log_in(world.people[actor])["access_token"])
 
 
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def forgot_password(world: World, actor: str) -> Request:
+    """A link to the actor's own address (anonymous callers type the other client's): asking
+    changes nothing until the link is used."""
+    return Request(json={"email": world.person(actor).email})
+
+
+def reset_password(world: World, actor: str) -> Request:
+    """A stand-in's emailed token: a reset ends every log-in of its account, so the account
+    reset is never one of the world's people."""
+    stand_in = world.api.sign_up(name=f"Forgetful {actor}")
+    return Request(json={"token": world.reset_token(stand_in.email), "password": NEW_PASSWORD})
+
+
+def change_password(world: World, actor: str) -> Request:
+    """A stand-in signed in on its own changes its password: a change ends the account's other
+    log-ins, and the world's people keep theirs (and their passwords)."""
+    if actor == ANONYMOUS:
+        return Request(
+            json={"current_password": "correct horse battery staple", "password": NEW_PASSWORD}
+        )
+    stand_in = world.api.sign_up(name=f"Careful {actor}")
+    return Request(
+        token=stand_in.token,
+        json={"current_password": stand_in.password, "password": NEW_PASSWORD},
+    )
+
+
 def propose_title(world: World, actor: str) -> Request:
     return Request(json={"name": f"Pond keeper {uuid.uuid4().hex[:8]}", "category": "outdoor"})
 
@@ -418,6 +448,9 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/sessions/refresh"): public(refresh),
     ("DELETE", "/v1/sessions/current"): mine(log_out),
     ("GET", "/v1/me"): mine(nothing),
+    ("POST", "/v1/password-resets"): public(forgot_password),
+    ("POST", "/v1/password-resets/confirm"): public(reset_password),
+    ("PUT", "/v1/me/password"): mine(change_password),
     # job titles
     ("GET", "/v1/job-titles"): public(lambda w, a: Request(query={"q": "clean"})),
     ("GET", "/v1/job-titles/{id}"): public(ids(id="job_title")),

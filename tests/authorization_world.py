@@ -10,7 +10,9 @@ the proposals) and `admin` (an administrator of the cooperative).
 What cannot be reached through the gateway alone is reached the way the other integration
 tests reach it: the professional and the owner become members in good standing from
 billing-shaped `owner_status_changed` events (checked against billing's own event schema),
-patronage is recorded and the governance timetable run by governance's admin RPC. Time moves
+patronage is recorded and the governance timetable run by governance's admin RPC, and the token
+of a password reset link is read from profiles' `password_reset_requested` on the broker (the
+email carrying it is notifications' business). Time moves
 with the platform clock: a few seconds forward to open and close ballots, and two days back
 while the professional books the owner for bookings already over by now (access tokens are
 judged by that clock, so the professional logs in again while it is moved back, and everyone's
@@ -29,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import stripe
+from kombu import Connection, Exchange, Queue
 from local_platform import Platform
 from loconomics_billing.schemas import OwnerStatusChangedEvent
 from loconomics_billing.settings import DEVELOPMENT_WEBHOOK_SECRET
@@ -143,6 +146,29 @@ class World:
     def grant_admin(self, person: Person) -> Person:
         self.platform.run_module("loconomics_profiles.admin", "grant-admin", person.email)
         return self.signed_in_again(person)
+
+    def reset_token(self, email: str) -> str:
+        """Ask for a password reset link for `email`; the token profiles announces for it."""
+        exchange = Exchange("profiles.events", type="topic", durable=True)
+        queue = Queue(
+            f"authorisation-matrix-resets-{uuid.uuid4().hex[:6]}",
+            exchange=exchange,
+            routing_key="password_reset_requested",
+            auto_delete=True,
+        )
+        with Connection(self.platform.amqp_uri) as connection:
+            announced = queue(connection.default_channel)
+            announced.declare()
+            expect(self.api.post("/v1/password-resets", json={"email": email}), 202)
+
+            def token() -> str | None:
+                while (message := announced.get(no_ack=True)) is not None:
+                    payload = json.loads(message.body)
+                    if payload["email"] == email:
+                        return payload["reset_token"]
+                return None
+
+            return wait_for(token, f"profiles to announce a reset link for {email}")
 
     # time
 

@@ -33,6 +33,8 @@ BIN = Path(sys.executable).parent
 SERVICES = ("profiles", "booking", "billing", "governance", "notifications")
 METRICS_PORT_BASE = 9100
 METRICS_BLOCK = 30  # metrics ports from the base: each service, and copies 10 apart
+# Where the web app (not in this repository) would serve its pages: the links in emails.
+LOCAL_APP_URL = "http://127.0.0.1:3000"
 
 
 def _ephemeral_range() -> tuple[int, int]:
@@ -208,6 +210,9 @@ class Platform:
                 "SMTP_PORT": str(self.smtp_port),
                 "GATEWAY_PORT": str(self.gateway_port),
                 "GATEWAY_PUBLIC_URL": self.gateway_url,
+                # The web app's links in emails (a password reset is nothing without its link);
+                # no web app runs here, so the default is where its dev server would listen.
+                "NOTIFICATIONS_APP_URL": env.get("NOTIFICATIONS_APP_URL", LOCAL_APP_URL),
                 "PYTHONUNBUFFERED": "1",
             }
         )

@@ -1,4 +1,4 @@
-"""Rate limits per client address, stricter where passwords are tried and accounts made.
+"""Rate limits per client address, stricter where accounts are made and passwords tried or reset.
 
 Uses the `limits` library with a moving window; the storage is in memory by
 default (per worker process) and Redis when `RATE_LIMIT_STORAGE_URI` names it,
@@ -29,6 +29,9 @@ STRICT_ROUTES = {
     ("POST", "/v1/sessions"),
     ("POST", "/v1/accounts"),
     ("POST", "/v1/sessions/refresh"),
+    ("POST", "/v1/password-resets"),
+    ("POST", "/v1/password-resets/confirm"),
+    ("PUT", "/v1/me/password"),
 }
 UNLIMITED_ROUTES = {"/healthz", "/readyz", "/metrics"}
 

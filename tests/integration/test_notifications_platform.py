@@ -9,11 +9,9 @@ shaped as profiles' `listing_payload`.
 
 from __future__ import annotations
 
-import email
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from email import policy
 from email.message import EmailMessage
 
 import pytest
@@ -21,21 +19,12 @@ from kombu import Connection, Exchange
 from loconomics_booking.schemas import EMITTED_EVENTS as BOOKING_EVENTS
 from platform_client import ApiClient, Person
 from polling import wait_for
+from sink_mail import mail_to
 
 pytestmark = pytest.mark.integration
 
 ZONE = "America/Los_Angeles"
 START = datetime(2031, 3, 11, 17, 0, tzinfo=UTC)  # 10:00 in Los Angeles (PDT)
-
-
-def mail_to(platform, address: str) -> list[EmailMessage]:
-    """What the SMTP sink kept for `address`, oldest first."""
-    found = []
-    for path in sorted(platform.maildir.glob("*.eml")):
-        message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        if address in message["X-Envelope-To"]:
-            found.append(message)
-    return found
 
 
 def wait_for_mail(platform, address: str, count: int) -> list[EmailMessage]:

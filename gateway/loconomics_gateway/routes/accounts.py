@@ -5,13 +5,16 @@ from __future__ import annotations
 from loconomics_plumbing.errors import Unauthorized
 from loconomics_profiles.schemas import (
     AccountSchema,
+    ChangePasswordSchema,
     LogInSchema,
     RefreshSchema,
+    RequestPasswordResetSchema,
+    ResetPasswordSchema,
     SessionSchema,
     SignUpSchema,
 )
 
-from ..operations import PUBLIC, Call, Operation, Reply
+from ..operations import ANONYMOUS, PUBLIC, Call, Operation, Reply
 
 
 def create_account(call: Call) -> dict:
@@ -37,6 +40,22 @@ def delete_session(call: Call) -> Reply:
 
 def get_me(call: Call) -> dict:
     return call.rpc("profiles", "get_me")
+
+
+def request_password_reset(call: Call) -> Reply:
+    call.rpc("profiles", "request_password_reset", **call.body)
+    return Reply(status=202)
+
+
+def reset_password(call: Call) -> Reply:
+    call.rpc("profiles", "reset_password", **call.body)
+    return Reply(status=204)
+
+
+def change_password(call: Call) -> Reply:
+    session_id = call.request.context.get("session_id")
+    call.rpc("profiles", "change_password", session_id=session_id, **call.body)
+    return Reply(status=204)
 
 
 OPERATIONS = [
@@ -99,5 +118,40 @@ OPERATIONS = [
         tag="Accounts",
         response=AccountSchema,
         errors=(404,),
+    ),
+    Operation(
+        "POST",
+        "/v1/password-resets",
+        "Forgot my password: email a link to choose a new one",
+        request_password_reset,
+        tag="Accounts",
+        access=ANONYMOUS,
+        body=RequestPasswordResetSchema,
+        status=202,
+        description="Always 202 for a well-formed email, whether or not an account has it; "
+        "if one does, a link valid for an hour goes to it and earlier links stop working.",
+    ),
+    Operation(
+        "POST",
+        "/v1/password-resets/confirm",
+        "Choose a new password with the token of an emailed link",
+        reset_password,
+        tag="Accounts",
+        access=ANONYMOUS,
+        body=ResetPasswordSchema,
+        status=204,
+        description="The token works once, within its hour. Every log-in of the account ends. "
+        "A token that is not valid, used or expired: 422 with `errors.token`.",
+    ),
+    Operation(
+        "PUT",
+        "/v1/me/password",
+        "Change my password, giving the current one",
+        change_password,
+        tag="Accounts",
+        body=ChangePasswordSchema,
+        status=204,
+        description="Every other log-in of the account ends; this one stays open. A wrong "
+        "current password: 422 with `errors.current_password`.",
     ),
 ]

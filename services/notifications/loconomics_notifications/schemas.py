@@ -82,15 +82,15 @@ class EventSchema(_Tolerant):
     occurred_at = instant("When the change happened (UTC).", required=True)
 
 
-class AccountEventSchema(EventSchema):
-    """profiles `account_created` (profiles' `AccountCreatedEventSchema`); also takes a future
-    `account_changed` with the same full snapshot."""
+class _AddressedEventSchema(EventSchema):
+    """An account event that says where its emails go: the address, name and language profiles
+    holds at the time."""
 
     account_id = _id("The account.", required=True)
     email = fields.String(
         required=True,
         validate=validate.Length(min=3, max=320),
-        metadata={"description": "Where emails go."},
+        metadata={"description": "Where emails go: the account's address."},
     )
     name = fields.String(
         required=True,
@@ -102,6 +102,12 @@ class AccountEventSchema(EventSchema):
         validate=validate.Length(max=16),
         metadata={"description": "BCP 47 tag; `fr`/`fr-CA` get French, anything else English."},
     )
+
+
+class AccountEventSchema(_AddressedEventSchema):
+    """profiles `account_created` (profiles' `AccountCreatedEventSchema`); also takes a future
+    `account_changed` with the same full snapshot."""
+
     time_zone = fields.String(
         load_default=None,
         allow_none=True,
@@ -112,6 +118,31 @@ class AccountEventSchema(EventSchema):
         fields.String(),
         load_default=list,
         metadata={"description": "Among client, professional, admin."},
+    )
+
+
+class PasswordResetRequestedSchema(_AddressedEventSchema):
+    """profiles `password_reset_requested`: the one-time link to choose a new password. The
+    token is kept only until its email is sent (see `Route.secrets`)."""
+
+    reset_token = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[A-Za-z0-9_-]{16,128}$", error="must be a URL-safe token of 16 to 128 characters"
+        ),
+        metadata={"description": "URL-safe one-time token; goes into the reset link only."},
+    )
+    expires_at = instant("When the token stops working.", required=True)
+
+
+class PasswordChangedSchema(_AddressedEventSchema):
+    """profiles `password_changed`: the security notice, whoever changed it."""
+
+    changed_at = instant("When the password was changed.", required=True)
+    how = fields.String(
+        required=True,
+        validate=validate.OneOf(["reset", "change"]),
+        metadata={"description": "`reset` by an emailed link, `change` while signed in."},
     )
 
 

@@ -220,6 +220,14 @@ class NotificationsService(Health):
     def on_listing_changed(self, payload: dict) -> None:
         self._take("listing_changed", payload)
 
+    @handles("profiles", "password_reset_requested")
+    def on_password_reset_requested(self, payload: dict) -> None:
+        self._take("password_reset_requested", payload)
+
+    @handles("profiles", "password_changed")
+    def on_password_changed(self, payload: dict) -> None:
+        self._take("password_changed", payload)
+
     @handles("booking", "schedule_changed")
     def on_schedule_changed(self, payload: dict) -> None:
         self._take("schedule_changed", payload)

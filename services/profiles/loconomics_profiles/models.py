@@ -61,4 +61,19 @@ class LoginSession(Base):
     replaced_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
+class PasswordReset(Base):
+    """One emailed reset link: its token (hashed) sets a new password once, within its hour."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
 add_plumbing_tables(Base.metadata)

@@ -13,16 +13,21 @@ LANGUAGES = ("en", "fr")
 OWNER_STATUSES = ("not_yet_owner", "trial", "active", "inactive", "cancelled", "suspended")
 
 
-class SignUpSchema(StrictSchema):
-    email = fields.Email(
-        required=True, validate=validate.Length(max=254), metadata={"example": "ana@example.org"}
-    )
-    password = fields.String(
+def new_password() -> fields.String:
+    """A password a member chooses: one rule for signing up, resetting and changing it."""
+    return fields.String(
         required=True,
         load_only=True,
         validate=validate.Length(min=10, max=200),
         metadata={"description": "At least 10 characters.", "example": "correct horse battery"},
     )
+
+
+class SignUpSchema(StrictSchema):
+    email = fields.Email(
+        required=True, validate=validate.Length(max=254), metadata={"example": "ana@example.org"}
+    )
+    password = new_password()
     name = fields.String(
         required=True,
         validate=validate.Length(min=1, max=120),
@@ -84,6 +89,45 @@ class SessionCheckSchema(StrictSchema):
     session_id = fields.String(required=True, validate=validate.Length(max=36))
 
 
+class RequestPasswordResetSchema(StrictSchema):
+    email = fields.Email(
+        required=True,
+        validate=validate.Length(max=254),
+        metadata={
+            "description": "Where the reset link goes, if an account has this email.",
+            "example": "ana@example.org",
+        },
+    )
+
+
+class ResetPasswordSchema(StrictSchema):
+    token = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "The token of the emailed reset link; it works once."},
+    )
+    password = new_password()
+
+
+class ChangePasswordSchema(StrictSchema):
+    """`PUT /v1/me/password`: the session kept open is the gateway's to tell, not the body's."""
+
+    current_password = fields.String(
+        required=True, load_only=True, validate=validate.Length(max=200)
+    )
+    password = new_password()
+
+
+class ChangePasswordArgsSchema(ChangePasswordSchema):
+    session_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=36),
+        metadata={"description": "The caller's log-in, which stays open; every other ends."},
+    )
+
+
 class AccountCreatedEventSchema(Schema):
     event_id = fields.String(required=True)
     occurred_at = fields.String(required=True)
@@ -103,3 +147,27 @@ class OwnerStatusChangedEventSchema(Schema):
     user_id = fields.String(required=True)
     to = fields.String(required=True, validate=validate.OneOf(OWNER_STATUSES))
     changed_at = Instant(required=True)
+
+
+class _AccountNoticeEventSchema(Schema):
+    """An event about an account that says where its email goes (the address held now)."""
+
+    event_id = fields.String(required=True)
+    occurred_at = fields.String(required=True)
+    account_id = fields.String(required=True)
+    email = fields.Email(required=True)
+    name = fields.String(required=True)
+    language = fields.String(required=True)
+
+
+class PasswordResetRequestedEventSchema(_AccountNoticeEventSchema):
+    reset_token = fields.String(
+        required=True,
+        metadata={"description": "The reset link's token; profiles keeps only its hash."},
+    )
+    expires_at = Instant(required=True)
+
+
+class PasswordChangedEventSchema(_AccountNoticeEventSchema):
+    changed_at = Instant(required=True)
+    how = fields.String(required=True, validate=validate.OneOf(("reset", "change")))

@@ -25,6 +25,7 @@ from .domain import (
     listings,
     login_sessions,
     member_facts,
+    password_resets,
     reviews,
     service_areas,
     weekly_hours,
@@ -35,9 +36,12 @@ from .domain.public_profiles import PublicProfiles
 from .models import Base
 from .schemas import (
     AccountSchema,
+    ChangePasswordArgsSchema,
     LogInSchema,
     OwnerStatusChangedEventSchema,
     RefreshSchema,
+    RequestPasswordResetSchema,
+    ResetPasswordSchema,
     SessionCheckSchema,
     SessionSchema,
     SignUpSchema,
@@ -127,6 +131,34 @@ class ProfilesService(Health):
     def get_me(self) -> dict:
         account = accounts.get_account(self.db.session, self.caller.require_user())
         return AccountSchema().dump(account)
+
+    # passwords
+
+    @rpc
+    def request_password_reset(self, **fields) -> dict:
+        data = load(RequestPasswordResetSchema(), fields)
+        password_resets.request_reset(self.db.session, self.db.emit, now=clock.now(), **data)
+        return {}
+
+    @rpc
+    def reset_password(self, **fields) -> dict:
+        data = load(ResetPasswordSchema(), fields)
+        password_resets.reset_password(self.db.session, self.db.emit, now=clock.now(), **data)
+        return {}
+
+    @rpc
+    def change_password(self, **fields) -> dict:
+        data = load(ChangePasswordArgsSchema(), fields)
+        password_resets.change_password(
+            self.db.session,
+            self.db.emit,
+            account_id=self.caller.require_user(),
+            current_password=data["current_password"],
+            password=data["password"],
+            keep_session_id=data["session_id"],
+            now=clock.now(),
+        )
+        return {}
 
     # job-title catalog
 

@@ -18,7 +18,7 @@ from .calendar_invites import booking_calendar
 from .contacts import contact_for
 from .known_services import service_name
 from .rendering import Rendered, phrase, phrasebook, render
-from .routing import ROUTES, ROUTES_BY_TEMPLATE
+from .routing import route_of
 from .wording import (
     DEFAULT_LANGUAGE,
     DEFAULT_ZONE,
@@ -26,19 +26,27 @@ from .wording import (
     format_moment,
     format_money,
     format_span,
+    language_of,
 )
 
 Values = dict[str, str]
 
 
 class _Reader:
-    """The recipient as the text needs them: language, zone, and names of others."""
+    """The recipient as the text needs them: name, language, zone, and names of others.
+
+    Name and language are our contact's, or the event's own when it is addressed by the event
+    (a password email goes as profiles says, contact or not); the zone is the contact's."""
 
     def __init__(self, session: Session, notification: Notification, default_zone: str):
         self.session = session
         self.account_id = notification.recipient_id
         self.contact = contact_for(session, notification.recipient_id)
+        self.name = self.contact.name if self.contact else None
         self.language = self.contact.language if self.contact else DEFAULT_LANGUAGE
+        if route_of(notification).addressed_by_event:
+            self.name = notification.data["name"]
+            self.language = language_of(notification.data.get("language"))
         self.zone = (self.contact.time_zone if self.contact else None) or default_zone
 
     def name_of(self, account_id: str | None, fallback: str) -> str:
@@ -179,12 +187,23 @@ def _message(data: dict[str, Any], role: str, reader: _Reader) -> Values:
     }
 
 
+def _password_reset(data: dict[str, Any], role: str, reader: _Reader) -> Values:
+    return {"expires": format_moment(_when(data["expires_at"]), reader.zone, reader.language)}
+
+
+def _password_changed(data: dict[str, Any], role: str, reader: _Reader) -> Values:
+    when = format_moment(_when(data["changed_at"]), reader.zone, reader.language)
+    return {"how_changed": phrase(reader.language, f"password_{data['how']}", when=when)}
+
+
 def _nothing(data: dict[str, Any], role: str, reader: _Reader) -> Values:
     return {}
 
 
 _VALUES: dict[str, Callable[[dict[str, Any], str, _Reader], Values]] = {
     "welcome": _nothing,
+    "password_reset": _password_reset,
+    "password_changed": _password_changed,
     "membership_started": _membership_started,
     "payment_failed": _payment_failed,
     "dues_paid": _dues_paid,
@@ -216,8 +235,7 @@ REF_KEYS = (
 
 def link_path(notification: Notification) -> str:
     """Where in the app the notification leads, e.g. `/bookings/<id>`."""
-    route = ROUTES.get(notification.event_name) or ROUTES_BY_TEMPLATE[notification.template]
-    return route.link.format(**notification.data)
+    return route_of(notification).link.format(**notification.data)
 
 
 def refs(notification: Notification) -> dict[str, str]:
@@ -235,9 +253,7 @@ def compose(
     reader = _Reader(session, notification, default_zone)
     build = _VALUES.get(notification.template, _booking)
     values = build(notification.data, notification.role, reader)
-    values["recipient_name"] = (
-        reader.contact.name if reader.contact else phrase(reader.language, "name_fallback")
-    )
+    values["recipient_name"] = reader.name or phrase(reader.language, "name_fallback")
     path = link_path(notification)
     return render(
         notification.template,

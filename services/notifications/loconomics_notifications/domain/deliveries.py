@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from ..models import EmailDelivery, Notification
 from .callers import Caller, operator
-from .emails import BadAddress, Mailbox, build_email
+from .emails import Mailbox, Unsendable, build_email
 from .paging import beyond, clamp_limit, decode_cursor, encode_cursor
+from .routing import forget_secrets
 from .wording import DEFAULT_ZONE
 
 RETRYABLE = ("pending", "failed")
@@ -81,7 +82,8 @@ def record_attempt(
     permanent: bool = False,
     policy: RetryPolicy = RetryPolicy(),
 ) -> EmailDelivery:
-    """Record one try: sent when `error` is None, else retried later or dead."""
+    """Record one try: sent when `error` is None, else retried later or dead. Sent or dead, the
+    email will not be built again on its own, so what only it needed (a reset token) goes."""
     if delivery.status not in RETRYABLE:
         raise Conflict(f"delivery {delivery.id} is {delivery.status}; nothing to attempt")
     delivery.attempts += 1
@@ -98,6 +100,10 @@ def record_attempt(
         else:
             delivery.status = "failed"
             delivery.next_attempt_at = now + policy.delay_after(delivery.attempts)
+    if delivery.status in ("sent", "dead"):
+        notification = session.get(Notification, delivery.notification_id)
+        if notification is not None:
+            forget_secrets(notification)
     session.flush()
     return delivery
 
@@ -153,7 +159,7 @@ def claim_due(
                 delivery,
                 now,
                 f"cannot build: {problem}",
-                permanent=isinstance(problem, BadAddress),
+                permanent=isinstance(problem, Unsendable),
                 policy=policy,
             )
             _count(claim.run, delivery)

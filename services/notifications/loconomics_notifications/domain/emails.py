@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ..models import EmailDelivery, Notification
 from .contacts import contact_for
 from .content import calendar_attachment, compose
+from .routing import Route, route_of
 from .wording import DEFAULT_ZONE
 
 
@@ -20,7 +21,16 @@ class RecipientUnknown(LookupError):
     """No contact yet for the recipient: the profile event may still be on its way."""
 
 
-class BadAddress(ValueError):
+class LinkUnavailable(LookupError):
+    """An email that is nothing without its link, and no app URL to write it with (retried:
+    `NOTIFICATIONS_APP_URL` may be set by a restart before the email lapses)."""
+
+
+class Unsendable(ValueError):
+    """An email that can never go right; retrying will not change that, so it is dead at once."""
+
+
+class BadAddress(Unsendable):
     """The contact's email cannot be written as an address; retrying will not change that."""
 
 
@@ -48,11 +58,17 @@ def build_email(
     default_zone: str = DEFAULT_ZONE,
 ) -> EmailMessage:
     notification = session.get(Notification, delivery.notification_id)
-    contact = contact_for(session, delivery.recipient_id)
     if notification is None:
         raise LookupError(f"delivery {delivery.id} has no notification")
-    if contact is None:
-        raise RecipientUnknown(f"no contact for account {delivery.recipient_id} yet")
+    route = route_of(notification)
+    _still_worth_sending(notification, route, mailbox, now)
+    if route.addressed_by_event:
+        name, address = notification.data["name"], notification.data["email"]
+    else:
+        contact = contact_for(session, delivery.recipient_id)
+        if contact is None:
+            raise RecipientUnknown(f"no contact for account {delivery.recipient_id} yet")
+        name, address = contact.name, contact.email
     rendered = compose(
         session, notification, link_base=mailbox.link_base, default_zone=default_zone
     )
@@ -60,9 +76,9 @@ def build_email(
     local, _, domain = mailbox.address.rpartition("@")
     message["From"] = Address(mailbox.display_name, local, domain)
     try:
-        message["To"] = Address(contact.name, addr_spec=contact.email)
+        message["To"] = Address(name, addr_spec=address)
     except (ValueError, IndexError) as problem:
-        raise BadAddress(f"cannot mail {contact.email!r}: {problem}") from None
+        raise BadAddress(f"cannot mail {address!r}: {problem}") from None
     message["Subject"] = rendered.subject
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(delivery, mailbox)
@@ -80,3 +96,17 @@ def build_email(
     # After the body parts: setting content moves Content-* headers into the subparts.
     message["Content-Language"] = rendered.language
     return message
+
+
+def _still_worth_sending(
+    notification: Notification, route: Route, mailbox: Mailbox, now: datetime
+) -> None:
+    """Refuse an email whose link has lapsed or whose secret is gone (it was sent or given up
+    before, and an operator replayed it): the member asks again. No error names the secret."""
+    data = notification.data
+    if any(key not in data for key in route.secrets):
+        raise Unsendable("its one-time link was dropped after an earlier send or failure")
+    if route.lapses_at and now >= datetime.fromisoformat(data[route.lapses_at]):
+        raise Unsendable(f"its link lapsed at {data[route.lapses_at]} before it could be sent")
+    if route.secrets and not mailbox.link_base:
+        raise LinkUnavailable("NOTIFICATIONS_APP_URL is not set: this email is only its link")

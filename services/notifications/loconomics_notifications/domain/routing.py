@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import schemas
-from ..models import EmailDelivery, Notification
+from ..models import CHANNELS, EmailDelivery, Notification
 from .ballot_rolls import keep_roll, voters_of
 from .contacts import learn_zone, record_account
 from .known_bookings import note_booking_event
@@ -44,6 +44,23 @@ class Route:
     booking: bool = False
     calendar_status: str | None = None
     changes_calendar: bool = False
+    channels: frozenset[str] = frozenset(CHANNELS)
+    """The channels it may take at all; preferences then choose among them."""
+    addressed_by_event: bool = False
+    """The event says where the email goes and how (`email`, `name`, `language`): the address
+    the producer holds now, used as is, rather than our copy, which may not have arrived."""
+    secrets: tuple[str, ...] = ()
+    """Data only the email's link carries (a reset token): dropped from the stored data once
+    the email is sent or given up (`forget_secrets`). Such an email is never in the inbox, and
+    is not built without the app's URL (it is nothing without its link)."""
+    lapses_at: str | None = None
+    """The data field after which the email is no use (its link has expired): not sent then."""
+
+    def __post_init__(self) -> None:
+        if not self.channels or not self.channels <= set(CHANNELS):
+            raise ValueError(f"{self.template}: channels must be among {CHANNELS}")
+        if self.secrets and "in_app" in self.channels:
+            raise ValueError(f"{self.template}: a notification with secrets is email only")
 
 
 def _account(session: Session, data: dict[str, Any]) -> Audience:
@@ -250,6 +267,29 @@ ROUTES: dict[str, Route] = {
         _ELECTION + "/result",
         _roll("election"),
     ),
+    # The link is the reset: email only (the member cannot sign in, and the link must not
+    # wait in an inbox), to the address profiles holds now, never after it lapses.
+    "password_reset_requested": Route(
+        template="password_reset",
+        category="account",
+        transactional=True,
+        link="/reset-password?token={reset_token}",
+        schema=schemas.PasswordResetRequestedSchema,
+        audience=_account,
+        channels=frozenset({"email"}),
+        addressed_by_event=True,
+        secrets=("reset_token",),
+        lapses_at="expires_at",
+    ),
+    "password_changed": Route(
+        template="password_changed",
+        category="account",
+        transactional=True,
+        link="/forgot-password",
+        schema=schemas.PasswordChangedSchema,
+        audience=_account,
+        addressed_by_event=True,
+    ),
     # A written notice of allocation is owed to each member (Subchapter T), so it always goes.
     "patronage_allocated": Route(
         template="patronage_allocated",
@@ -272,6 +312,19 @@ ROUTES_BY_TEMPLATE: dict[str, Route] = {
 }
 
 
+def route_of(notification: Notification) -> Route:
+    """The route a stored notification was made by."""
+    return ROUTES.get(notification.event_name) or ROUTES_BY_TEMPLATE[notification.template]
+
+
+def forget_secrets(notification: Notification) -> None:
+    """Drop from the stored data what only its email needed (a reset token): called once the
+    email is sent or given up, so the secret does not outlive its one use."""
+    secrets = route_of(notification).secrets
+    if any(key in notification.data for key in secrets):
+        notification.data = {k: v for k, v in notification.data.items() if k not in secrets}
+
+
 def _learn_schedule_zone(session: Session, schedule: dict[str, Any]) -> None:
     learn_zone(session, schedule["professional_id"], schedule["time_zone"], settled=True)
 
@@ -289,7 +342,14 @@ ROLLS = {"proposal_opened": "proposal", "election_opened": "election"}
 CONSUMED_EVENTS = tuple(sorted({*ROUTES, *COPIES}))
 
 PRODUCERS: dict[str, tuple[str, ...]] = {
-    "profiles": ("account_created", "account_changed", "listing_published", "listing_changed"),
+    "profiles": (
+        "account_created",
+        "account_changed",
+        "listing_published",
+        "listing_changed",
+        "password_reset_requested",
+        "password_changed",
+    ),
     "booking": (
         *(
             name
@@ -389,7 +449,7 @@ def notify(
     )
     created: list[Notification] = []
     for account_id, role, data in audience:
-        for channel in sorted(wanted[account_id]):
+        for channel in sorted(wanted[account_id] & route.channels):
             if (account_id, channel) in existing:
                 continue
             existing.add((account_id, channel))

@@ -191,6 +191,22 @@ OTHER_EVENTS: dict[str, dict] = {
         "language": "en",
         "roles": ["client"],
     },
+    "password_reset_requested": {
+        "account_id": "acc9",
+        "email": "acc9@example.org",
+        "name": "Ana",
+        "language": "en",
+        "reset_token": "p6Yt1Xo0-Zr9_KmWb2QeLs5NaVh8UcJd3GfRi7OkT4w",  # token_urlsafe(32)
+        "expires_at": _iso(NOW + timedelta(hours=1)),
+    },
+    "password_changed": {
+        "account_id": "acc9",
+        "email": "acc9@example.org",
+        "name": "Ana",
+        "language": "en",
+        "changed_at": _iso(NOW),
+        "how": "reset",
+    },
     "listing_published": {
         "listing_id": "lst1",
         "professional_id": "pro1",

@@ -10,7 +10,11 @@ from loconomics_booking.schemas import EMITTED_EVENTS as BOOKING_EVENTS
 from loconomics_governance.schemas import EVENT_SCHEMAS as GOVERNANCE_EVENTS
 from loconomics_notifications.domain.routing import COPIES, PRODUCERS, ROUTES
 from loconomics_notifications.service import NotificationsService
-from loconomics_profiles.schemas import AccountCreatedEventSchema
+from loconomics_profiles.schemas import (
+    AccountCreatedEventSchema,
+    PasswordChangedEventSchema,
+    PasswordResetRequestedEventSchema,
+)
 from loconomics_profiles.shop_schemas import ListingEventSchema
 from nameko.events import EventHandler
 
@@ -19,6 +23,8 @@ PRODUCER_SCHEMAS = {
         "account_created": AccountCreatedEventSchema,
         "listing_published": ListingEventSchema,
         "listing_changed": ListingEventSchema,
+        "password_reset_requested": PasswordResetRequestedEventSchema,
+        "password_changed": PasswordChangedEventSchema,
     },
     "booking": BOOKING_EVENTS,
     "billing": BILLING_EVENTS,

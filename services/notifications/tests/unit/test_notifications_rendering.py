@@ -47,6 +47,8 @@ SAMPLE = {
     "sender_name": "Pat",
     "subject": "Parking",
     "excerpt": "See you there",
+    "expires": "Sunday, March 1, 2026 at 1:00 PM (UTC)",
+    "how_changed": "The password of your Loconomics account was changed.",
 }
 
 

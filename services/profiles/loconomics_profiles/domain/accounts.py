@@ -85,6 +85,17 @@ def log_in(session: Session, *, email: str, password: str) -> Account:
     return account
 
 
+def set_password(account: Account, password: str) -> None:
+    account.password_hash = _hasher.hash(password)
+
+
+def has_password(account: Account, password: str) -> bool:
+    try:
+        return _hasher.verify(account.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def get_account(session: Session, account_id: str) -> Account:
     account = session.get(Account, account_id)
     if account is None:
@@ -105,4 +116,3 @@ def apply_owner_status(
     account.owner_status = status
     account.owner_status_changed_at = changed_at
     return True
-

@@ -82,6 +82,23 @@ def revoke_family(session: Session, family_id: str, now: datetime) -> None:
         login.revoked_at = now
 
 
+def revoke_all(
+    session: Session, account_id: str, now: datetime, keep_session_id: str | None = None
+) -> None:
+    """End every open log-in of the account: its password changed. The log-in of
+    `keep_session_id` (the member changing it, if that session is theirs) stays open."""
+    kept = session.get(LoginSession, keep_session_id) if keep_session_id else None
+    kept_family = kept.family_id if kept is not None and kept.account_id == account_id else None
+    open_logins = session.scalars(
+        select(LoginSession).where(
+            LoginSession.account_id == account_id, LoginSession.revoked_at.is_(None)
+        )
+    )
+    for login in open_logins:
+        if login.family_id != kept_family:
+            login.revoked_at = now
+
+
 def close(session: Session, session_id: str, account_id: str, now: datetime) -> None:
     """Log out: the session of this access token, and every token rotated from it, stop working."""
     login = session.get(LoginSession, session_id)

@@ -1,0 +1,122 @@
+"""A forgotten password through the real gateway, profiles, broker, notifications and SMTP sink.
+
+The member asks for a link by email, the link's token sets a new password once, every log-in
+of the account ends, and the member is told by email that the password changed. The token
+leaves the notifications database once its email has gone.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import pytest
+from platform_client import Person
+from polling import wait_for
+from sink_mail import mail_to
+
+pytestmark = pytest.mark.integration
+
+NEW_PASSWORD = "a brand new passphrase"
+NEWER_PASSWORD = "another passphrase again"
+TOKEN = re.compile(r"token=([A-Za-z0-9_-]{20,})")
+
+
+def reset_token_mailed_to(platform, address: str) -> str:
+    """The token in the reset email the sink kept for `address`."""
+
+    def token():
+        for message in mail_to(platform, address):
+            found = TOKEN.search(message.get_body(("plain",)).get_content())
+            if found:
+                return found.group(1)
+        return None
+
+    return wait_for(token, f"a password reset email to {address}")
+
+
+def notifications_database_text(platform) -> str:
+    """Every row the notifications database holds, as SQL text (the write-ahead log included)."""
+    with sqlite3.connect(platform.var / "data" / "notifications.sqlite3") as connection:
+        return "\n".join(connection.iterdump())
+
+
+def can_log_in(api, email: str, password: str) -> bool:
+    answer = api.post("/v1/sessions", json={"email": email, "password": password})
+    assert answer.status_code in (201, 401), answer.text
+    return answer.status_code == 201
+
+
+def test_a_forgotten_password_is_reset_once_by_the_emailed_link(platform, api):
+    person = api.sign_up(name="Forgetful Member")
+    logged_in = api.post("/v1/sessions", json={"email": person.email, "password": person.password})
+    refresh_token = logged_in.json()["refresh_token"]
+
+    asked = api.post("/v1/password-resets", json={"email": person.email.upper()})
+    assert asked.status_code == 202, asked.text
+    nobody = api.post("/v1/password-resets", json={"email": "nobody-here@example.org"})
+    assert nobody.status_code == 202, nobody.text
+    assert nobody.content == asked.content
+
+    token = reset_token_mailed_to(platform, person.email)
+    assert can_log_in(api, person.email, person.password), "asking alone changes nothing"
+
+    weak = api.post("/v1/password-resets/confirm", json={"token": token, "password": "short"})
+    assert weak.status_code == 422 and "password" in weak.json()["errors"], weak.text
+    done = api.post("/v1/password-resets/confirm", json={"token": token, "password": NEW_PASSWORD})
+    assert done.status_code == 204, done.text
+
+    assert not can_log_in(api, person.email, person.password)
+    assert can_log_in(api, person.email, NEW_PASSWORD)
+    again = api.post("/v1/password-resets/confirm", json={"token": token, "password": "x" * 12})
+    assert again.status_code == 422 and "token" in again.json()["errors"], again.text
+    assert can_log_in(api, person.email, NEW_PASSWORD), "a used link changes nothing"
+
+    # Every log-in of the account ended: its refresh token, and soon its access token.
+    refreshed = api.post("/v1/sessions/refresh", json={"refresh_token": refresh_token})
+    assert refreshed.status_code == 401, refreshed.text
+    wait_for(
+        lambda: api.get("/v1/me", token=person.token).status_code == 401,
+        "the old access token to stop working",
+    )
+
+    wait_for(
+        lambda: len(mail_to(platform, person.email)) >= 3,
+        "the welcome, reset and password-changed emails",
+    )
+    assert not mail_to(platform, "nobody-here@example.org")
+    wait_for(
+        lambda: token not in notifications_database_text(platform),
+        "the token to leave the notifications database once its email went",
+    )
+
+
+def test_a_signed_in_member_changes_their_password_with_the_current_one(platform, api):
+    person = api.sign_up(name="Careful Member")
+    wrong = api.put(
+        "/v1/me/password",
+        token=person.token,
+        json={"current_password": "not my password", "password": NEW_PASSWORD},
+    )
+    assert wrong.status_code == 422 and "current_password" in wrong.json()["errors"], wrong.text
+    assert can_log_in(api, person.email, person.password)
+
+    anonymous = api.put(
+        "/v1/me/password", json={"current_password": person.password, "password": NEWER_PASSWORD}
+    )
+    assert anonymous.status_code == 401
+
+    changed = api.put(
+        "/v1/me/password",
+        token=person.token,
+        json={"current_password": person.password, "password": NEWER_PASSWORD},
+    )
+    assert changed.status_code == 204, changed.text
+    assert not can_log_in(api, person.email, person.password)
+    assert can_log_in(api, person.email, NEWER_PASSWORD)
+    renewed = api.log_in(Person(person.account_id, person.email, NEWER_PASSWORD, token=""))
+    assert api.get("/v1/me", token=renewed.token).status_code == 200
+    wait_for(
+        lambda: len(mail_to(platform, person.email)) >= 2,
+        "the welcome and password-changed emails",
+    )
