@@ -448,6 +448,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/sessions/refresh"): public(refresh),
     ("DELETE", "/v1/sessions/current"): mine(log_out),
     ("GET", "/v1/me"): mine(nothing),
+    ("PATCH", "/v1/me"): mine(lambda w, a: Request(json={"language": "en"})),
     ("POST", "/v1/password-resets"): public(forgot_password),
     ("POST", "/v1/password-resets/confirm"): public(reset_password),
     ("PUT", "/v1/me/password"): mine(change_password),

@@ -38,6 +38,27 @@ def test_identity_travels_from_the_token(client, pool):
     assert caller.user_id == "acc-7" and caller.roles == {"professional"}
 
 
+def test_a_member_changes_their_own_name_and_language(client, pool):
+    pool.answers[("profiles", "change_me")] = {"id": "acc-7", "name": "Ana", "language": "fr"}
+    body = {"name": "Ana", "language": "fr"}
+    answer = client.simulate_patch("/v1/me", json=body, headers=token_for("acc-7"))
+    assert answer.status_code == 200 and answer.json["language"] == "fr"
+    [(_, _, caller, sent)] = pool.calls_to("profiles", "change_me")
+    assert caller.user_id == "acc-7" and sent == body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"language": "de"}, {"name": ""}, {"email": "b@example.org"}, {"roles": ["admin"]}],
+)
+def test_a_change_of_me_outside_name_and_language_is_refused_before_any_call(client, pool, body):
+    answer = client.simulate_patch("/v1/me", json=body, headers=token_for("acc-7"))
+    assert answer.status_code == 422, answer.text
+    assert set(answer.json["errors"]) == set(body)
+    assert client.simulate_patch("/v1/me", json={"name": "A"}).status_code == 401
+    assert pool.calls_to("profiles", "change_me") == []
+
+
 @pytest.mark.parametrize(
     ("error", "status"),
     [

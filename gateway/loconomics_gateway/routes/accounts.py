@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from loconomics_plumbing.errors import Unauthorized
 from loconomics_profiles.schemas import (
+    AccountChangesSchema,
     AccountSchema,
     ChangePasswordSchema,
     LogInSchema,
@@ -40,6 +41,10 @@ def delete_session(call: Call) -> Reply:
 
 def get_me(call: Call) -> dict:
     return call.rpc("profiles", "get_me")
+
+
+def change_me(call: Call) -> dict:
+    return call.rpc("profiles", "change_me", **call.body)
 
 
 def request_password_reset(call: Call) -> Reply:
@@ -118,6 +123,18 @@ OPERATIONS = [
         tag="Accounts",
         response=AccountSchema,
         errors=(404,),
+    ),
+    Operation(
+        "PATCH",
+        "/v1/me",
+        "Change my name or the language of my emails and notifications",
+        change_me,
+        tag="Accounts",
+        body=AccountChangesSchema,
+        response=AccountSchema,
+        errors=(404,),
+        description="Only the fields sent change. The cooperative's register and the "
+        "notifications use the new name and language from then on.",
     ),
     Operation(
         "POST",

@@ -52,7 +52,8 @@ class Member(Base):
 class Contact(Base):
     """A person's name and email as the platform knows them, member or not yet.
 
-    Only a platform mapping fills it (Loconomics: profiles' `account_created`), so the
+    Only a platform mapping fills it (Loconomics: profiles' `account_created` and
+    `account_changed`), so the
     register can name members whose status reports carry no name.
     """
 

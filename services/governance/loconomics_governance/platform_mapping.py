@@ -88,13 +88,18 @@ def patronage_from_booking_completed(event: Mapping) -> dict:
     }
 
 
-def contact_from_account_created(event: Mapping) -> dict:
-    """Keyword arguments for `contacts.remember_contact`: how the member is named."""
+def contact_from_account(event: Mapping) -> dict:
+    """Keyword arguments for `contacts.remember_contact`: how the member is named, from
+    profiles' `account_created` or `account_changed` (the whole account each time)."""
     _require(event, "account_id")
+    said_at = _moment(event["occurred_at"]) if event.get("occurred_at") else None
+    if said_at is not None and said_at.tzinfo is None:
+        raise field_error("occurred_at", "must give its UTC offset")
     return {
         "external_id": str(event["account_id"]),
         "name": event.get("name") or None,
         "email": event.get("email") or None,
+        "said_at": said_at,
     }
 
 

@@ -106,7 +106,12 @@ class LoconomicsFeeds:
 
     @handles("profiles", "account_created")
     def on_account_created(self, payload: dict) -> None:
-        contact = platform_mapping.contact_from_account_created(payload)
+        contact = platform_mapping.contact_from_account(payload)
+        contacts.remember_contact(self.db.session, now=clock.now(), **contact)
+
+    @handles("profiles", "account_changed")
+    def on_account_changed(self, payload: dict) -> None:
+        contact = platform_mapping.contact_from_account(payload)
         contacts.remember_contact(self.db.session, now=clock.now(), **contact)
 
 

@@ -23,27 +23,41 @@ def new_password() -> fields.String:
     )
 
 
+def account_name(**options) -> fields.String:
+    """How the member is named to the other party and in the cooperative's register."""
+    return fields.String(
+        validate=validate.Length(min=1, max=120), metadata={"example": "Ana Rivera"}, **options
+    )
+
+
+def account_language(**options) -> fields.String:
+    return fields.String(
+        validate=validate.OneOf(LANGUAGES),
+        metadata={"description": "Language of emails and notifications."},
+        **options,
+    )
+
+
 class SignUpSchema(StrictSchema):
     email = fields.Email(
         required=True, validate=validate.Length(max=254), metadata={"example": "ana@example.org"}
     )
     password = new_password()
-    name = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=120),
-        metadata={"example": "Ana Rivera"},
-    )
+    name = account_name(required=True)
     roles = fields.List(
         fields.String(validate=validate.OneOf(ACCOUNT_ROLES)),
         required=True,
         validate=validate.Length(min=1, max=2),
         metadata={"description": "`client`, `professional`, or both."},
     )
-    language = fields.String(
-        load_default="en",
-        validate=validate.OneOf(LANGUAGES),
-        metadata={"description": "Language of emails and notifications."},
-    )
+    language = account_language(load_default="en")
+
+
+class AccountChangesSchema(StrictSchema):
+    """`PATCH /v1/me`: the fields given change; the email and roles are not changed here."""
+
+    name = account_name()
+    language = account_language()
 
 
 class LogInSchema(StrictSchema):
@@ -128,14 +142,6 @@ class ChangePasswordArgsSchema(ChangePasswordSchema):
     )
 
 
-class AccountCreatedEventSchema(Schema):
-    event_id = fields.String(required=True)
-    occurred_at = fields.String(required=True)
-    account_id = fields.String(required=True)
-    email = fields.Email(required=True)
-    name = fields.String(required=True)
-    language = fields.String(required=True)
-    roles = fields.List(fields.String(), required=True)
 
 
 class OwnerStatusChangedEventSchema(Schema):
@@ -158,6 +164,15 @@ class _AccountNoticeEventSchema(Schema):
     email = fields.Email(required=True)
     name = fields.String(required=True)
     language = fields.String(required=True)
+
+
+class AccountCreatedEventSchema(_AccountNoticeEventSchema):
+    """`account_created`, and `account_changed` with the same whole snapshot after a change."""
+
+    roles = fields.List(fields.String(), required=True)
+
+
+AccountChangedEventSchema = AccountCreatedEventSchema
 
 
 class PasswordResetRequestedEventSchema(_AccountNoticeEventSchema):

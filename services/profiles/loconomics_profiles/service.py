@@ -35,6 +35,7 @@ from .domain import search as listing_search
 from .domain.public_profiles import PublicProfiles
 from .models import Base
 from .schemas import (
+    AccountChangesSchema,
     AccountSchema,
     ChangePasswordArgsSchema,
     LogInSchema,
@@ -130,6 +131,14 @@ class ProfilesService(Health):
     @rpc
     def get_me(self) -> dict:
         account = accounts.get_account(self.db.session, self.caller.require_user())
+        return AccountSchema().dump(account)
+
+    @rpc
+    def change_me(self, **fields) -> dict:
+        data = load(AccountChangesSchema(), fields)
+        account = accounts.change_account(
+            self.db.session, self.db.emit, self.caller.require_user(), data
+        )
         return AccountSchema().dump(account)
 
     # passwords

@@ -17,15 +17,26 @@ from ..models import Contact, Member
 
 
 def remember_contact(
-    session: Session, external_id: str, name: str | None, email: str | None, *, now: datetime
+    session: Session,
+    external_id: str,
+    name: str | None,
+    email: str | None,
+    *,
+    now: datetime,
+    said_at: datetime | None = None,
 ) -> None:
+    """Keep what the platform says a person is called. `said_at`, when the platform said it:
+    an older word arriving after a newer one (a sign-up behind a rename) changes nothing."""
+    said_at = said_at or now
     contact = session.get(Contact, external_id)
+    if contact is not None and contact.updated_at > said_at:
+        return
     if contact is None:
         contact = Contact(external_id=external_id)
         session.add(contact)
     contact.name = name or contact.name
     contact.email = email or contact.email
-    contact.updated_at = now
+    contact.updated_at = said_at
     member = session.scalars(select(Member).where(Member.external_id == external_id)).first()
     if member is not None:
         member.name = name or member.name

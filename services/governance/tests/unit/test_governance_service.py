@@ -173,6 +173,40 @@ def test_loconomics_events_feed_the_register_and_patronage_once_each(as_caller, 
     assert mine["years"][0]["points"] == "35"
 
 
+def account_event(event_id: str, at: str, name: str) -> dict:
+    return {
+        "event_id": event_id,
+        "occurred_at": at,
+        "account_id": "acc-7",
+        "name": name,
+        "email": "rosa@example.org",
+    }
+
+
+def test_a_renamed_account_renames_its_member_and_an_older_word_changes_nothing(as_caller, unit):
+    svc = as_caller(Caller())
+    svc.on_account_created(account_event("ev-0", "2025-05-01T09:00:00+00:00", "Rosa P."))
+    svc.on_owner_status_changed(
+        billing_event(
+            "ev-1",
+            user_id="acc-7",
+            **{"from": "trial", "to": "active"},
+            plan_id="owner-monthly",
+            reason="paid",
+            changed_at="2025-05-01T09:59:00+00:00",
+        )
+    )
+    svc.on_account_changed(account_event("ev-2", "2025-05-02T09:00:00+00:00", "Rosa Parks"))
+    assert unit.session.scalars(select(Member)).one().name == "Rosa Parks"
+    # A rename that happened before the one kept, delivered late (the queues are not ordered
+    # with each other), leaves the newer name.
+    svc.on_account_changed(account_event("ev-3", "2025-05-01T12:00:00+00:00", "R. Parks"))
+    assert unit.session.scalars(select(Member)).one().name == "Rosa Parks"
+    # A time with no offset cannot be ordered: the event is dropped (logged), not applied.
+    svc.on_account_changed(account_event("ev-4", "2025-05-03T09:00:00", "Naive Time"))
+    assert unit.session.scalars(select(Member)).one().name == "Rosa Parks"
+
+
 def test_an_incomplete_platform_event_is_dropped_not_applied(as_caller, unit):
     as_caller(Caller()).on_owner_status_changed(billing_event("ev-9", user_id="acc-1"))
     assert unit.session.scalars(select(Member)).all() == []
@@ -195,6 +229,7 @@ def test_the_feeds_are_configuration():
         "on_dues_paid",
         "on_booking_completed",
         "on_account_created",
+        "on_account_changed",
     }
     other = GovernanceSettings.from_env(
         {"GOVERNANCE_PLATFORM_MAPPING": "none", "GOVERNANCE_MEMBER_EVENTS_FROM": "crm, ledger"}

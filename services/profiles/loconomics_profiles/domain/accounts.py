@@ -8,7 +8,7 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from loconomics_plumbing.errors import Conflict, NotFound, Unauthorized
+from loconomics_plumbing.errors import Conflict, Invalid, NotFound, Unauthorized
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,6 +24,13 @@ _UNKNOWN_ACCOUNT_HASH = _hasher.hash("no account has this password")
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def clean_name(name: str) -> str:
+    cleaned = name.strip()
+    if not cleaned:
+        raise Invalid("The input is not valid.", {"name": ["Must not be blank."]})
+    return cleaned
 
 
 def account_event(account: Account) -> dict:
@@ -53,7 +60,7 @@ def sign_up(
     account = Account(
         id=str(uuid.uuid4()),
         email=email,
-        name=name.strip(),
+        name=clean_name(name),
         password_hash=_hasher.hash(password),
         language=language,
         created_at=now,
@@ -82,6 +89,22 @@ def log_in(session: Session, *, email: str, password: str) -> Account:
         raise Unauthorized("The email or password is wrong.")
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
+    return account
+
+
+def change_account(session: Session, emit: Emit, account_id: str, changes: dict) -> Account:
+    """The member's own name or language. Everyone who keeps a copy (notifications' contacts,
+    the cooperative's register) hears the whole account again, once, if anything changed."""
+    account = get_account(session, account_id)
+    wanted = dict(changes)
+    if "name" in wanted:
+        wanted["name"] = clean_name(wanted["name"])
+    changed = {field: value for field, value in wanted.items() if getattr(account, field) != value}
+    for field, value in changed.items():
+        setattr(account, field, value)
+    if changed:
+        session.flush()
+        emit("account_changed", account_event(account))
     return account
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -106,3 +107,63 @@ def test_entrypoints_validate_issue_tokens_and_know_the_caller(unit):
     assert set(raised.value.errors) == {"email", "password", "name", "roles"}
     with pytest.raises(Unauthorized):
         service.get_me()
+
+
+def payloads_of(work: UnitOfWork, event_type: str) -> list[dict]:
+    outbox = Base.metadata.tables["outbox_events"]
+    rows = work.session.execute(
+        select(outbox.c.payload).where(outbox.c.event_type == event_type)
+    ).all()
+    return [
+        row.payload if isinstance(row.payload, dict) else json.loads(row.payload) for row in rows
+    ]
+
+
+def test_a_member_renames_themselves_and_everyone_hears_the_whole_account_once(unit):
+    account = sign_up(unit)
+    unit.commit()
+    changed = accounts.change_account(
+        unit.session, unit.emit, account.id, {"name": "  Ana Rivera ", "language": "fr"}
+    )
+    unit.commit()
+    assert (changed.name, changed.language) == ("Ana Rivera", "fr")
+    [announced] = payloads_of(unit, "account_changed")
+    assert {
+        key: announced[key] for key in ("account_id", "email", "name", "language", "roles")
+    } == {
+        "account_id": account.id,
+        "email": "ana@example.org",
+        "name": "Ana Rivera",
+        "language": "fr",
+        "roles": ["client"],
+    }
+    # The same values again, or nothing at all: nothing to tell anyone.
+    accounts.change_account(unit.session, unit.emit, account.id, {"name": "Ana Rivera"})
+    accounts.change_account(unit.session, unit.emit, account.id, {})
+    unit.commit()
+    assert len(payloads_of(unit, "account_changed")) == 1
+
+
+def test_a_blank_name_is_refused_and_changes_nothing(unit):
+    account = sign_up(unit)
+    unit.commit()
+    with pytest.raises(Invalid) as raised:
+        accounts.change_account(unit.session, unit.emit, account.id, {"name": "   "})
+    assert set(raised.value.errors) == {"name"}
+    unit.session.rollback()
+    assert accounts.get_account(unit.session, account.id).name == "Ana"
+    assert payloads_of(unit, "account_changed") == []
+
+
+def test_the_change_entrypoint_is_the_callers_own_and_validates(unit):
+    service = worker_factory(ProfilesService, db=unit, caller=Caller())
+    created = service.sign_up(
+        email="cy@example.org", password="correct horse battery", name="Cy", roles=["client"]
+    )
+    me = worker_factory(ProfilesService, db=unit, caller=Caller(created["id"], frozenset()))
+    assert me.change_me(language="fr")["language"] == "fr"
+    with pytest.raises(Invalid) as raised:
+        me.change_me(name="", language="de", email="other@example.org")
+    assert set(raised.value.errors) == {"name", "language", "email"}
+    with pytest.raises(Unauthorized):
+        service.change_me(name="Nobody")

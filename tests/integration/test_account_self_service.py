@@ -1,8 +1,11 @@
-"""A forgotten password through the real gateway, profiles, broker, notifications and SMTP sink.
+"""A member looks after their own account, through the real gateway, profiles, broker,
+notifications and SMTP sink.
 
-The member asks for a link by email, the link's token sets a new password once, every log-in
-of the account ends, and the member is told by email that the password changed. The token
-leaves the notifications database once its email has gone.
+A forgotten password: the member asks for a link by email, the link's token sets a new password
+once, every log-in of the account ends, and the member is told by email that the password
+changed; the token leaves the notifications database once its email has gone. A signed-in
+change needs the current password. A new name or language is what the other party and the
+emails use next.
 """
 
 from __future__ import annotations
@@ -120,3 +123,39 @@ def test_a_signed_in_member_changes_their_password_with_the_current_one(platform
         lambda: len(mail_to(platform, person.email)) >= 2,
         "the welcome and password-changed emails",
     )
+
+
+def test_the_name_and_language_a_member_changes_to_are_what_everyone_uses_next(platform, api):
+    person = api.sign_up(roles=["professional"], name="Lea")
+    changed = api.patch("/v1/me", token=person.token, json={"name": "Léa Dubois", "language": "fr"})
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["name"], changed.json()["language"]) == ("Léa Dubois", "fr")
+    refused = api.patch("/v1/me", token=person.token, json={"email": "someone@example.org"})
+    assert refused.status_code == 422 and "email" in refused.json()["errors"], refused.text
+    me = api.get("/v1/me", token=person.token).json()
+    assert (me["name"], me["language"], me["email"]) == ("Léa Dubois", "fr", person.email)
+
+    # Notifications' copy of the account follows (account_changed): the other party sees the
+    # new name, and the message's email to the member speaks French.
+    client = api.sign_up(name="Sam Client")
+    started = api.post(
+        "/v1/conversations",
+        token=client.token,
+        json={"to": person.account_id, "subject": "Bonjour", "body": "Are you free on Monday?"},
+    )
+    assert started.status_code == 201, started.text
+    conversation_id = started.json()["conversation"]["id"]
+    wait_for(
+        lambda: (
+            api.get(f"/v1/conversations/{conversation_id}", token=client.token).json()[
+                "conversation"
+            ]["other_party"]["name"]
+            == "Léa Dubois"
+        ),
+        "the client to see the member's new name",
+    )
+    notice = wait_for(
+        lambda: next(iter(mail_to(platform, person.email)[1:]), None), "the message's email"
+    )
+    assert notice["Subject"] == "Nouveau message de Sam Client : Bonjour"
+    assert str(notice["To"]) == f"Léa Dubois <{person.email}>"
