@@ -144,7 +144,7 @@ def test_a_member_renames_themselves_and_everyone_hears_the_whole_account_once(u
     assert len(payloads_of(unit, "account_changed")) == 1
 
 
-def test_a_blank_name_is_refused_and_changes_nothing(unit):
+def test_a_blank_name_is_refused_at_sign_up_and_after(unit):
     account = sign_up(unit)
     unit.commit()
     with pytest.raises(Invalid) as raised:
@@ -153,6 +153,18 @@ def test_a_blank_name_is_refused_and_changes_nothing(unit):
     unit.session.rollback()
     assert accounts.get_account(unit.session, account.id).name == "Ana"
     assert payloads_of(unit, "account_changed") == []
+    with pytest.raises(Invalid) as raised:
+        accounts.sign_up(
+            unit.session,
+            unit.emit,
+            email="blank@example.org",
+            password="correct horse battery",
+            name="  ",
+            roles=["client"],
+            language="en",
+            now=NOW,
+        )
+    assert set(raised.value.errors) == {"name"}
 
 
 def test_the_change_entrypoint_is_the_callers_own_and_validates(unit):
