@@ -32,8 +32,11 @@ class Database(DependencyProvider):
     also runs the outbox relay of this service in a background green thread.
     """
 
-    def __init__(self, metadata: MetaData):
+    def __init__(self, metadata: MetaData, forget_once_published: frozenset[str] = frozenset()):
+        """`forget_once_published`: event types whose outbox row is deleted as soon as the
+        broker has it (they carry a secret), rather than kept a week."""
         self.metadata = metadata
+        self.forget_once_published = frozenset(forget_once_published)
         add_plumbing_tables(metadata)
 
     def setup(self) -> None:
@@ -73,7 +76,13 @@ class Database(DependencyProvider):
         last_prune = 0.0
         while self._running:
             try:
-                while relay_pending(self.engine, self.metadata, self.publish, clock=clock.now):
+                while relay_pending(
+                    self.engine,
+                    self.metadata,
+                    self.publish,
+                    clock=clock.now,
+                    forget=self.forget_once_published,
+                ):
                     pass
                 backlog = OUTBOX_PENDING.labels(self.container.service_name)
                 backlog.set(pending_count(self.engine, self.metadata))

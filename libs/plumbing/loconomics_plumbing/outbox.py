@@ -4,6 +4,10 @@ Rows are claimed with a short lease first, so several copies of a service rarely
 publish the same row twice; when a copy dies after publishing and before marking,
 the row is published again after the lease: delivery is at least once, and
 handlers ignore the repeat by its `event_id`.
+
+A published event is kept a week (`prune_published`), except the kinds a service names as
+`forget`: those carry a secret (a password reset's token), and their row goes as soon as the
+broker has them.
 """
 
 from __future__ import annotations
@@ -29,8 +33,10 @@ def relay_pending(
     publish: Publish,
     batch: int = 100,
     clock: Callable[[], datetime] = utc_now,
+    forget: frozenset[str] = frozenset(),
 ) -> int:
-    """Publish up to `batch` pending events in the order they were written; return how many."""
+    """Publish up to `batch` pending events in the order they were written; return how many.
+    Rows of the event types in `forget` are deleted once published instead of marked."""
     outbox = metadata.tables[OUTBOX]
     now = clock()
     claim = str(uuid.uuid4())
@@ -56,14 +62,15 @@ def relay_pending(
             .order_by(outbox.c.created_at, outbox.c.event_id)
         ).all()
     published: list[str] = []
+    forgotten: list[str] = []
     try:
         for row in mine:
             publish(row.event_type, json.loads(row.payload))
-            published.append(row.event_id)
+            (forgotten if row.event_type in forget else published).append(row.event_id)
     finally:
-        sent = set(published)
+        sent = {*published, *forgotten}
         unsent = [row.event_id for row in mine if row.event_id not in sent]
-        if published or unsent:
+        if sent or unsent:
             with engine.begin() as conn:
                 if published:
                     conn.execute(
@@ -71,6 +78,8 @@ def relay_pending(
                         .where(outbox.c.event_id.in_(published))
                         .values(published_at=clock())
                     )
+                if forgotten:
+                    conn.execute(delete(outbox).where(outbox.c.event_id.in_(forgotten)))
                 if unsent:
                     # A failed publish (the broker away) gives the rest back at once: the next
                     # pass, ours or another copy's, retries them as soon as the broker is back,
@@ -80,7 +89,7 @@ def relay_pending(
                         .where(outbox.c.event_id.in_(unsent), outbox.c.claimed_by == claim)
                         .values(claimed_by=None, claimed_until=None)
                     )
-    return len(published)
+    return len(sent)
 
 
 def prune_published(

@@ -155,6 +155,39 @@ def test_old_published_events_are_pruned(store):
     assert prune_published(engine, metadata, clock=lambda: T0 + timedelta(days=8)) == 1
 
 
+def test_an_event_carrying_a_secret_leaves_the_outbox_once_published(store):
+    """A password reset's token: its row is deleted as soon as the broker has it, the others
+    are kept (marked) for the week; one that could not be sent stays until it is."""
+    engine, metadata, _ = store
+    work = unit(engine, metadata)
+    work.emit("counted", {"n": 0})
+    work.emit("secret", {"n": 1, "token": "s3cr3t"})
+    work.emit("secret", {"n": 2, "token": "t0ken"})
+    work.commit()
+    sent = []
+
+    def broker_gone_at_two(event_type, payload):
+        if payload["n"] == 2:
+            raise ConnectionError("broker gone")
+        sent.append(payload["n"])
+
+    forget = frozenset({"secret"})
+    with pytest.raises(ConnectionError):
+        relay_pending(engine, metadata, broker_gone_at_two, forget=forget)
+    outbox = metadata.tables["outbox_events"]
+
+    def rows():
+        with engine.connect() as conn:
+            found = conn.execute(select(outbox.c.payload, outbox.c.published_at)).all()
+        return [(json.loads(payload)["n"], at is not None) for payload, at in found]
+
+    assert sent == [0, 1]
+    assert sorted(rows()) == [(0, True), (2, False)]
+    assert relay_pending(engine, metadata, lambda t, p: sent.append(p["n"]), forget=forget) == 1
+    assert sent == [0, 1, 2]
+    assert rows() == [(0, True)]
+
+
 def test_first_time_is_true_once_per_handler_key(store):
     engine, metadata, members = store
     first = unit(engine, metadata)
