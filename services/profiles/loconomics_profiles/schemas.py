@@ -142,8 +142,6 @@ class ChangePasswordArgsSchema(ChangePasswordSchema):
     )
 
 
-
-
 class OwnerStatusChangedEventSchema(Schema):
     """What profiles reads of billing's `owner_status_changed`."""
 

@@ -81,11 +81,7 @@ def log_in(session: Session, *, email: str, password: str) -> Account:
     """The account these credentials open; one vague error for every failure."""
     account = session.scalar(select(Account).where(Account.email == normalise_email(email)))
     stored = account.password_hash if account else _UNKNOWN_ACCOUNT_HASH
-    try:
-        _hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
-        account = None
-    if account is None:
+    if not _verifies(stored, password) or account is None:
         raise Unauthorized("The email or password is wrong.")
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
@@ -113,8 +109,12 @@ def set_password(account: Account, password: str) -> None:
 
 
 def has_password(account: Account, password: str) -> bool:
+    return _verifies(account.password_hash, password)
+
+
+def _verifies(stored_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(account.password_hash, password)
+        return _hasher.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

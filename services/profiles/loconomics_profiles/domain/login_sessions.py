@@ -7,8 +7,6 @@ log-in is revoked (the standard reuse detection of refresh token rotation).
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from datetime import datetime, timedelta
 
@@ -18,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Account, LoginSession
+from .secret_tokens import new_token, token_hash
 
 
 class RefreshTokenReused(Unauthorized):
@@ -28,19 +27,15 @@ def refresh_lifetime() -> timedelta:
     return timedelta(days=config.int_setting("LOCONOMICS_REFRESH_TOKEN_DAYS", 30))
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def open_session(
     session: Session, account: Account, now: datetime, family_id: str | None = None
 ) -> tuple[LoginSession, str]:
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     login = LoginSession(
         id=str(uuid.uuid4()),
         family_id=family_id or str(uuid.uuid4()),
         account_id=account.id,
-        refresh_hash=_hash(token),
+        refresh_hash=token_hash(token),
         created_at=now,
         expires_at=now + refresh_lifetime(),
     )
@@ -54,7 +49,7 @@ def rotate(
 ) -> tuple[Account, LoginSession, str]:
     """Swap a refresh token for a new one in the same family."""
     login = session.scalar(
-        select(LoginSession).where(LoginSession.refresh_hash == _hash(refresh_token))
+        select(LoginSession).where(LoginSession.refresh_hash == token_hash(refresh_token))
     )
     if login is None:
         raise Unauthorized("The refresh token is not valid.")

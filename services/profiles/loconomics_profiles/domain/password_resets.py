@@ -8,8 +8,6 @@ however it was set, ends every other log-in of the account: whoever knew the old
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -21,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Account, PasswordReset
 from . import accounts, login_sessions
+from .secret_tokens import new_token, token_hash
 
 Emit = Callable[[str, dict], object]
 
@@ -31,10 +30,6 @@ RESET_WINDOW = timedelta(hours=1)
 
 def reset_lifetime() -> timedelta:
     return timedelta(minutes=config.int_setting("LOCONOMICS_PASSWORD_RESET_MINUTES", 60))
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _addressee(account: Account) -> dict:
@@ -71,7 +66,7 @@ def request_reset(session: Session, emit: Emit, *, email: str, now: datetime) ->
     )
     for superseded in earlier:
         superseded.used_at = now
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     reset = PasswordReset(
         id=str(uuid.uuid4()),
         account_id=account.id,

@@ -13,7 +13,7 @@ from loconomics_plumbing.identity import Caller
 from loconomics_plumbing.storage import UnitOfWork, make_engine, session_factory
 from loconomics_plumbing.tokens import verify_access_token
 from loconomics_profiles import service as service_module
-from loconomics_profiles.domain import accounts, login_sessions, password_resets
+from loconomics_profiles.domain import accounts, login_sessions, password_resets, secret_tokens
 from loconomics_profiles.models import Base, LoginSession, PasswordReset
 from loconomics_profiles.schemas import (
     PasswordChangedEventSchema,
@@ -161,7 +161,7 @@ def test_a_reset_ends_every_log_in_of_the_account(work, account):
 def test_the_database_never_holds_the_token(work, account):
     token = ask(work)
     stored = work.session.scalars(select(PasswordReset)).one()
-    assert stored.token_hash == password_resets.token_hash(token) != token
+    assert stored.token_hash == secret_tokens.token_hash(token) != token
     assert len(stored.token_hash) == 64
     dump = work.session.execute(text("SELECT * FROM password_resets")).all()
     assert token not in repr(dump)
