@@ -5,15 +5,40 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
 from itertools import count
 
 import pytest
+from loconomics_notifications.domain.deliveries import DeliveryError
 from loconomics_notifications.domain.routing import handle_event
 from loconomics_notifications.models import Base
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+class SmtpStandIn:
+    """Accepts every email, or refuses the next `refusals` with 451 (or 550 if `permanent`);
+    keeps what it accepted as a receiver would read it (parsed back from its bytes)."""
+
+    def __init__(self, refusals: int = 0, permanent: bool = False):
+        self.refusals = refusals
+        self.permanent = permanent
+        self.accepted = []
+
+    def __call__(self, message):
+        if self.refusals:
+            self.refusals -= 1
+            code = "550" if self.permanent else "451"
+            raise DeliveryError(f"{code} not now", permanent=self.permanent)
+        self.accepted.append(message_from_bytes(message.as_bytes(), policy=policy.default))
+
+
+@pytest.fixture
+def smtp_server() -> type[SmtpStandIn]:
+    """The SMTP stand-in to pass to `deliver_due`: `smtp_server(refusals=1)`."""
+    return SmtpStandIn
 
 
 @dataclass

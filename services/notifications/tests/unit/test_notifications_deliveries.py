@@ -2,7 +2,6 @@ from datetime import timedelta
 
 import pytest
 from loconomics_notifications.domain.deliveries import (
-    DeliveryError,
     RetryPolicy,
     claim_due,
     dead_deliveries,
@@ -99,25 +98,11 @@ def test_due_deliveries_are_the_pending_and_failed_whose_time_has_come(session, 
     assert len(due_deliveries(session, now + timedelta(minutes=1), limit=1)) == 1
 
 
-class FlakyServer:
-    """Refuses with 451 the first `refusals` times, then accepts; remembers what it accepted."""
-
-    def __init__(self, refusals: int = 0, permanent: bool = False):
-        self.refusals = refusals
-        self.permanent = permanent
-        self.accepted = []
-
-    def __call__(self, message):
-        if self.refusals:
-            self.refusals -= 1
-            code = "550" if self.permanent else "451"
-            raise DeliveryError(f"{code} not now", permanent=self.permanent)
-        self.accepted.append(message)
-
-
-def test_deliver_due_retries_until_the_server_accepts(session, now, people, make_booking):
+def test_deliver_due_retries_until_the_server_accepts(
+    session, now, people, make_booking, smtp_server
+):
     handle_event(session, "booking_confirmed", make_booking(), now)
-    server = FlakyServer(refusals=5 * 3)  # every email refused for the first three rounds
+    server = smtp_server(refusals=5 * 3)  # every email refused for the first three rounds
     moment = now
     for _ in range(3):
         run = deliver_due(session, moment, server, MAILBOX, limit=100)
@@ -130,18 +115,18 @@ def test_deliver_due_retries_until_the_server_accepts(session, now, people, make
     assert {d.status for d in session.scalars(select(EmailDelivery))} == {"sent"}
 
 
-def test_deliver_due_dead_letters_a_permanent_refusal(session, now, people):
-    run = deliver_due(session, now, FlakyServer(refusals=99, permanent=True), MAILBOX)
+def test_deliver_due_dead_letters_a_permanent_refusal(session, now, people, smtp_server):
+    run = deliver_due(session, now, smtp_server(refusals=99, permanent=True), MAILBOX)
     assert (run.sent, run.retrying, run.dead) == (0, 0, 3)
 
 
 def test_an_email_for_an_unknown_contact_waits_and_then_goes(
-    session, now, make_booking, make_account
+    session, now, make_booking, make_account, smtp_server
 ):
     handle_event(
         session, "booking_confirmed", make_booking(client_id="late", professional_id="p"), now
     )
-    server = FlakyServer()
+    server = smtp_server()
     run = deliver_due(session, now, server, MAILBOX)
     assert (run.sent, run.retrying) == (0, 2)
     handle_event(session, "account_changed", make_account("late", "Léa"), now)
@@ -152,9 +137,9 @@ def test_an_email_for_an_unknown_contact_waits_and_then_goes(
     assert "no contact" in failed.last_error
 
 
-def test_operators_list_and_replay_dead_letters(session, now, people):
+def test_operators_list_and_replay_dead_letters(session, now, people, smtp_server):
     policy = RetryPolicy(max_attempts=1)
-    deliver_due(session, now, FlakyServer(refusals=99), MAILBOX, policy=policy)
+    deliver_due(session, now, smtp_server(refusals=99), MAILBOX, policy=policy)
     page = dead_deliveries(session, people["admin"], limit=2)
     assert len(page["items"]) == 2 and page["next_cursor"]
     rest = dead_deliveries(session, people["admin"], limit=2, cursor=page["next_cursor"])
@@ -166,7 +151,7 @@ def test_operators_list_and_replay_dead_letters(session, now, people):
 
     assert replay_dead(session, people["admin"], now, [ids[0]]) == 1
     assert replay_dead(session, people["admin"], now) == 2
-    server = FlakyServer()
+    server = smtp_server()
     assert deliver_due(session, now, server, MAILBOX, policy=policy).sent == 3
     assert dead_deliveries(session, people["admin"])["items"] == []
 
@@ -184,9 +169,9 @@ def test_a_forged_cursor_is_invalid(session, people):
     assert "cursor" in caught.value.errors
 
 
-def test_an_address_that_cannot_be_mailed_is_dead_at_once(session, now, make_account):
+def test_an_address_that_cannot_be_mailed_is_dead_at_once(session, now, make_account, smtp_server):
     handle_event(session, "account_created", make_account("odd", "Odd", email="no-at-sign"), now)
-    run = deliver_due(session, now, FlakyServer(), MAILBOX)
+    run = deliver_due(session, now, smtp_server(), MAILBOX)
     assert (run.sent, run.retrying, run.dead) == (0, 0, 1)
     dead = session.scalars(select(EmailDelivery)).one()
     assert "no-at-sign" in dead.last_error
@@ -206,10 +191,12 @@ def test_claimed_emails_are_held_while_they_are_sent_then_due_again_if_never_rec
     assert len(due_deliveries(session, now + timedelta(minutes=10))) == 3  # this one died
 
 
-def test_outcomes_are_recorded_once_even_if_the_delivery_moved_on(session, now, people):
+def test_outcomes_are_recorded_once_even_if_the_delivery_moved_on(
+    session, now, people, smtp_server
+):
     claim = claim_due(session, now, MAILBOX)
     first, second, third = claim.items
-    outcomes = send_claimed(claim.items, FlakyServer(refusals=1))
+    outcomes = send_claimed(claim.items, smtp_server(refusals=1))
     assert [failure is None for _, failure in outcomes] == [False, True, True]
     record_attempt(session, session.get(EmailDelivery, third.delivery_id), now)  # elsewhere
     run = record_outcomes(session, now, outcomes)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from email import message_from_bytes, policy
 
 import pytest
-from loconomics_notifications.domain.deliveries import DeliveryError, deliver_due, replay_dead
+from loconomics_notifications.domain.deliveries import deliver_due, replay_dead
 from loconomics_notifications.domain.emails import Mailbox
 from loconomics_notifications.domain.inbox import list_notifications
 from loconomics_notifications.domain.preferences import set_preferences
@@ -20,22 +19,6 @@ from sqlalchemy import select
 APP = "https://app.loconomics.test"
 MAILBOX = Mailbox("hello@loconomics.test", link_base=APP)
 NBSP = "\u00a0"
-
-
-class Server:
-    """Accepts every email, or refuses the next `refusals` with 451 (or 550 if `permanent`)."""
-
-    def __init__(self, refusals: int = 0, permanent: bool = False):
-        self.refusals = refusals
-        self.permanent = permanent
-        self.accepted = []
-
-    def __call__(self, message):
-        if self.refusals:
-            self.refusals -= 1
-            code = "550" if self.permanent else "451"
-            raise DeliveryError(f"{code} not now", permanent=self.permanent)
-        self.accepted.append(message_from_bytes(message.as_bytes(), policy=policy.default))
 
 
 def _text(email) -> str:
@@ -72,12 +55,14 @@ def _delivery(session, event_id) -> EmailDelivery:
 # ---- the reset link ----------------------------------------------------------------------
 
 
-def test_a_reset_email_goes_once_to_the_account_with_its_link_and_expiry(session, now, make_event):
+def test_a_reset_email_goes_once_to_the_account_with_its_link_and_expiry(
+    session, now, make_event, smtp_server
+):
     event = _reset(make_event)
     token = event["reset_token"]
     assert len(handle_event(session, "password_reset_requested", event, now)) == 1
     assert handle_event(session, "password_reset_requested", event, now) == []  # a repeat
-    server = Server()
+    server = smtp_server()
     assert deliver_due(session, now, server, MAILBOX).sent == 1
     handle_event(session, "password_reset_requested", event, now + timedelta(minutes=1))
     assert deliver_due(session, now + timedelta(minutes=2), server, MAILBOX).sent == 0
@@ -95,7 +80,9 @@ def test_a_reset_email_goes_once_to_the_account_with_its_link_and_expiry(session
     assert email.get_content_type() == "multipart/alternative"
 
 
-def test_a_french_reset_email_speaks_french_in_the_readers_zone(session, now, people, make_event):
+def test_a_french_reset_email_speaks_french_in_the_readers_zone(
+    session, now, people, make_event, smtp_server
+):
     event = _reset(
         make_event,
         account_id="client1",
@@ -103,9 +90,9 @@ def test_a_french_reset_email_speaks_french_in_the_readers_zone(session, now, pe
         name="Chloé Martin",
         language="fr-CA",
     )
-    deliver_due(session, now, Server(), MAILBOX)  # the welcome emails of `people`
+    deliver_due(session, now, smtp_server(), MAILBOX)  # the welcome emails of `people`
     handle_event(session, "password_reset_requested", event, now)
-    server = Server()
+    server = smtp_server()
     deliver_due(session, now, server, MAILBOX)
     [email] = server.accepted
     assert email["Subject"] == "Réinitialisez votre mot de passe Loconomics"
@@ -131,13 +118,15 @@ def test_a_reset_is_email_only_and_never_switched_off(session, now, people, make
     )
 
 
-def test_the_token_is_kept_until_the_email_has_gone_then_nowhere(session, now, make_event, caplog):
+def test_the_token_is_kept_until_the_email_has_gone_then_nowhere(
+    session, now, make_event, caplog, smtp_server
+):
     caplog.set_level(logging.DEBUG)
     event = _reset(make_event)
     token = event["reset_token"]
     handle_event(session, "password_reset_requested", event, now)
     assert token in _stored(session)  # the email is rendered when sent: it needs it till then
-    refused = Server(refusals=1)
+    refused = smtp_server(refusals=1)
     assert deliver_due(session, now, refused, MAILBOX).retrying == 1
     assert token in _stored(session)  # a temporary failure: the next try needs it
     later = now + timedelta(minutes=1)
@@ -150,16 +139,16 @@ def test_the_token_is_kept_until_the_email_has_gone_then_nowhere(session, now, m
 
 
 def test_a_dead_reset_email_forgets_its_token_and_cannot_be_replayed(
-    session, now, people, make_event
+    session, now, people, make_event, smtp_server
 ):
-    deliver_due(session, now, Server(), MAILBOX)  # the welcome emails of `people`
+    deliver_due(session, now, smtp_server(), MAILBOX)  # the welcome emails of `people`
     event = _reset(make_event)
     token = event["reset_token"]
     handle_event(session, "password_reset_requested", event, now)
-    assert deliver_due(session, now, Server(refusals=1, permanent=True), MAILBOX).dead == 1
+    assert deliver_due(session, now, smtp_server(refusals=1, permanent=True), MAILBOX).dead == 1
     assert token not in _stored(session)
     assert replay_dead(session, people["admin"], now) == 1
-    server = Server()
+    server = smtp_server()
     assert deliver_due(session, now, server, MAILBOX).dead == 1  # nothing to send any more
     assert server.accepted == []
     delivery = _delivery(session, event["event_id"])
@@ -167,10 +156,12 @@ def test_a_dead_reset_email_forgets_its_token_and_cannot_be_replayed(
     assert "one-time link was dropped" in delivery.last_error
 
 
-def test_a_reset_email_not_sent_before_its_link_lapses_is_given_up(session, now, make_event):
+def test_a_reset_email_not_sent_before_its_link_lapses_is_given_up(
+    session, now, make_event, smtp_server
+):
     event = _reset(make_event, expires_at=(now + timedelta(minutes=30)).isoformat())
     handle_event(session, "password_reset_requested", event, now)
-    server = Server()
+    server = smtp_server()
     run = deliver_due(session, now + timedelta(minutes=30), server, MAILBOX)
     assert (run.sent, run.dead, server.accepted) == (0, 1, [])
     assert "lapsed" in _delivery(session, event["event_id"]).last_error
@@ -178,12 +169,12 @@ def test_a_reset_email_not_sent_before_its_link_lapses_is_given_up(session, now,
 
 
 def test_without_the_apps_url_a_reset_email_waits_rather_than_go_without_its_link(
-    session, now, make_event
+    session, now, make_event, smtp_server
 ):
     event = _reset(make_event)
     handle_event(session, "password_reset_requested", event, now)
     no_url = Mailbox("hello@loconomics.test")
-    server = Server()
+    server = smtp_server()
     assert deliver_due(session, now, server, no_url).retrying == 1
     delivery = _delivery(session, event["event_id"])
     assert "NOTIFICATIONS_APP_URL" in delivery.last_error and server.accepted == []
@@ -192,23 +183,23 @@ def test_without_the_apps_url_a_reset_email_waits_rather_than_go_without_its_lin
 
 
 def test_a_reset_goes_to_the_address_profiles_gives_not_our_copy(
-    session, now, make_account, make_event
+    session, now, make_account, make_event, smtp_server
 ):
     # No contact yet: the email does not wait for one.
     fresh = _reset(make_event, account_id="new1", email="new1@example.org", name="Noé")
     handle_event(session, "password_reset_requested", fresh, now)
-    server = Server()
+    server = smtp_server()
     deliver_due(session, now, server, MAILBOX)
     [email] = server.accepted
     assert (str(email["To"]), email["Content-Language"]) == ("Noé <new1@example.org>", "en")
     # A contact whose copy (English, old address) is older than what profiles says now.
     handle_event(session, "account_created", make_account("old1", "Old", email="old@x.org"), now)
-    deliver_due(session, now, Server(), MAILBOX)  # its welcome
+    deliver_due(session, now, smtp_server(), MAILBOX)  # its welcome
     moved = _reset(
         make_event, account_id="old1", email="moved@example.org", name="Olga", language="fr"
     )
     handle_event(session, "password_reset_requested", moved, now)
-    server = Server()
+    server = smtp_server()
     deliver_due(session, now, server, MAILBOX)
     [email] = server.accepted
     assert (str(email["To"]), email["Content-Language"]) == ("Olga <moved@example.org>", "fr")
@@ -290,7 +281,7 @@ def test_a_route_with_secrets_cannot_reach_the_inbox():
     ],
 )
 def test_a_changed_password_is_told_with_what_to_do_if_it_was_not_them(
-    session, now, make_event, language, how, subject, expected
+    session, now, make_event, language, how, subject, expected, smtp_server
 ):
     event = make_event("password_changed", language=language, how=how)
     made = handle_event(session, "password_changed", event, now)
@@ -298,7 +289,7 @@ def test_a_changed_password_is_told_with_what_to_do_if_it_was_not_them(
         ("email", "account", True),
         ("in_app", "account", True),
     }
-    server = Server()
+    server = smtp_server()
     assert deliver_due(session, now, server, MAILBOX).sent == 1
     [email] = server.accepted
     assert str(email["To"]) == "Ana <acc9@example.org>"
