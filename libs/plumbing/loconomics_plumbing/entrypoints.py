@@ -41,6 +41,11 @@ def is_retryable(error: OperationalError) -> bool:
     return (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in RETRYABLE_SQLSTATES
 
 
+class Clash(Conflict):
+    """A write the database refused for a row it already holds, which the code did not expect
+    (an RPC's caller gets a Conflict; an event is delivered again, and then sees that row)."""
+
+
 def _in_unit_of_work(fn: Callable, attempts: int = 1) -> Callable:
     """Run `fn` in one transaction, committed after it returns; a transaction the database
     aborted for a retry (deadlock, serialization failure) is run again, `attempts` in all."""
@@ -60,7 +65,7 @@ def _in_unit_of_work(fn: Callable, attempts: int = 1) -> Callable:
             except IntegrityError as error:
                 if unit is not None:
                     unit.rollback()
-                raise Conflict("This conflicts with existing data.") from error
+                raise Clash("This conflicts with existing data.") from error
             except OperationalError as error:
                 if unit is not None:
                     unit.rollback()
@@ -105,7 +110,9 @@ def handles(source_service: str, event_type: str) -> Callable[[Callable], Callab
     """An event handler applied once per `event_id`, in the same transaction as its change.
 
     A bad payload (typed error) is logged and dropped: redelivering it cannot help.
-    Anything else (database busy, a bug fixed by a redeploy) is requeued.
+    Anything else is requeued: the database busy (`Unavailable`, whoever raised it), a clash
+    with a row another worker wrote meanwhile (an integrity error: the next delivery sees that
+    row), a bug fixed by a redeploy.
     """
 
     def decorate(fn: Callable) -> Callable:
@@ -119,6 +126,15 @@ def handles(source_service: str, event_type: str) -> Callable[[Callable], Callab
                 result = _in_unit_of_work(fn)(self, payload)
             except CoopError as error:
                 self.db.rollback()
+                if _passes(error):
+                    log.warning(
+                        "requeued %s event %s: %s",
+                        event_type,
+                        payload.get("event_id"),
+                        error.as_dict(),
+                    )
+                    time.sleep(1)
+                    raise
                 log.error(
                     "dropped %s event %s: %s", event_type, payload.get("event_id"), error.as_dict()
                 )
@@ -138,6 +154,11 @@ def handles(source_service: str, event_type: str) -> Callable[[Callable], Callab
         )(run)
 
     return decorate
+
+
+def _passes(error: CoopError) -> bool:
+    """A typed error that says "not now" rather than "never": worth another delivery."""
+    return isinstance(error, Unavailable | Clash)
 
 
 def every(seconds: float) -> Callable[[Callable], Callable]:

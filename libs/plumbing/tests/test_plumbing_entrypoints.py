@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from loconomics_plumbing import entrypoints
 from loconomics_plumbing.entrypoints import every, handles, rpc
 from loconomics_plumbing.errors import Conflict, Invalid, NotFound, Unavailable
 from loconomics_plumbing.storage import (
@@ -74,6 +75,8 @@ class Register:
         if payload.get("name") == "poison":
             raise Invalid("bad payload", {"name": ["poison"]})
         self.db.session.execute(insert(members).values(name=payload["name"]))
+        if payload.get("locked"):
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
 
     @every(30)
     def tick(self):
@@ -161,6 +164,22 @@ def test_an_event_is_applied_once_and_a_poison_one_is_dropped(engine):
     assert count(engine) == 1
     register.on_owner({"event_id": "e-2", "name": "di"})
     assert count(engine) == 2
+
+
+def test_an_event_that_meets_a_busy_database_or_a_clash_is_requeued_not_dropped(
+    engine, monkeypatch
+):
+    """Either could pass on the next delivery: dropping the event would lose it for good."""
+    monkeypatch.setattr(entrypoints.time, "sleep", lambda seconds: None)
+    register = service(engine)
+    register.on_owner({"event_id": "e-1", "name": "cy"})
+    with pytest.raises(Unavailable):
+        register.on_owner({"event_id": "e-2", "name": "di", "locked": True})
+    with pytest.raises(Conflict):
+        register.on_owner({"event_id": "e-3", "name": "cy"})
+    assert count(engine) == 1
+    register.on_owner({"event_id": "e-2", "name": "di"})
+    assert count(engine) == 2, "the requeued event is applied on its next delivery"
 
 
 def test_a_timer_commits_its_work(engine):
