@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +40,7 @@ from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 from platform_client import ApiClient, Person
 from polling import wait_for
+from stripe_local import browser_card, stripe_client
 
 ANONYMOUS = "anonymous"
 OTHER_CLIENT = "other_client"
@@ -65,8 +65,6 @@ HOUR_OF_CLEANING = {
     "price": {"amount_cents": 5000, "currency": "USD"},
 }
 AREA = {"lat": 46.8139, "lng": -71.2080, "radius_km": 12}
-GOOD_CARD = "4242424242424242"
-PUBLISHABLE_KEY = "pk_test_loconomics_local"
 PAST = timedelta(days=2)
 PAST_BOOKINGS = {"complete": 4, "no_show": 4, "dispute": 4, "resolve": 4, "review": 1, "reply": 1}
 """Bookings that are over, per use: one per signed-in actor for each destructive action."""
@@ -220,31 +218,9 @@ class World:
     # cards, from localstripe as Stripe.js makes them
 
     def card(self) -> str:
-        env = self.platform.env()
         if self._stripe is None:
-            self._stripe = stripe.StripeClient(
-                env["STRIPE_API_KEY"],
-                base_addresses={"api": env["STRIPE_API_BASE"]},
-                max_network_retries=0,
-            )
-        setup = self._stripe.v1.setup_intents.create(params={"usage": "off_session"})
-        body = json.dumps(
-            {
-                "key": PUBLISHABLE_KEY,
-                "client_secret": setup.client_secret,
-                "payment_method_data": {
-                    "type": "card",
-                    "card": {"number": GOOD_CARD, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
-                },
-            }
-        ).encode()
-        request = urllib.request.Request(
-            f"{env['STRIPE_API_BASE']}/v1/setup_intents/{setup.id}/confirm",
-            data=body,
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return json.loads(answer.read())["payment_method"]
+            self._stripe = stripe_client(self.platform)
+        return browser_card(self.platform, self._stripe)
 
     @property
     def webhook_secret(self) -> str:

@@ -11,11 +11,11 @@ the emails use next.
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import pytest
 from platform_client import Person
 from polling import wait_for
+from service_databases import database_text
 from sink_mail import mail_to
 
 pytestmark = pytest.mark.integration
@@ -36,12 +36,6 @@ def reset_token_mailed_to(platform, address: str) -> str:
         return None
 
     return wait_for(token, f"a password reset email to {address}")
-
-
-def database_text(platform, service: str) -> str:
-    """Every row a service's database holds, as SQL text (the write-ahead log included)."""
-    with sqlite3.connect(platform.var / "data" / f"{service}.sqlite3") as connection:
-        return "\n".join(connection.iterdump())
 
 
 def can_log_in(api, email: str, password: str) -> bool:

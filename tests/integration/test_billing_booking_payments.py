@@ -9,12 +9,9 @@ Stripe.js makes them.
 
 from __future__ import annotations
 
-import json
+import functools
 import sqlite3
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -22,53 +19,24 @@ import pytest
 import stripe
 from loconomics_booking.schemas import EMITTED_EVENTS as BOOKING_EVENTS
 from nameko.standalone.events import event_dispatcher
+from stripe_local import browser_card as local_card
+from stripe_local import set_up_stripe, stripe_client
 
 pytestmark = pytest.mark.integration
 
-GOOD_CARD = "4242424242424242"
 CHARGE_FAILS = "4000000000000341"
-PUBLISHABLE_KEY = "pk_test_loconomics_local"
 PRICE = 10000
 
 
 @pytest.fixture(scope="module")
 def stripe_side(platform):
-    for action in ("sync-plans", "local-webhook"):
-        subprocess.run(
-            [sys.executable, "-m", "loconomics_billing.stripe_setup", action],
-            env=platform.env(),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-    env = platform.env()
-    return stripe.StripeClient(
-        env["STRIPE_API_KEY"], base_addresses={"api": env["STRIPE_API_BASE"]}, max_network_retries=0
-    )
+    set_up_stripe(platform)
+    return stripe_client(platform)
 
 
 @pytest.fixture(scope="module")
 def browser_card(platform, stripe_side):
-    api_base = platform.env()["STRIPE_API_BASE"]
-
-    def make(number: str = GOOD_CARD) -> str:
-        setup = stripe_side.v1.setup_intents.create(params={"usage": "off_session"})
-        body = json.dumps(
-            {
-                "key": PUBLISHABLE_KEY,
-                "client_secret": setup.client_secret,
-                "payment_method_data": {
-                    "type": "card",
-                    "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
-                },
-            }
-        ).encode()
-        request = urllib.request.Request(
-            f"{api_base}/v1/setup_intents/{setup.id}/confirm", data=body, method="POST"
-        )
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return json.loads(answer.read())["payment_method"]
-
-    return make
+    return functools.partial(local_card, platform, stripe_side)
 
 
 @pytest.fixture(scope="module")

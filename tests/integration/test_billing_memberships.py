@@ -9,15 +9,12 @@ the replay test, which stands between the two.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
-import sqlite3
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -25,65 +22,34 @@ import pytest
 import stripe
 from loconomics_billing.settings import DEVELOPMENT_WEBHOOK_SECRET
 from loconomics_billing.stripe_setup import register_local_webhook
+from service_databases import rows
+from stripe_local import browser_card as local_card
+from stripe_local import set_up_stripe, stripe_client
 from stripe_webhooks import stripe_signature
 
 pytestmark = pytest.mark.integration
 
-GOOD_CARD = "4242424242424242"
 CHARGE_FAILS = "4000000000000341"
-PUBLISHABLE_KEY = "pk_test_loconomics_local"
 WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET)
 """The secret billing checks: the platform passes its own environment on to the services."""
 
 
 @pytest.fixture(scope="module")
 def stripe_ready(platform):
-    """The two operator commands the launcher runs after migrations (idempotent)."""
-    for action in ("sync-plans", "local-webhook"):
-        subprocess.run(
-            [sys.executable, "-m", "loconomics_billing.stripe_setup", action],
-            env=platform.env(),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+    set_up_stripe(platform)
     return platform
 
 
 @pytest.fixture(scope="module")
 def stripe_side(stripe_ready):
     """Stripe itself: what billing never does (bill a period, end a subscription)."""
-    env = stripe_ready.env()
-    return stripe.StripeClient(
-        env["STRIPE_API_KEY"],
-        base_addresses={"api": env["STRIPE_API_BASE"]},
-        max_network_retries=0,
-    )
+    return stripe_client(stripe_ready)
 
 
 @pytest.fixture(scope="module")
 def browser_card(stripe_side, stripe_ready):
     """A payment method made as Stripe.js makes it, with the publishable key only."""
-    api_base = stripe_ready.env()["STRIPE_API_BASE"]
-
-    def make(number: str = GOOD_CARD) -> str:
-        setup = stripe_side.v1.setup_intents.create(params={"usage": "off_session"})
-        body = json.dumps(
-            {
-                "key": PUBLISHABLE_KEY,
-                "client_secret": setup.client_secret,
-                "payment_method_data": {
-                    "type": "card",
-                    "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
-                },
-            }
-        ).encode()
-        request = urllib.request.Request(
-            f"{api_base}/v1/setup_intents/{setup.id}/confirm", data=body, method="POST"
-        )
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return json.loads(answer.read())["payment_method"]
-
-    return make
+    return functools.partial(local_card, stripe_ready, stripe_side)
 
 
 def wait_until(probe, what: str, timeout: float = 20.0):
@@ -110,9 +76,7 @@ def owner_status_in_profiles(api, person) -> str:
 
 def billing_rows(platform, sql: str, *params) -> list[tuple]:
     """Read billing's own database (read-only), for what the API rightly does not show."""
-    path = platform.var / "data" / "billing.sqlite3"
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        return db.execute(sql, params).fetchall()
+    return rows(platform, "billing", sql, *params)
 
 
 def subscription_of(platform, stripe_side, person) -> stripe.Subscription:
