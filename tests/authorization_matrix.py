@@ -210,6 +210,14 @@ def change_password(world: World, actor: str) -> Request:
     )
 
 
+def close_account(world: World, actor: str) -> Request:
+    """A stand-in signed in on its own closes its account: the world's people keep theirs."""
+    if actor == ANONYMOUS:
+        return Request(json={"current_password": "correct horse battery staple"})
+    stand_in = world.api.sign_up(name=f"Leaving {actor}")
+    return Request(token=stand_in.token, json={"current_password": stand_in.password})
+
+
 def propose_title(world: World, actor: str) -> Request:
     return Request(json={"name": f"Pond keeper {uuid.uuid4().hex[:8]}", "category": "outdoor"})
 
@@ -452,6 +460,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/password-resets"): public(forgot_password),
     ("POST", "/v1/password-resets/confirm"): public(reset_password),
     ("PUT", "/v1/me/password"): mine(change_password),
+    ("POST", "/v1/me/closure"): mine(close_account),
     # job titles
     ("GET", "/v1/job-titles"): public(lambda w, a: Request(query={"q": "clean"})),
     ("GET", "/v1/job-titles/{id}"): public(ids(id="job_title")),

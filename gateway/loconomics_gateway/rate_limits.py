@@ -32,6 +32,7 @@ STRICT_ROUTES = {
     ("POST", "/v1/password-resets"),
     ("POST", "/v1/password-resets/confirm"),
     ("PUT", "/v1/me/password"),
+    ("POST", "/v1/me/closure"),
 }
 UNLIMITED_ROUTES = {"/healthz", "/readyz", "/metrics"}
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from loconomics_plumbing.errors import Unauthorized
 from loconomics_profiles.schemas import (
     AccountChangesSchema,
+    AccountClosureSchema,
     AccountSchema,
     ChangePasswordSchema,
+    CloseAccountSchema,
     LogInSchema,
     RefreshSchema,
     RequestPasswordResetSchema,
@@ -61,6 +63,14 @@ def change_password(call: Call) -> Reply:
     session_id = call.request.context.get("session_id")
     call.rpc("profiles", "change_password", session_id=session_id, **call.body)
     return Reply(status=204)
+
+
+def close_account(call: Call) -> dict:
+    closure = call.rpc("profiles", "close_account", **call.body)
+    session_id = call.request.context.get("session_id")
+    if session_id:
+        call.gate.authenticator.forget(session_id)
+    return closure
 
 
 OPERATIONS = [
@@ -170,5 +180,23 @@ OPERATIONS = [
         status=204,
         description="Every other log-in of the account ends; this one stays open. A wrong "
         "current password: 422 with `errors.current_password`.",
+    ),
+    Operation(
+        "POST",
+        "/v1/me/closure",
+        "Close my account: erase my personal data, giving the current password",
+        close_account,
+        tag="Accounts",
+        body=CloseAccountSchema,
+        response=AccountClosureSchema,
+        status=202,
+        errors=(409, 503),
+        description="The account is closed at once: every log-in ends, the email address is "
+        "free for a new sign-up, listings and the public profile are gone. The other services "
+        "erase their copies within moments; finished bookings, invoices and receipts, the "
+        "member register and patronage owed are kept, without contact details. Bookings not "
+        "finished (requested, confirmed, performed or disputed): 409 with `errors.bookings`; "
+        "cancel them or wait until they are completed. A wrong current password: 422 with "
+        "`errors.current_password`. Nothing changes on either refusal.",
     ),
 ]

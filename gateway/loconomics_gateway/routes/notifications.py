@@ -177,7 +177,8 @@ OPERATIONS = [
         body=StartConversationArgsSchema,
         response=StartedConversationSchema,
         status=201,
-        errors=(422,),
+        errors=(409, 422),
+        description="The other party has closed their account: 409.",
     ),
     Operation(
         "GET",
@@ -198,7 +199,8 @@ OPERATIONS = [
         body=MessageBodySchema,
         response=MessageSchema,
         status=201,
-        errors=(404, 422),
+        errors=(404, 409, 422),
+        description="The other party has closed their account: 409; the conversation stays.",
     ),
     Operation(
         "POST",

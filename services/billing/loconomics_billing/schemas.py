@@ -588,7 +588,7 @@ EMITTED_EVENTS: dict[str, type[Schema]] = {
 }
 
 
-# Events consumed (from booking; only the fields billing reads, the rest is ignored)
+# Events consumed from booking (only the fields billing reads, the rest is ignored)
 
 
 class ConsumedMoneySchema(ConsumedEventSchema):
@@ -613,7 +613,22 @@ class BookingSettledEvent(BookingEvent):
     refund_cents = fields.Int(required=True, validate=validate.Range(min=0))
 
 
+# Events consumed from profiles
+
+
+class AccountClosedEvent(ConsumedEventSchema):
+    """profiles' `account_closed`: billing reads the account and when it closed, nothing else.
+
+    The event also carries the member's email, name and language for the goodbye email; they
+    are excluded here, so billing never holds them.
+    """
+
+    account_id = fields.Str(required=True, validate=ID, metadata={"description": "The account."})
+    closed_at = instant("When the account was closed.", required=True)
+
+
 CONSUMED_EVENTS: dict[str, type[Schema]] = {
+    "account_closed": AccountClosedEvent,
     "booking_requested": BookingEvent,
     "booking_confirmed": BookingEvent,
     "booking_rescheduled": BookingEvent,

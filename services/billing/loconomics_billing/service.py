@@ -23,7 +23,15 @@ from loconomics_plumbing.validation import load
 from sqlalchemy.exc import IntegrityError
 
 from .dependencies import StripeAccess
-from .domain import acknowledgment, booking_payments, membership, plans, records, webhooks
+from .domain import (
+    account_closures,
+    acknowledgment,
+    booking_payments,
+    membership,
+    plans,
+    records,
+    webhooks,
+)
 from .models import Base
 from .schemas import (
     CONSUMED_EVENTS,
@@ -282,6 +290,17 @@ class BillingService(Health):
     @handles("booking", "booking_expired")
     def on_booking_expired(self, payload: dict) -> None:
         self._apply_booking_event("booking_expired", payload)
+
+    # profiles' events
+
+    @handles("profiles", "account_closed")
+    def on_account_closed(self, payload: dict) -> None:
+        """The subscription ends now and the Stripe customer goes; Stripe down: retried."""
+        event = load(CONSUMED_EVENTS["account_closed"](), payload)
+        with stripe_failures(requeue_when_unavailable=True):
+            account_closures.close_account(
+                self.db.session, self.stripe.gateway, event["account_id"], clock.now(), self.db.emit
+            )
 
     # timers
 

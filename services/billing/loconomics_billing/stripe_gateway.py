@@ -94,6 +94,10 @@ class StripeGateway(Protocol):
 
     def retrieve_subscription(self, subscription_id: str) -> dict | None: ...
 
+    def cancel_subscription_now(self, subscription_id: str) -> dict | None: ...
+
+    def delete_customer(self, customer_id: str) -> bool: ...
+
     def retrieve_invoice(self, invoice_id: str) -> dict | None: ...
 
     def pay_invoice(self, invoice_id: str) -> dict: ...
@@ -285,6 +289,33 @@ class StripeSdkGateway:
             subscription_id,
             {"expand": ["latest_invoice"]},
         )
+
+    def cancel_subscription_now(self, subscription_id: str) -> dict | None:
+        """End the subscription now, with no credit for the unused time and no final invoice.
+
+        None when Stripe has no live subscription by that id: Stripe answers 404 to
+        cancelling one already cancelled (localstripe returns it again, cancelled).
+        """
+        try:
+            return self._call(
+                self.client.v1.subscriptions.cancel,
+                subscription_id,
+                params={"invoice_now": False, "prorate": False},
+            )
+        except StripeRejected as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def delete_customer(self, customer_id: str) -> bool:
+        """Delete the customer with its cards; False when Stripe had no such customer (any more)."""
+        try:
+            self._call(self.client.v1.customers.delete, customer_id)
+        except StripeRejected as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
     def retrieve_invoice(self, invoice_id: str) -> dict | None:
         return self._retrieve(self.client.v1.invoices.retrieve, invoice_id)

@@ -15,7 +15,15 @@ from loconomics_plumbing.validation import (
     StrictSchema,
     instant,
 )
-from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    EXCLUDE,
+    INCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
 
 from .domain.lifecycle import Status
 from .domain.local_time import WEEKDAYS, is_time_zone, parse_wall_time
@@ -222,6 +230,27 @@ class FreeProfessionalsSchema(Schema):
         fields.String(),
         required=True,
         metadata={"description": "Those with at least one bookable start in the window."},
+    )
+
+
+class AccountIdSchema(StrictSchema):
+    """`count_unfinished_bookings`: profiles asks before closing an account."""
+
+    account_id = fields.String(
+        required=True,
+        validate=ID,
+        metadata={"description": "The account, as client and as professional."},
+    )
+
+
+class UnfinishedBookingsSchema(Schema):
+    unfinished = fields.Integer(
+        required=True,
+        validate=validate.Range(min=0),
+        metadata={
+            "description": "Its bookings requested, confirmed, performed or disputed, "
+            "on either side; 0 lets the account close."
+        },
     )
 
 
@@ -709,3 +738,23 @@ class ListingEventSchema(Schema):
             }
             if missing:
                 raise ValidationError(missing)
+
+
+class AccountClosedEventSchema(Schema):
+    """`account_closed` from profiles: what booking reads of it.
+
+    The event also carries the address, name and language for the goodbye email;
+    booking must not keep them, so they are dropped on loading, like every other
+    field not named here (the roles too: booking clears whatever it holds for the
+    account, whichever roles it had).
+    """
+
+    class Meta:
+        unknown = EXCLUDE
+
+    event_id = fields.String()
+    occurred_at = Instant(format="iso")
+    account_id = fields.String(required=True, validate=ID)
+    closed_at = Instant(
+        format="iso", required=True, metadata={"description": "When profiles closed it."}
+    )

@@ -21,6 +21,7 @@ from prometheus_client import Counter
 
 from .calendar_fetch import fetch_calendar
 from .domain import (
+    account_closures,
     availability,
     bookable_services,
     booking_queries,
@@ -32,6 +33,8 @@ from .domain import (
 )
 from .models import Base
 from .schemas import (
+    AccountClosedEventSchema,
+    AccountIdSchema,
     AnswerRescheduleSchema,
     BookingIdSchema,
     CalendarImportInputSchema,
@@ -52,6 +55,7 @@ from .schemas import (
     SlotsQuerySchema,
     TimeOffIdSchema,
     TimeOffInputSchema,
+    UnfinishedBookingsSchema,
 )
 
 DUE_WORK_SECONDS = float(config.setting("BOOKING_DUE_WORK_SECONDS", "30"))
@@ -299,6 +303,13 @@ class BookingService(Health):
             clock.now(),
         )
 
+    @rpc
+    def count_unfinished_bookings(self, **fields) -> dict:
+        """Internal (profiles, before closing an account); the gateway does not expose it."""
+        data = load(AccountIdSchema(), fields)
+        unfinished = account_closures.count_unfinished(self.db.session, data["account_id"])
+        return UnfinishedBookingsSchema().dump({"unfinished": unfinished})
+
     # calendar sync
 
     @rpc
@@ -351,6 +362,15 @@ class BookingService(Health):
     def _apply_listing(self, event_type: str, payload: dict) -> None:
         listing = load(ListingEventSchema(), payload)
         bookable_services.apply_listing_event(self.db.session, event_type, listing, clock.now())
+
+    # accounts from profiles
+
+    @handles("profiles", "account_closed")
+    def on_account_closed(self, payload: dict) -> None:
+        closure = load(AccountClosedEventSchema(), payload)
+        account_closures.close_account(
+            self.db.session, self.db.emit, closure["account_id"], clock.now()
+        )
 
     # time
 

@@ -53,8 +53,8 @@ class Contact(Base):
     """A person's name and email as the platform knows them, member or not yet.
 
     Only a platform mapping fills it (Loconomics: profiles' `account_created` and
-    `account_changed`), so the
-    register can name members whose status reports carry no name.
+    `account_changed`), so the register can name members whose status reports carry no
+    name. A departure deletes it, and it is not kept again for that person.
     """
 
     __tablename__ = "contacts"
@@ -63,6 +63,22 @@ class Contact(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Departure(Base):
+    """A person who left and asked to be forgotten, member or not: from `left_at` they are
+    withdrawn, and nothing more is learnt about them (no status, name or address).
+
+    It holds no name and no address, only the id the feeding system knew them by: it is
+    what keeps an erased address erased when an older word about them arrives late.
+    """
+
+    __tablename__ = "departures"
+
+    external_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    left_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    source_event_id: Mapped[str | None] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class MemberStatusChange(Base):

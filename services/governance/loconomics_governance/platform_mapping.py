@@ -1,15 +1,18 @@
 """How Loconomics' own events feed governance's generic contracts.
 
 Governance's core knows nothing of Loconomics: it takes "member X has status S since T"
-(`members.record_member_status`) and "member X did this much business with the
-cooperative" (`patronage.record_patronage`). This module is the configuration that turns
-our platform's events into those calls; another cooperative replaces it with its own.
+(`members.record_member_status`), "member X did this much business with the
+cooperative" (`patronage.record_patronage`) and "X left at T and asks to be forgotten"
+(`departures.record_departure`). This module is the configuration that turns our
+platform's events into those calls; another cooperative replaces it with its own.
 
 Consumed: billing's `owner_status_changed` (`user_id`, `from`, `to`, `changed_at`) and
 `dues_paid` (`user_id`, `invoice_id`, `amount_cents`, `currency`, `paid_at`), booking's
-`booking_completed` (`booking_id`, `professional_id`), profiles' `account_created`
-(`account_id`, `name`, `email`: names for the register, since billing's events carry
-none), each with the plumbing's `event_id` and `occurred_at`.
+`booking_completed` (`booking_id`, `professional_id`), profiles' `account_created` and
+`account_changed` (`account_id`, `name`, `email`: names for the register, since billing's
+events carry none) and `account_closed` (`account_id`, `closed_at`; its email, name and
+language are for the goodbye email only and are not read here), each with the plumbing's
+`event_id` and `occurred_at`.
 
 The service turns these on with `GOVERNANCE_PLATFORM_MAPPING=loconomics` (the default in
 this repository); `none` leaves governance with its generic contracts only.
@@ -103,16 +106,37 @@ def contact_from_account(event: Mapping) -> dict:
     }
 
 
+def departure_from_account_closed(event: Mapping) -> dict:
+    """Keyword arguments for `departures.record_departure` from profiles' `account_closed`:
+    the account's owner left at `closed_at` (the event's time when absent) and is forgotten.
+
+    Only the id and the time are taken: the event's email, name and language are the
+    goodbye email's, and governance keeps none of them.
+    """
+    field = (
+        "occurred_at" if not event.get("closed_at") and event.get("occurred_at") else "closed_at"
+    )
+    _require(event, "account_id", "event_id", field)
+    left_at = _moment(event[field], field)
+    if left_at.tzinfo is None or left_at.utcoffset() is None:
+        raise field_error(field, "must give its UTC offset")
+    return {
+        "external_id": str(event["account_id"]),
+        "left_at": left_at,
+        "source_event_id": f"account_closed:{event['event_id']}",
+    }
+
+
 def _require(event: Mapping, *keys: str) -> None:
     missing = [key for key in keys if event.get(key) in (None, "")]
     if missing:
         raise Invalid("The event is incomplete.", {key: ["is required"] for key in missing})
 
 
-def _moment(value: str | datetime | None) -> datetime:
+def _moment(value: str | datetime | None, field: str = "occurred_at") -> datetime:
     if isinstance(value, datetime):
         return value
     try:
         return datetime.fromisoformat(value or "")
-    except ValueError:
-        raise field_error("occurred_at", "must be an ISO 8601 time") from None
+    except (TypeError, ValueError):
+        raise field_error(field, "must be an ISO 8601 time") from None

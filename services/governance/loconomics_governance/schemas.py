@@ -66,6 +66,22 @@ class RecordMemberStatusArgs(StrictSchema):
     )
 
 
+class RecordDepartureArgs(StrictSchema):
+    """The generic contract for a person who left and asks to be forgotten."""
+
+    external_id = _id("The person's id in the system that feeds the register.", required=True)
+    left_at = instant(
+        "When they left: withdrawn from then, for good; nothing reported after is kept.",
+        required=True,
+    )
+    source_event_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=100),
+        metadata={"description": "Id of the report, kept in the member's status history."},
+    )
+
+
 class MemberArgs(StrictSchema):
     external_id = _id("The member's external id.", required=True)
 
@@ -307,6 +323,22 @@ class MemberRecordedSchema(MemberSchema):
     changed = fields.Boolean(metadata={"description": "Whether the current status changed."})
 
 
+class DepartureRecordedSchema(Schema):
+    external_id = fields.String()
+    left_at = instant("When they left (the first departure recorded stands).")
+    recorded = fields.Boolean(
+        metadata={"description": "False when their departure was recorded before."}
+    )
+    member = fields.Nested(
+        MemberSchema,
+        allow_none=True,
+        metadata={"description": "Their entry in the register (name kept, no email), if any."},
+    )
+    candidacies_withdrawn = fields.List(
+        fields.String(), metadata={"description": "Elections whose candidacy this withdrew."}
+    )
+
+
 class StatusChangeSchema(Schema):
     status = fields.String()
     occurred_at = instant("When the member took this status.")
@@ -501,6 +533,12 @@ class ElectionResultSchema(Schema):
 
 class NumberedCandidateSchema(NamedCandidateSchema):
     number = fields.Integer(metadata={"description": "The candidate's number in the BLT file."})
+    withdrawn = fields.Boolean(
+        metadata={
+            "description": "Withdrawn while voting was open (the member left): ranked on "
+            "papers, skipped by the count."
+        }
+    )
 
 
 class PublishedBallotSchema(Schema):
@@ -766,6 +804,26 @@ class MemberStatusReportEvent(Schema):
     email = fields.Email(load_default=None, allow_none=True)
 
 
+class MemberDepartedEvent(Schema):
+    """`member_departed` from a feeding service: the event form of `record_departure`.
+    Unknown fields are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    event_id = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=60),
+        metadata={"description": "The event's id; a redelivery changes nothing."},
+    )
+    external_id = _id("The person's id in the feeding system.", required=True)
+    left_at = instant(
+        "When they left; the event's occurred_at when absent.", load_default=None, allow_none=True
+    )
+    occurred_at = instant("When the event happened.", load_default=None, allow_none=True)
+
+
 CONSUMED_EVENT_SCHEMAS: dict[str, type[Schema]] = {
     "member_status_changed": MemberStatusReportEvent,
+    "member_departed": MemberDepartedEvent,
 }

@@ -2,9 +2,9 @@
 
 What feeds the register is configuration (`settings`): the generic RPC contract is always
 there; Loconomics' billing, booking and profiles events are consumed only with
-`GOVERNANCE_PLATFORM_MAPPING=loconomics`; `member_status_changed` events are consumed
-from the services named in `GOVERNANCE_MEMBER_EVENTS_FROM`. nameko reads entrypoints from
-the class, so the feeds are mixed in when this module is imported.
+`GOVERNANCE_PLATFORM_MAPPING=loconomics`; `member_status_changed` and `member_departed`
+events are consumed from the services named in `GOVERNANCE_MEMBER_EVENTS_FROM`. nameko
+reads entrypoints from the class, so the feeds are mixed in when this module is imported.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from loconomics_plumbing.validation import load
 from prometheus_client import Counter
 
 from . import platform_mapping
-from .domain import contacts, elections, members, patronage, proposals, timetable
+from .domain import contacts, departures, elections, members, patronage, proposals, timetable
 from .models import Base
 from .schemas import (
     AllocationArgs,
@@ -30,6 +30,7 @@ from .schemas import (
     CastVoteArgs,
     CreateElectionArgs,
     CreateProposalArgs,
+    DepartureRecordedSchema,
     ElectionArgs,
     ElectionPageSchema,
     ElectionResultSchema,
@@ -38,6 +39,7 @@ from .schemas import (
     ListMembersArgs,
     ListProposalsArgs,
     MemberArgs,
+    MemberDepartedEvent,
     MemberDetailSchema,
     MemberPageSchema,
     MemberRecordedSchema,
@@ -54,6 +56,7 @@ from .schemas import (
     ProposeAllocationArgs,
     PublishedBallotsSchema,
     PublishedVotesSchema,
+    RecordDepartureArgs,
     RecordMemberStatusArgs,
     RecordPatronageArgs,
     RollAuditSchema,
@@ -114,9 +117,15 @@ class LoconomicsFeeds:
         contact = platform_mapping.contact_from_account(payload)
         contacts.remember_contact(self.db.session, now=clock.now(), **contact)
 
+    @handles("profiles", "account_closed")
+    def on_account_closed(self, payload: dict) -> None:
+        departure = platform_mapping.departure_from_account_closed(payload)
+        departures.record_departure(self.db.session, self.db.emit, now=clock.now(), **departure)
+
 
 def member_events_feed(source: str) -> type:
-    """A mixin consuming `source`'s `member_status_changed`: the event form of the contract."""
+    """A mixin consuming `source`'s `member_status_changed` and `member_departed`: the
+    event form of the register's two contracts."""
 
     def on_member_status_changed(self, payload: dict) -> None:
         report = load(MemberStatusReportEvent(), payload)
@@ -135,9 +144,29 @@ def member_events_feed(source: str) -> type:
             now=clock.now(),
         )
 
+    def on_member_departed(self, payload: dict) -> None:
+        report = load(MemberDepartedEvent(), payload)
+        left_at = report["left_at"] or report["occurred_at"]
+        if left_at is None:
+            raise field_error("left_at", "give left_at or occurred_at")
+        departures.record_departure(
+            self.db.session,
+            self.db.emit,
+            external_id=report["external_id"],
+            left_at=left_at,
+            source_event_id=f"member_departed:{source}:{report['event_id']}",
+            now=clock.now(),
+        )
+
     on_member_status_changed.__name__ = f"on_member_status_changed_from_{source}"
-    handler = handles(source, "member_status_changed")(on_member_status_changed)
-    return type(f"MemberEventsFrom_{source}", (), {handler.__name__: handler})
+    on_member_departed.__name__ = f"on_member_departed_from_{source}"
+    handlers = (
+        handles(source, "member_status_changed")(on_member_status_changed),
+        handles(source, "member_departed")(on_member_departed),
+    )
+    return type(
+        f"MemberEventsFrom_{source}", (), {handler.__name__: handler for handler in handlers}
+    )
 
 
 def feeds(settings: GovernanceSettings) -> tuple[type, ...]:
@@ -165,6 +194,17 @@ class GovernanceService(Health, *feeds(SETTINGS)):
             self.db.session, self.db.emit, now=clock.now(), **data
         )
         return MemberRecordedSchema().dump(member)
+
+    @rpc
+    def record_departure(self, **fields) -> dict:
+        """The generic contract: the feeding system reports that someone left and asks to be
+        forgotten (the register keeps the entry and name, erases the address)."""
+        self.caller.require_admin()
+        data = load(RecordDepartureArgs(), fields)
+        departure = departures.record_departure(
+            self.db.session, self.db.emit, now=clock.now(), **data
+        )
+        return DepartureRecordedSchema().dump(departure)
 
     @rpc
     def my_membership(self, **fields) -> dict:

@@ -45,6 +45,9 @@ class Contact(Base):
     `time_zone` is None until learned: profiles' events carry none, so it comes from the
     professional's schedule (booking's `schedule_changed`) or from the zone of the bookings an
     account takes part in; until then the cooperative's default zone is used.
+
+    `closed_at` is set when the account is closed (profiles' `account_closed`): the address,
+    name, language and zone are erased then, and no later event opens the contact again.
     """
 
     __tablename__ = "contacts"
@@ -57,6 +60,7 @@ class Contact(Base):
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     source_occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
     source_event_id: Mapped[str] = mapped_column(String(64))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class KnownBooking(Base):

@@ -146,6 +146,21 @@ class PasswordChangedSchema(_AddressedEventSchema):
     )
 
 
+class AccountClosedSchema(_AddressedEventSchema):
+    """profiles `account_closed` (profiles' `AccountClosedEventSchema`): the account is closed.
+    Its original address, name and language are for the goodbye email only, and leave our data
+    once it is sent or dead (see `Route.secrets`); our contact is erased."""
+
+    closed_at = instant(
+        "When the account was closed; the goodbye lapses a day later.", required=True
+    )
+    roles = fields.List(
+        fields.String(),
+        load_default=list,
+        metadata={"description": "The account's roles when it closed."},
+    )
+
+
 class ListedServiceSchema(_Tolerant):
     service_id = _id("The service.", required=True)
     name = fields.String(

@@ -212,6 +212,10 @@ class NotificationsService(Health):
     def on_account_changed(self, payload: dict) -> None:
         self._take("account_changed", payload)
 
+    @handles("profiles", "account_closed")
+    def on_account_closed(self, payload: dict) -> None:
+        self._take("account_closed", payload)
+
     @handles("profiles", "listing_published")
     def on_listing_published(self, payload: dict) -> None:
         self._take("listing_published", payload)

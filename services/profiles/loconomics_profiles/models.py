@@ -26,6 +26,9 @@ class Account(Base):
         UtcDateTime(), nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Set when the member closed the account (`domain.account_closures`): the row stays, with
+    # its personal data erased, so what others keep about the account still has an owner.
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     role_rows: Mapped[list[AccountRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="AccountRole.role"
     )

@@ -142,6 +142,27 @@ class ChangePasswordArgsSchema(ChangePasswordSchema):
     )
 
 
+class CloseAccountSchema(StrictSchema):
+    """`POST /v1/me/closure`: the member confirms with their password that it is them."""
+
+    current_password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "The account's password, to confirm the closure."},
+    )
+
+
+class AccountClosureSchema(Schema):
+    closed_at = Instant(
+        required=True,
+        metadata={
+            "description": "When the account was closed; the other services finish erasing "
+            "their copies moments later."
+        },
+    )
+
+
 class OwnerStatusChangedEventSchema(Schema):
     """What profiles reads of billing's `owner_status_changed`."""
 
@@ -154,7 +175,8 @@ class OwnerStatusChangedEventSchema(Schema):
 
 
 class _AccountNoticeEventSchema(Schema):
-    """An event about an account that says where its email goes (the address held now)."""
+    """An event about an account that says where its email goes (the address held now; for
+    `account_closed`, the one held until then)."""
 
     event_id = fields.String(required=True)
     occurred_at = fields.String(required=True)
@@ -184,3 +206,16 @@ class PasswordResetRequestedEventSchema(_AccountNoticeEventSchema):
 class PasswordChangedEventSchema(_AccountNoticeEventSchema):
     changed_at = Instant(required=True)
     how = fields.String(required=True, validate=validate.OneOf(("reset", "change")))
+
+
+class AccountClosedEventSchema(_AccountNoticeEventSchema):
+    """`account_closed`. The email, name and language are the ones the account had before
+    closing erased them, for the goodbye email only: nobody may keep them (profiles deletes this
+    event's outbox row once published)."""
+
+    closed_at = Instant(required=True)
+    roles = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "The account's roles, e.g. client and professional."},
+    )

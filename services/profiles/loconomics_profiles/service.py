@@ -9,7 +9,7 @@ import eventlet
 from loconomics_plumbing import clock, config
 from loconomics_plumbing.dependencies import CallerIdentity, Database
 from loconomics_plumbing.entrypoints import every, handles, rpc
-from loconomics_plumbing.errors import Unavailable
+from loconomics_plumbing.errors import CoopError, Unavailable
 from loconomics_plumbing.health import Health
 from loconomics_plumbing.telemetry import Telemetry
 from loconomics_plumbing.tokens import issue_access_token
@@ -19,6 +19,7 @@ from nameko.rpc import RpcProxy
 
 from . import shop_schemas as shop
 from .domain import (
+    account_closures,
     accounts,
     catalog,
     listing_services,
@@ -36,8 +37,10 @@ from .domain.public_profiles import PublicProfiles
 from .models import Base
 from .schemas import (
     AccountChangesSchema,
+    AccountClosureSchema,
     AccountSchema,
     ChangePasswordArgsSchema,
+    CloseAccountSchema,
     LogInSchema,
     OwnerStatusChangedEventSchema,
     RefreshSchema,
@@ -54,6 +57,9 @@ REVIEW_PUBLICATION_SECONDS = float(config.setting("PROFILES_REVIEW_PUBLICATION_S
 """How often reviews still blind after the 7-day period are published."""
 AVAILABILITY_TIMEOUT_SECONDS = float(config.setting("PROFILES_AVAILABILITY_TIMEOUT_SECONDS", "2"))
 """How long a search waits for booking's free-slot answer before using weekly hours instead."""
+BOOKING_TIMEOUT_SECONDS = float(config.setting("PROFILES_BOOKING_TIMEOUT_SECONDS", "2"))
+"""How long a closure waits for booking's count of unfinished bookings (well inside the
+gateway's own deadline, so the member never sees a timeout for a closure that went through)."""
 BOOKING_COULD_NOT_ANSWER = (MethodNotFound, RemoteError, UnknownService, Unavailable)
 
 # Built once: a marshmallow schema holds no per-call state, and building one (with its nested
@@ -69,8 +75,12 @@ PUBLIC_PROFILES = PublicProfiles(PUBLIC_PROFILE.dump)
 class ProfilesService(Health):
     name = "profiles"
 
-    # A reset token travels to notifications in its event; its outbox row goes once published.
-    db = Database(Base.metadata, forget_once_published=frozenset({"password_reset_requested"}))
+    # A reset token, and a closed account's address, travel to notifications in their events;
+    # their outbox rows go once published.
+    db = Database(
+        Base.metadata,
+        forget_once_published=frozenset({"password_reset_requested", "account_closed"}),
+    )
     caller = CallerIdentity()
     telemetry = Telemetry()
     booking = RpcProxy("booking")
@@ -131,7 +141,7 @@ class ProfilesService(Health):
 
     @rpc
     def get_me(self) -> dict:
-        account = accounts.get_account(self.db.session, self.caller.require_user())
+        account = accounts.current_account(self.db.session, self.caller.require_user())
         return AccountSchema().dump(account)
 
     @rpc
@@ -169,6 +179,38 @@ class ProfilesService(Health):
             now=clock.now(),
         )
         return {}
+
+    # closing the account
+
+    @rpc
+    def close_account(self, **fields) -> dict:
+        data = load(CloseAccountSchema(), fields)
+        account_id = self.caller.require_user()
+        unfinished = self._unfinished_bookings(account_id)
+        account = account_closures.close_account(
+            self.db.session,
+            self.db.emit,
+            account_id=account_id,
+            current_password=data["current_password"],
+            unfinished_bookings=unfinished,
+            now=clock.now(),
+        )
+        self.db.commit()
+        PUBLIC_PROFILES.forget(account_id)
+        return AccountClosureSchema().dump(account)
+
+    def _unfinished_bookings(self, account_id: str) -> int:
+        """Booking's count, asked before the database is touched; without it nothing closes."""
+        try:
+            with eventlet.Timeout(BOOKING_TIMEOUT_SECONDS):
+                answer = self.booking.count_unfinished_bookings(account_id=account_id)
+        # Any refusal of booking's (a typed error) is booking's trouble, not the member's input.
+        except (*BOOKING_COULD_NOT_ANSWER, CoopError, eventlet.Timeout) as error:
+            log.warning("booking could not count unfinished bookings (%r)", error)
+            raise Unavailable(
+                "Booking cannot say whether your bookings are finished; try again later."
+            ) from None
+        return answer["unfinished"]
 
     # job-title catalog
 

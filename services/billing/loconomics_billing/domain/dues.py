@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import DuesPayment, MembershipInvoice
+from ..models import DuesPayment, Membership, MembershipInvoice
 from .customers import user_for_customer
 from .events import Emit
 from .plans import plan_for_stripe_plan
@@ -39,13 +39,21 @@ def find_invoice(session: Session, stripe_invoice_id: str) -> MembershipInvoice 
     ).first()
 
 
+def _member_billed(session: Session, state: InvoiceState) -> str | None:
+    """Whose invoice it is: its customer's, or, once a closed account's customer row is gone,
+    the member whose subscription it bills (so a late webhook still completes their records)."""
+    return user_for_customer(session, state.customer_id) or session.scalar(
+        select(Membership.user_id).where(Membership.stripe_subscription_id == state.subscription_id)
+    )
+
+
 def apply_invoice_state(
     session: Session, state: InvoiceState, now: datetime, emit: Emit
 ) -> MembershipInvoice | None:
-    """Record a subscription invoice; drafts and invoices of unknown customers are skipped."""
+    """Record a subscription invoice; drafts and invoices of nobody billing knows are skipped."""
     if state.subscription_id is None or state.status not in RECORDED_STATUSES:
         return None
-    user_id = user_for_customer(session, state.customer_id)
+    user_id = _member_billed(session, state)
     if user_id is None:
         return None
     invoice = find_invoice(session, state.id)

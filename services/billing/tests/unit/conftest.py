@@ -1,4 +1,5 @@
-"""Fixtures for billing's unit tests: a database, an event log, a fake Stripe, a localstripe."""
+"""Fixtures for billing's unit tests: a database, an event log, a fake Stripe, a localstripe
+with Stripe's own side and cards made as Stripe.js makes them."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import stripe
 from loconomics_billing.models import Base
 from loconomics_billing.schemas import EMITTED_EVENTS
 from loconomics_billing.stripe_gateway import CardDeclined, StripeRejected
@@ -25,6 +27,9 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 WEBHOOK_SECRET = "whsec_unit_test"
+LOCALSTRIPE_SECRET_KEY = "sk_test_billing"
+LOCALSTRIPE_PUBLISHABLE_KEY = "pk_test_billing"
+GOOD_CARD = "4242424242424242"
 
 
 @pytest.fixture
@@ -351,6 +356,27 @@ class FakeStripe:
         sub = self.subscriptions.get(subscription_id)
         return self._expanded(sub) if sub else None
 
+    def cancel_subscription_now(self, subscription_id):
+        sub = self.subscriptions.get(subscription_id)
+        if sub is None or sub["status"] in ("canceled", "incomplete_expired"):
+            return None  # Stripe answers 404 to cancelling a cancelled subscription
+        sub["status"] = "canceled"
+        sub["ended_at"] = self._ts()
+        self.calls.append(("cancel_now", {"subscription": subscription_id}))
+        self._event("customer.subscription.deleted", sub)
+        return self._expanded(sub)
+
+    def delete_customer(self, customer_id):
+        customer = self.customers.pop(customer_id, None)
+        if customer is None:
+            return False
+        for card in self.cards.values():
+            if card["customer"] == customer_id:
+                card["customer"] = None
+        self.calls.append(("delete_customer", {"customer": customer_id}))
+        self._event("customer.deleted", customer)
+        return True
+
     def retrieve_invoice(self, invoice_id):
         return copy.deepcopy(self.invoices.get(invoice_id))
 
@@ -535,7 +561,7 @@ def localstripe_url():
     )
     url = f"http://127.0.0.1:{port}"
     request = urllib.request.Request(
-        f"{url}/v1/plans", headers={"Authorization": "Bearer sk_test_billing"}
+        f"{url}/v1/plans", headers={"Authorization": f"Bearer {LOCALSTRIPE_SECRET_KEY}"}
     )
     deadline = time.monotonic() + 20
     while True:
@@ -550,3 +576,40 @@ def localstripe_url():
     yield url
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture
+def stripe_client(localstripe_url):
+    """Stripe's own side (the clock, the browser), which billing never does itself."""
+    return stripe.StripeClient(
+        LOCALSTRIPE_SECRET_KEY, base_addresses={"api": localstripe_url}, max_network_retries=0
+    )
+
+
+@pytest.fixture
+def browser_card(localstripe_url, stripe_client):
+    """A payment method made as Stripe.js makes it: the card goes to Stripe, not to us.
+
+    localstripe refuses `POST /v1/payment_methods` with a publishable key, so the card goes
+    through a SetupIntent confirmed with the publishable key, as its fake Stripe.js does.
+    """
+
+    def make(number: str = GOOD_CARD) -> str:
+        setup = stripe_client.v1.setup_intents.create(params={"usage": "off_session"})
+        body = json.dumps(
+            {
+                "key": LOCALSTRIPE_PUBLISHABLE_KEY,
+                "client_secret": setup.client_secret,
+                "payment_method_data": {
+                    "type": "card",
+                    "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+                },
+            }
+        ).encode()
+        request = urllib.request.Request(
+            f"{localstripe_url}/v1/setup_intents/{setup.id}/confirm", data=body, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read())["payment_method"]
+
+    return make

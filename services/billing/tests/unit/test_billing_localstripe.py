@@ -1,4 +1,4 @@
-"""The real Stripe gateway against a real localstripe process (started by the fixture)."""
+"""The real Stripe gateway against a real localstripe process (started by conftest's fixture)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-import stripe
 from loconomics_billing.domain.booking_payments import (
     booking_cancelled,
     booking_confirmed,
@@ -30,8 +29,6 @@ from loconomics_billing.stripe_gateway import StripeSdkGateway
 from loconomics_plumbing.identity import Caller
 
 SECRET_KEY = "sk_test_billing"
-PUBLISHABLE_KEY = "pk_test_billing"
-GOOD_CARD = "4242424242424242"
 CHARGE_FAILS = "4000000000000341"
 
 
@@ -40,43 +37,6 @@ def gateway(localstripe_url):
     gateway = StripeSdkGateway(SECRET_KEY, localstripe_url, max_network_retries=0)
     sync_plans(gateway)
     return gateway
-
-
-@pytest.fixture
-def stripe_client(localstripe_url):
-    """Stripe's own side (the clock, the browser), which billing never does itself."""
-    return stripe.StripeClient(
-        SECRET_KEY, base_addresses={"api": localstripe_url}, max_network_retries=0
-    )
-
-
-@pytest.fixture
-def browser_card(localstripe_url, stripe_client):
-    """A payment method made as Stripe.js makes it: the card goes to Stripe, not to us.
-
-    localstripe refuses `POST /v1/payment_methods` with a publishable key, so the card goes
-    through a SetupIntent confirmed with the publishable key, as its fake Stripe.js does.
-    """
-
-    def make(number: str = GOOD_CARD) -> str:
-        setup = stripe_client.v1.setup_intents.create(params={"usage": "off_session"})
-        body = json.dumps(
-            {
-                "key": PUBLISHABLE_KEY,
-                "client_secret": setup.client_secret,
-                "payment_method_data": {
-                    "type": "card",
-                    "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
-                },
-            }
-        ).encode()
-        request = urllib.request.Request(
-            f"{localstripe_url}/v1/setup_intents/{setup.id}/confirm", data=body, method="POST"
-        )
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return json.loads(response.read())["payment_method"]
-
-    return make
 
 
 def wall_clock() -> datetime:

@@ -120,3 +120,23 @@ def apply_listing_event(session: Session, event_type: str, payload: dict, now: d
             row.updated_at = now
     session.flush()
     return True
+
+
+def withdraw_professional(session: Session, professional_id: str, now: datetime) -> None:
+    """Stop every service of a professional taking bookings (their account is closed).
+
+    Only the services change, and only those still bookable (a repeat changes
+    nothing): `listing_states` stays the record of profiles' events, so the
+    `listing_removed` profiles sends for each listing applies as usual, before or
+    after this, and a late older listing event is still ignored.
+    """
+    services = session.scalars(
+        select(BookableService).where(
+            BookableService.professional_id == professional_id,
+            BookableService.active.is_(True),
+        )
+    ).all()
+    for row in services:
+        row.active = False
+        row.updated_at = now
+    session.flush()

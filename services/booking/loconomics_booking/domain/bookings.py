@@ -375,20 +375,47 @@ def cancel_booking(
     """Either side (or an admin) calls a request or a confirmed booking off, under its policy."""
     booking = load_booking(session, booking_id)
     side = _require_side(caller, booking, "client", "professional", "admin")
+    return cancel(session, emit, booking, side, now, reason)
+
+
+def check_cancellable(booking: Booking, now: datetime) -> None:
+    """Conflict unless the lifecycle lets the booking be cancelled now: a confirmed booking
+    that has not ended, a request that has not lapsed (the timer expires it, refunding all).
+    A booking performed or disputed is settled by completion, a no-show report or an
+    administrator's resolution, never by a cancellation's refund."""
+    if booking.status in (Status.PERFORMED, Status.DISPUTED):
+        raise Conflict("This booking has already taken place.", {"status": [booking.status]})
     if booking.status == Status.CONFIRMED and booking.end <= now:
         raise Conflict("This booking has already taken place.", {"status": ["performed"]})
-    confirmed = booking.status == Status.CONFIRMED
     move(booking.status, Status.CANCELLED)
     if booking.status != Status.CONFIRMED:
         ensure_request_open(booking, now)
-    settlement = policies.settle_cancellation(
-        policies.Policy(booking.policy),
-        booking.start,
-        booking.price_cents,
-        now,
-        policies.CancelledBy(side),
-        confirmed=confirmed,
-    )
+
+
+def cancel(
+    session: Session,
+    emit: Emit,
+    booking: Booking,
+    side: str,
+    now: datetime,
+    reason: str | None = None,
+    settlement: policies.Settlement | None = None,
+) -> dict:
+    """Call a booking off as `side` (client, professional or admin): `booking_cancelled`.
+
+    The booking's policy settles the money unless `settlement` is given: closing an
+    account cancels with `policies.full_refund`, whichever side closes.
+    """
+    check_cancellable(booking, now)
+    if settlement is None:
+        settlement = policies.settle_cancellation(
+            policies.Policy(booking.policy),
+            booking.start,
+            booking.price_cents,
+            now,
+            policies.CancelledBy(side),
+            confirmed=booking.status == Status.CONFIRMED,
+        )
     _close(booking, Status.CANCELLED, side, reason, settlement, now)
     flush_or_conflict(session)
     emit(

@@ -55,6 +55,12 @@ popular hour and confirm one; the others then fail to confirm with a conflict.
 OPEN = (Status.REQUESTED, Status.CONFIRMED)
 """States a booking can still be cancelled or rescheduled from."""
 
+UNFINISHED = (Status.REQUESTED, Status.CONFIRMED, Status.PERFORMED, Status.DISPUTED)
+"""States a booking has not ended in yet: an account with one of these cannot be closed.
+
+The others (completed, cancelled, declined, expired) are final.
+"""
+
 REQUEST_LIFETIME = timedelta(hours=72)
 REMINDER_BEFORE = timedelta(hours=48)
 AUTO_COMPLETE_AFTER = timedelta(hours=72)

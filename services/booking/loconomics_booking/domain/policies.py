@@ -12,6 +12,8 @@ Rules the cooperative chose:
 * When the professional cancels, declines or lets a request expire, the client gets
   everything back, whatever the policy; so does a client withdrawing a request the
   professional has not confirmed yet.
+* A booking cancelled because one of its sides closed their account is refunded in
+  full, whichever side closed (`full_refund`).
 * The fee is `price * percent / 100` rounded half up to a whole cent, and the refund
   is the rest, so `fee_cents + refund_cents == price_cents` always.
 """

@@ -18,6 +18,7 @@ from loconomics_booking.domain.bookings import (
     report_no_show,
     resolve_dispute,
 )
+from loconomics_booking.domain.due_work import perform_ended
 from loconomics_booking.models import Booking
 from loconomics_plumbing.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from loconomics_plumbing.identity import Caller
@@ -195,6 +196,27 @@ def test_a_booking_that_took_place_cannot_be_cancelled(session, emit, client, se
     booking = book(session, emit, client, start=WED_10)
     with pytest.raises(Conflict):
         cancel_booking(session, emit, client, booking["id"], WED_11)
+
+
+@pytest.mark.parametrize("state", ["performed", "disputed"])
+def test_a_performed_or_disputed_booking_is_not_cancelled_into_a_refund(
+    session, emit, client, pro, setup_pro, state
+):
+    """Settled by completion, a no-show report or an administrator, never by a refund the
+    client gives themselves after the work was done."""
+    setup_pro(instant=True, policy="strict")
+    booking = book(session, emit, client, start=WED_10)
+    after = WED_11 + timedelta(hours=1)
+    perform_ended(session, emit, after)
+    if state == "disputed":
+        dispute_booking(session, emit, pro, booking["id"], "Client left early", after)
+    events = len(emit.names())
+    for caller in (client, pro):
+        with pytest.raises(Conflict) as refused:
+            cancel_booking(session, emit, caller, booking["id"], after)
+        assert refused.value.errors == {"status": [state]}
+    assert get_booking(session, client, booking["id"])["status"] == state
+    assert len(emit.names()) == events
 
 
 def test_a_repeated_idempotency_key_returns_the_first_booking(session, emit, client, setup_pro):

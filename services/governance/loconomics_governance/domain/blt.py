@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
@@ -106,11 +106,14 @@ def blt_from_rankings(
     seats: int,
     candidates: Sequence[tuple[str, str]],
     rankings: Iterable[Sequence[str]],
+    withdrawn: Collection[str] = (),
 ) -> BltElection:
     """Aggregate anonymous rankings of candidate ids into a BLT election.
 
     `candidates` is (id, name) in the order the file numbers them; identical rankings
     become one weighted line, sorted, so the file says nothing about the order of voting.
+    `withdrawn`: ids of candidates ranked on papers who no longer stand (the file's
+    withdrawn line; counts skip their preferences).
     """
     number = {cid: n for n, (cid, _) in enumerate(candidates, start=1)}
     weights = Counter(tuple(number[cid] for cid in ranking) for ranking in rankings)
@@ -119,6 +122,7 @@ def blt_from_rankings(
         candidates=tuple(name for _, name in candidates),
         ballots=tuple((weights[prefs], prefs) for prefs in sorted(weights)),
         title=title,
+        withdrawn=frozenset(number[cid] for cid in withdrawn),
     )
 
 

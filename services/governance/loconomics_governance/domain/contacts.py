@@ -4,16 +4,20 @@ A status report may carry no name (Loconomics' billing knows only account ids), 
 roll, the audit and the ballot paper read better with names. A platform mapping records
 what it learns here; `record_member_status` reports then borrow it, and a member already
 on the register is updated at once.
+
+Someone who left and asked to be forgotten (`departures`) has no contact kept: theirs is
+deleted when they leave, and nothing the platform says about them afterwards is kept,
+however late it arrives and whatever time it carries.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ..models import Contact, Member
+from ..models import Contact, Departure, Member
 
 
 def remember_contact(
@@ -27,6 +31,8 @@ def remember_contact(
 ) -> None:
     """Keep what the platform says a person is called. `said_at`, when the platform said it:
     an older word arriving after a newer one (a sign-up behind a rename) changes nothing."""
+    if session.get(Departure, external_id) is not None:
+        return
     said_at = said_at or now
     contact = session.get(Contact, external_id)
     if contact is not None and contact.updated_at > said_at:
@@ -54,3 +60,8 @@ def with_contact(session: Session, report: dict) -> dict:
         "name": report.get("name") or contact.name,
         "email": report.get("email") or contact.email,
     }
+
+
+def forget_contact(session: Session, external_id: str) -> None:
+    """Erase what the platform said the person is called and where to write to them."""
+    session.execute(delete(Contact).where(Contact.external_id == external_id))

@@ -5,6 +5,12 @@ standing nominate themselves and may withdraw) -> `open` (from `opens_at`, the r
 taken as of then and ranked ballots are cast) -> `closed` (counted by `stv.count`, seeded
 with the election id for any drawing of lots; result, anonymised ballots, a BLT file and
 the eligibility audit are published). Only administrators create elections.
+
+A member who leaves the cooperative for good (`departures`) stops standing in every
+election not yet counted whose voting ends after they left, while voting is open too.
+Papers already ranking them then pass to their next preference, as for any candidate
+withdrawn or excluded; the published BLT file lists them as withdrawn, so a re-count
+from it skips them the same way.
 """
 
 from __future__ import annotations
@@ -148,18 +154,47 @@ def withdraw(
     candidate = _candidacy(session, election.id, member.id) if member else None
     if candidate is None or candidate.status != STANDING:
         raise NotFound("You are not standing in this election.")
+    _withdraw_candidate(session, emit, candidate, member.external_id)
+    return candidate_view(candidate, member.external_id)
+
+
+def withdraw_departed(
+    session: Session, emit: Emit, member: Member, *, left_at: datetime
+) -> list[str]:
+    """`member` left for good at `left_at`: their candidacy in every election not yet
+    counted whose voting ends after then is withdrawn, and its statement erased. Returns
+    the elections' ids. An election counted (its candidates are elected or not, no longer
+    standing), or whose voting ended before they left, keeps them: its result is a record."""
+    standing = session.scalars(
+        select(Candidate)
+        .join(Election, Election.id == Candidate.election_id)
+        .where(
+            Candidate.member_id == member.id,
+            Candidate.status == STANDING,
+            Election.closes_at > left_at,
+        )
+        .order_by(Candidate.election_id)
+    ).all()
+    for candidate in standing:
+        candidate.statement = ""
+        _withdraw_candidate(session, emit, candidate, member.external_id)
+    return [candidate.election_id for candidate in standing]
+
+
+def _withdraw_candidate(
+    session: Session, emit: Emit, candidate: Candidate, external_id: str
+) -> None:
     candidate.status = WITHDRAWN
     session.flush()
     emit(
         "candidate_withdrawn",
         {
-            "election_id": election.id,
+            "election_id": candidate.election_id,
             "candidate_id": candidate.id,
-            "external_id": member.external_id,
+            "external_id": external_id,
             "name": candidate.name,
         },
     )
-    return candidate_view(candidate, member.external_id)
 
 
 def cast_ballot(
@@ -247,22 +282,28 @@ def published_ballots(session: Session, caller: Caller, election_id: str) -> dic
     """After the close: every ranked ballot with its receipt, and the same as a BLT file."""
     require_member_or_admin(session, caller)
     election = _closed(session, election_id)
-    candidates = _candidates(session, election.id)
     rows = session.execute(
         select(ElectionBallot.receipt, ElectionBallot.ranking)
         .where(ElectionBallot.election_id == election.id)
         .order_by(ElectionBallot.receipt)
     ).all()
+    candidates = _on_the_papers(session, election.id, [ranking for _, ranking in rows])
     blt = blt_from_rankings(
         election.title,
         election.seats,
         [(c.id, c.name) for c in candidates],
         (ranking for _, ranking in rows),
+        withdrawn=[c.id for c in candidates if c.status == WITHDRAWN],
     )
     return {
         "election_id": election.id,
         "candidates": [
-            {"number": n, "candidate_id": c.id, "name": c.name}
+            {
+                "number": n,
+                "candidate_id": c.id,
+                "name": c.name,
+                "withdrawn": c.status == WITHDRAWN,
+            }
             for n, c in enumerate(candidates, start=1)
         ],
         "ballots": [{"receipt": receipt, "ranking": list(ranking)} for receipt, ranking in rows],
@@ -417,6 +458,20 @@ def _candidates(session: Session, election_id: str) -> list[Candidate]:
     return list(session.scalars(query.order_by(Candidate.nominated_at, Candidate.id)))
 
 
+def _on_the_papers(
+    session: Session, election_id: str, rankings: Sequence[Sequence[str]]
+) -> list[Candidate]:
+    """The candidates the published ballots name, in nomination order: those counted, and
+    those withdrawn while voting was open whom a paper ranks (a voter ranked them)."""
+    ranked = {cid for ranking in rankings for cid in ranking}
+    every = session.scalars(
+        select(Candidate)
+        .where(Candidate.election_id == election_id)
+        .order_by(Candidate.nominated_at, Candidate.id)
+    )
+    return [c for c in every if c.status != WITHDRAWN or c.id in ranked]
+
+
 def _candidacy(session: Session, election_id: str, member_id: str) -> Candidate | None:
     return session.scalars(
         select(Candidate).where(
@@ -430,8 +485,6 @@ def _nominations_open(session: Session, election_id: str, now: datetime) -> Elec
     if election.status != NOMINATING or now >= election.nominations_close_at:
         raise Conflict("Nominations for this election are closed.")
     return election
-
-
 
 
 def _get(session: Session, election_id: str) -> Election:

@@ -11,6 +11,11 @@ has status S since T". Reports arrive at least once and in any order, so:
 Statuses: `applicant` (asked to join), `active` (a member in good standing: may vote,
 propose and stand), `inactive` (lapsed, e.g. dues unpaid), `suspended` (by the board),
 `withdrawn` (left). The join date is the earliest time the member was reported active.
+
+A person who left and asked to be forgotten (`departures.record_departure`) is withdrawn
+from the time they left for good: a report dated before then is kept in the history but
+decides nothing, one dated then or after is not recorded at all, and no report brings a
+name or an address for them to the register again.
 """
 
 from __future__ import annotations
@@ -18,16 +23,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from loconomics_plumbing.errors import Forbidden, NotFound, field_error
+from loconomics_plumbing.errors import Conflict, Forbidden, NotFound, field_error
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Election, Member, MemberStatusChange, Proposal, RollEntry
+from ..models import Departure, Election, Member, MemberStatusChange, Proposal, RollEntry
 from .access import Caller, is_admin, require_admin, require_signed_in
 from .identifiers import new_id
 from .moments import iso, utc
 from .paging import newest_first
-from .statuses import GOOD_STANDING, STATUSES
+from .statuses import GOOD_STANDING, STATUSES, WITHDRAWN
 
 Emit = Callable[[str, dict], None]
 
@@ -53,6 +58,15 @@ def record_member_status(
     member = session.scalars(select(Member).where(Member.external_id == external_id)).first()
     if source_event_id is not None and _seen(session, source_event_id):
         return {**member_view(member), "changed": False}
+    departure = session.get(Departure, external_id)
+    if departure is not None:
+        if occurred_at >= departure.left_at:
+            if member is None:
+                raise Conflict("This person left and asked to be forgotten: nothing is recorded.")
+            return {**member_view(member), "changed": False}
+        name = email = None
+        if member is None:
+            member = _enter_departed(session, emit, departure, now=now)
     if member is None:
         member = Member(
             id=new_id(),
@@ -96,18 +110,77 @@ def record_member_status(
     session.flush()
     changed = applied and status != previous
     if changed:
-        emit(
-            "member_status_changed",
-            {
-                "member_id": member.id,
-                "external_id": member.external_id,
-                "status": member.status,
-                "previous_status": previous,
-                "in_good_standing": member.status == GOOD_STANDING,
-                "status_since": iso(member.status_since),
-            },
-        )
+        _announce(emit, member, previous)
     return {**member_view(member), "changed": changed}
+
+
+def leave(
+    session: Session, emit: Emit, member: Member, departure: Departure, *, now: datetime
+) -> None:
+    """`member` left for good at `departure.left_at`: withdrawn from then, whatever was
+    reported after (even if it arrived first), and their address is erased; the register
+    keeps the entry and the name (a cooperative keeps its register, former members too)."""
+    member.email = None
+    previous = member.status
+    if previous != WITHDRAWN or member.status_since > departure.left_at:
+        member.status = WITHDRAWN
+        member.status_since = departure.left_at
+    member.reported_at = max(member.reported_at, departure.left_at)
+    member.updated_at = now
+    _record_departure_in_history(session, member, departure, now=now)
+    if previous != WITHDRAWN:
+        _announce(emit, member, previous)
+
+
+def _enter_departed(session: Session, emit: Emit, departure: Departure, *, now: datetime) -> Member:
+    """The register's entry for someone it hears of only after they left: withdrawn since
+    then, so the report that brought them is history (older than the departure)."""
+    member = Member(
+        id=new_id(),
+        external_id=departure.external_id,
+        status=WITHDRAWN,
+        status_since=departure.left_at,
+        reported_at=departure.left_at,
+        joined_at=None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(member)
+    session.flush()
+    _record_departure_in_history(session, member, departure, now=now)
+    _announce(emit, member, None)
+    return member
+
+
+def _record_departure_in_history(
+    session: Session, member: Member, departure: Departure, *, now: datetime
+) -> None:
+    session.add(
+        MemberStatusChange(
+            id=new_id(),
+            member_id=member.id,
+            status=WITHDRAWN,
+            occurred_at=departure.left_at,
+            recorded_at=now,
+            source_event_id=departure.source_event_id,
+            applied=True,
+        )
+    )
+    session.flush()
+
+
+def _announce(emit: Emit, member: Member, previous: str | None) -> None:
+    emit(
+        "member_status_changed",
+        {
+            "member_id": member.id,
+            "external_id": member.external_id,
+            "status": member.status,
+            "previous_status": previous,
+            "in_good_standing": member.status == GOOD_STANDING,
+            "status_since": iso(member.status_since),
+        },
+    )
 
 
 def member_view(member: Member) -> dict:
@@ -125,7 +198,7 @@ def member_view(member: Member) -> dict:
 
 def my_membership(session: Session, caller: Caller) -> dict:
     """The caller's own membership and what it lets them do now (`GET /v1/me/member`)."""
-    member = _by_external_id(session, require_signed_in(caller))
+    member = by_external_id(session, require_signed_in(caller))
     if member is None:
         raise NotFound("You are not a member of the cooperative.")
     good = member.status == GOOD_STANDING
@@ -144,7 +217,7 @@ def get_member(session: Session, caller: Caller, external_id: str) -> dict:
     """A member's record and status history: for themselves and for administrators."""
     if require_signed_in(caller) != external_id and not is_admin(caller):
         raise Forbidden("Only the member themselves or an administrator may see this.")
-    member = _by_external_id(session, external_id)
+    member = by_external_id(session, external_id)
     if member is None:
         raise NotFound("No member with that id.")
     history = session.scalars(
@@ -183,7 +256,8 @@ def list_members(
 
 
 def statuses_at(session: Session, moment: datetime) -> dict[str, str]:
-    """Each member's status at `moment`, read from the history (late reports included)."""
+    """Each member's status at `moment`, read from the history (late reports included);
+    a member who had left for good by then is withdrawn, whatever was reported after."""
     changes = session.execute(
         select(MemberStatusChange.member_id, MemberStatusChange.status)
         .where(MemberStatusChange.occurred_at <= moment)
@@ -194,7 +268,12 @@ def statuses_at(session: Session, moment: datetime) -> dict[str, str]:
             MemberStatusChange.id,
         )
     ).all()
-    return {member_id: status for member_id, status in changes}
+    departed = session.scalars(
+        select(Member.id)
+        .join(Departure, Departure.external_id == Member.external_id)
+        .where(Departure.left_at <= moment)
+    )
+    return {member_id: status for member_id, status in changes} | dict.fromkeys(departed, WITHDRAWN)
 
 
 def _seen(session: Session, source_event_id: str) -> bool:
@@ -208,7 +287,7 @@ def _seen(session: Session, source_event_id: str) -> bool:
     )
 
 
-def _by_external_id(session: Session, external_id: str) -> Member | None:
+def by_external_id(session: Session, external_id: str) -> Member | None:
     return session.scalars(select(Member).where(Member.external_id == external_id)).first()
 
 

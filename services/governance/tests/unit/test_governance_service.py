@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from loconomics_governance import service as governance
-from loconomics_governance.models import Base, Member, PatronageRecord
+from loconomics_governance.models import Base, Departure, Member, PatronageRecord
 from loconomics_governance.settings import GovernanceSettings, SettingError
 from loconomics_plumbing import clock
 from loconomics_plumbing.errors import Conflict, Forbidden, Invalid
@@ -230,6 +230,7 @@ def test_the_feeds_are_configuration():
         "on_booking_completed",
         "on_account_created",
         "on_account_changed",
+        "on_account_closed",
     }
     other = GovernanceSettings.from_env(
         {"GOVERNANCE_PLATFORM_MAPPING": "none", "GOVERNANCE_MEMBER_EVENTS_FROM": "crm, ledger"}
@@ -237,6 +238,8 @@ def test_the_feeds_are_configuration():
     assert entrypoints(governance.feeds(other)) == {
         "on_member_status_changed_from_crm",
         "on_member_status_changed_from_ledger",
+        "on_member_departed_from_crm",
+        "on_member_departed_from_ledger",
     }
     [handler] = getattr(
         governance.feeds(other)[0].on_member_status_changed_from_crm, ENTRYPOINT_EXTENSIONS_ATTR
@@ -266,6 +269,148 @@ def test_member_status_changed_events_from_another_system(as_caller, unit):
     assert [(h["status"], h["applied"]) for h in history] == [
         ("suspended", False), ("active", True)
     ]  # fmt: skip
+
+
+def everything_stored(unit) -> str:
+    """Every row of every table, as text: what a search for personal data would find."""
+    return "\n".join(
+        repr(tuple(row))
+        for table in Base.metadata.sorted_tables
+        for row in unit.session.execute(select(table)).all()
+    )
+
+
+def test_a_closed_account_is_forgotten_and_stays_forgotten(as_caller, unit):
+    svc = as_caller(Caller())
+    svc.on_account_created(account_event("ev-0", "2025-05-01T09:00:00+00:00", "Rosa Parks"))
+    active = billing_event(
+        "ev-1",
+        user_id="acc-7",
+        **{"from": "trial", "to": "active"},
+        plan_id="owner-monthly",
+        reason="paid",
+        changed_at="2025-05-01T09:59:00+00:00",
+    )
+    svc.on_owner_status_changed(active)
+    svc.on_dues_paid(
+        billing_event(
+            "ev-2",
+            user_id="acc-7",
+            invoice_id="in_1",
+            amount_cents=2500,
+            currency="USD",
+            paid_at="2025-05-01T09:00:00+00:00",
+        )
+    )
+    closed = {
+        "event_id": "ev-3",
+        "occurred_at": "2025-06-01T10:00:01+00:00",
+        "account_id": "acc-7",
+        "closed_at": "2025-06-01T12:00:00+02:00",
+        "roles": ["professional"],
+        "email": "rosa@example.org",
+        "name": "Rosa Parks",
+        "language": "fr",
+    }
+    svc.on_account_closed(closed)
+
+    row = unit.session.scalars(select(Member)).one()
+    assert (row.name, row.email, row.status) == ("Rosa Parks", None, "withdrawn")
+    assert row.status_since == datetime(2025, 6, 1, 10, tzinfo=UTC)
+    assert "rosa@example.org" not in everything_stored(unit)
+    assert outbox(unit)[-1][0] == "member_status_changed"
+    assert outbox(unit)[-1][1]["status"] == "withdrawn"
+    events_so_far = len(outbox(unit))
+
+    # Late, older words from profiles and billing; the redelivered closure; billing's own
+    # cancellation, made after the closure: none brings anything back.
+    svc.on_account_changed(account_event("ev-4", "2025-05-20T09:00:00+00:00", "Rosa P."))
+    svc.on_account_created(account_event("ev-0-again", "2025-05-01T09:00:00+00:00", "Rosa"))
+    svc.on_owner_status_changed({**active, "event_id": "ev-1-late"})
+    svc.on_account_closed(closed)
+    svc.on_owner_status_changed(
+        billing_event(
+            "ev-5",
+            user_id="acc-7",
+            **{"from": "active", "to": "cancelled"},
+            reason="account_closed",
+            changed_at="2025-06-01T10:00:03+00:00",
+        )
+    )
+
+    row = unit.session.scalars(select(Member)).one()
+    assert (row.name, row.email, row.status) == ("Rosa Parks", None, "withdrawn")
+    assert "rosa@example.org" not in everything_stored(unit)
+    assert len(outbox(unit)) == events_so_far
+    assert unit.session.scalars(select(PatronageRecord)).one().dues_cents == 2500
+    history = as_caller().get_member(external_id="acc-7")["history"]
+    assert [(h["status"], h["applied"]) for h in history] == [
+        ("active", True), ("active", False), ("withdrawn", True)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"account_id": None},
+        {"closed_at": "2025-06-01T12:00:00"},
+        {"closed_at": "soon"},
+    ],
+)
+def test_a_malformed_account_closed_is_dropped(as_caller, unit, bad):
+    svc = as_caller(Caller())
+    svc.on_account_created(account_event("ev-0", "2025-05-01T09:00:00+00:00", "Rosa Parks"))
+    closed = {
+        "event_id": "ev-3",
+        "occurred_at": "2025-06-01T10:00:01+00:00",
+        "account_id": "acc-7",
+        "closed_at": "2025-06-01T12:00:00+02:00",
+    }
+
+    svc.on_account_closed({**closed, **bad})
+
+    assert unit.session.scalars(select(Departure)).all() == []
+
+
+def test_the_departure_contract_without_the_loconomics_mapping(as_caller, unit):
+    as_caller().record_member_status(
+        external_id="m-42",
+        status="active",
+        occurred_at="2025-01-01T00:00:00+00:00",
+        name="Ada",
+        email="ada@example.org",
+    )
+    departure = {"external_id": "m-42", "left_at": "2025-02-01T00:00:00+00:00"}
+    with pytest.raises(Forbidden):
+        as_caller(member("m-42")).record_departure(**departure)
+    with pytest.raises(Invalid) as refused:
+        as_caller().record_departure(external_id="m-42", left_at="2025-02-01T00:00:00")
+    assert "left_at" in refused.value.errors
+
+    left = as_caller().record_departure(**departure, source_event_id="crm-left-1")
+    again = as_caller().record_departure(**departure, source_event_id="crm-left-1")
+
+    assert (left["recorded"], again["recorded"]) == (True, False)
+    assert (left["member"]["name"], left["member"]["email"]) == ("Ada", None)
+    assert left["member"]["status"] == "withdrawn"
+    assert left["left_at"] == "2025-02-01T00:00:00+00:00"
+
+    feed = governance.member_events_feed("crm")
+    svc = as_caller(Caller())
+    feed.on_member_status_changed_from_crm(
+        svc,
+        {"event_id": "crm-1", "external_id": "m-43", "status": "active",
+         "status_since": "2025-01-01T00:00:00+00:00", "email": "bo@example.org"},
+    )  # fmt: skip
+    feed.on_member_departed_from_crm(
+        svc,
+        {"event_id": "crm-2", "occurred_at": "2025-03-01T00:00:00+00:00", "external_id": "m-43"},
+    )
+    feed.on_member_departed_from_crm(svc, {"event_id": "crm-3", "external_id": "m-44"})
+    row = unit.session.scalars(select(Member).where(Member.external_id == "m-43")).one()
+    assert (row.status, row.email) == ("withdrawn", None)
+    assert row.status_since == datetime(2025, 3, 1, tzinfo=UTC)
+    assert unit.session.get(Departure, "m-44") is None
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,11 @@ Profiles' events carry no time zone, so a contact's zone is learned elsewhere: a
 professional's from their schedule (booking's `schedule_changed`, which always wins), anyone's
 from the first booking they take part in (where the appointment is, which is where they
 are). Until then dates are shown in the cooperative's default zone, with its name.
+
+A closed account's contact is erased (no address, `Former member`, no language or zone) and
+marked closed, for good: no later or late event about the account fills it in again, and
+nothing is sent to it (`closed_accounts`, which `routing.notify` asks before it creates
+anything, and the one email it still gets, the goodbye, is addressed by its own event).
 """
 
 from __future__ import annotations
@@ -19,15 +24,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Contact
-from .wording import language_of, zone_or_utc
+from .wording import DEFAULT_LANGUAGE, language_of, zone_or_utc
+
+FORMER_MEMBER = "Former member"
+"""What a closed account is called wherever its name was shown (as profiles calls it)."""
 
 
 def record_account(session: Session, account: dict[str, Any]) -> Contact:
-    """Apply one loaded `account_created` / `account_changed` payload; returns what we now hold."""
+    """Apply one loaded `account_created` / `account_changed` payload; returns what we now hold.
+    A closed contact stays as it is, whatever the snapshot's time."""
     contact = session.get(Contact, account["account_id"])
     occurred_at = account["occurred_at"]
     if contact is not None and (
-        contact.source_occurred_at > occurred_at or contact.source_event_id == account["event_id"]
+        contact.closed_at is not None
+        or contact.source_occurred_at > occurred_at
+        or contact.source_event_id == account["event_id"]
     ):
         return contact
     if contact is None:
@@ -48,9 +59,9 @@ def record_account(session: Session, account: dict[str, Any]) -> Contact:
 
 def learn_zone(session: Session, account_id: str, zone: str, *, settled: bool = False) -> None:
     """Take `zone` as the account's own if we know none yet, or always when `settled` (the
-    professional's schedule says so). A contact not heard of yet is left alone."""
+    professional's schedule says so). A contact not heard of yet, or closed, is left alone."""
     contact = session.get(Contact, account_id)
-    if contact is None or (contact.time_zone and not settled):
+    if contact is None or contact.closed_at is not None or (contact.time_zone and not settled):
         return
     contact.time_zone = zone_or_utc(zone).key
     session.flush()
@@ -66,3 +77,40 @@ def contacts_by_id(session: Session, account_ids: Iterable[str]) -> dict[str, Co
         return {}
     rows = session.scalars(select(Contact).where(Contact.account_id.in_(ids)))
     return {c.account_id: c for c in rows}
+
+
+def close_contact(session: Session, closure: dict[str, Any]) -> Contact:
+    """Erase our copy of a closed account and mark it closed, for good; an account not heard of
+    yet is kept as closed at once, so a sign-up event arriving late cannot fill it in. The
+    contact then keeps the id of the event that closed it; a repeat, or a second closure,
+    changes nothing."""
+    contact = session.get(Contact, closure["account_id"])
+    if contact is not None and contact.closed_at is not None:
+        return contact
+    if contact is None:
+        contact = Contact(account_id=closure["account_id"], roles=[])
+        session.add(contact)
+    contact.email = ""
+    contact.name = FORMER_MEMBER
+    contact.language = DEFAULT_LANGUAGE
+    contact.time_zone = None
+    contact.roles = sorted(set(closure.get("roles") or contact.roles or []))
+    contact.closed_at = closure["closed_at"]
+    contact.source_occurred_at = closure["occurred_at"]
+    contact.source_event_id = closure["event_id"]
+    session.flush()
+    return contact
+
+
+def closed_accounts(session: Session, account_ids: Iterable[str]) -> set[str]:
+    """Those of `account_ids` that are closed: nothing is sent to them, nobody writes to them."""
+    ids = set(account_ids)
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Contact.account_id).where(
+                Contact.account_id.in_(ids), Contact.closed_at.is_not(None)
+            )
+        )
+    )

@@ -50,7 +50,10 @@ class _Reader:
         self.zone = (self.contact.time_zone if self.contact else None) or default_zone
 
     def name_of(self, account_id: str | None, fallback: str) -> str:
+        """Another account's name; a closed account is a former member, in the reader's words."""
         contact: Contact | None = contact_for(self.session, account_id) if account_id else None
+        if contact is not None and contact.closed_at is not None:
+            return phrase(self.language, "former_member")
         return contact.name if contact else phrase(self.language, fallback)
 
 
@@ -196,6 +199,10 @@ def _password_changed(data: dict[str, Any], role: str, reader: _Reader) -> Value
     return {"how_changed": phrase(reader.language, f"password_{data['how']}", when=when)}
 
 
+def _account_closed(data: dict[str, Any], role: str, reader: _Reader) -> Values:
+    return {"closed_on": format_moment(_when(data["closed_at"]), reader.zone, reader.language)}
+
+
 def _nothing(data: dict[str, Any], role: str, reader: _Reader) -> Values:
     return {}
 
@@ -204,6 +211,7 @@ _VALUES: dict[str, Callable[[dict[str, Any], str, _Reader], Values]] = {
     "welcome": _nothing,
     "password_reset": _password_reset,
     "password_changed": _password_changed,
+    "account_closed": _account_closed,
     "membership_started": _membership_started,
     "payment_failed": _payment_failed,
     "dues_paid": _dues_paid,

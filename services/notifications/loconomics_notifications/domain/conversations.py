@@ -5,6 +5,10 @@ refuses it too (triggers in `models`). Only the two participants can see a conve
 anyone else it does not exist (NotFound rather than Forbidden, so ids cannot be probed).
 Each message tells the other side through a `message_received` notification, in the inbox
 and by email as their preferences say.
+
+A conversation with a member who closed their account stays for the other party, the closed
+one shown as `Former member` (our erased contact's name); nobody writes to or from a closed
+account any more (Conflict).
 """
 
 from __future__ import annotations
@@ -13,19 +17,20 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from loconomics_plumbing.errors import NotFound, field_error
+from loconomics_plumbing.errors import Conflict, NotFound, field_error
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..models import Conversation, Message
 from .callers import Caller, signed_in
-from .contacts import contact_for, contacts_by_id
+from .contacts import closed_accounts, contact_for, contacts_by_id
 from .known_bookings import booking_parties
 from .paging import beyond, clamp_limit, decode_cursor, encode_cursor
 from .routing import MESSAGE_RECEIVED, notify
 
 Emit = Callable[[str, dict], None]
 EXCERPT_LENGTH = 280
+CLOSED = "This member has closed their account."
 
 
 def _role_in(conversation: Conversation, account_id: str) -> str | None:
@@ -65,6 +70,12 @@ def _summary(conversation: Conversation, role: str, names: dict[str, str]) -> di
 
 def _names(session: Session, account_ids: list[str]) -> dict[str, str]:
     return {k: c.name for k, c in contacts_by_id(session, account_ids).items()}
+
+
+def _open_to_messages(session: Session, client_id: str, professional_id: str) -> None:
+    """Refuse a new message when either side has closed their account."""
+    if closed_accounts(session, [client_id, professional_id]):
+        raise Conflict(CLOSED)
 
 
 def _as_message(message: Message, reader_id: str) -> dict:
@@ -180,6 +191,7 @@ def start_conversation(
 ) -> dict[str, Any]:
     """Open a conversation with its first message; about a booking, reuse the one it has."""
     client_id, professional_id = _sides(session, caller, to, booking_id)
+    _open_to_messages(session, client_id, professional_id)
     conversation = None
     if booking_id is not None:
         conversation = session.scalars(
@@ -223,6 +235,7 @@ def post_message(
     session: Session, caller: Caller, conversation_id: str, body: str, now: datetime, emit: Emit
 ) -> dict:
     conversation, _ = _visible(session, caller, conversation_id)
+    _open_to_messages(session, conversation.client_id, conversation.professional_id)
     me = signed_in(caller)
     return _as_message(_append(session, conversation, me, body, now, emit), me)
 

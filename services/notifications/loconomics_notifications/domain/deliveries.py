@@ -83,7 +83,8 @@ def record_attempt(
     policy: RetryPolicy = RetryPolicy(),
 ) -> EmailDelivery:
     """Record one try: sent when `error` is None, else retried later or dead. Sent or dead, the
-    email will not be built again on its own, so what only it needed (a reset token) goes."""
+    email will not be built again on its own, so what only it needed (a reset token, a closed
+    account's address) goes, from the notification and from the error a server wrote back."""
     if delivery.status not in RETRYABLE:
         raise Conflict(f"delivery {delivery.id} is {delivery.status}; nothing to attempt")
     delivery.attempts += 1
@@ -103,7 +104,9 @@ def record_attempt(
     if delivery.status in ("sent", "dead"):
         notification = session.get(Notification, delivery.notification_id)
         if notification is not None:
-            forget_secrets(notification)
+            for secret in forget_secrets(notification):
+                if delivery.last_error:
+                    delivery.last_error = delivery.last_error.replace(secret, "[erased]")
     session.flush()
     return delivery
 

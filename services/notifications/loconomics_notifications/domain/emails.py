@@ -34,6 +34,11 @@ class BadAddress(Unsendable):
     """The contact's email cannot be written as an address; retrying will not change that."""
 
 
+class AccountClosed(Unsendable):
+    """The recipient closed their account after this email was made (`routing.notify` makes
+    none for a closed account): it is not sent, and our contact has no address any more."""
+
+
 @dataclass(frozen=True)
 class Mailbox:
     """Who the cooperative's emails come from, and the app they link to."""
@@ -68,6 +73,8 @@ def build_email(
         contact = contact_for(session, delivery.recipient_id)
         if contact is None:
             raise RecipientUnknown(f"no contact for account {delivery.recipient_id} yet")
+        if contact.closed_at is not None:
+            raise AccountClosed(f"account {delivery.recipient_id} is closed")
         name, address = contact.name, contact.email
     rendered = compose(
         session, notification, link_base=mailbox.link_base, default_zone=default_zone
@@ -101,12 +108,15 @@ def build_email(
 def _still_worth_sending(
     notification: Notification, route: Route, mailbox: Mailbox, now: datetime
 ) -> None:
-    """Refuse an email whose link has lapsed or whose secret is gone (it was sent or given up
+    """Refuse an email that has lapsed or whose secret is gone (it was sent or given up
     before, and an operator replayed it): the member asks again. No error names the secret."""
     data = notification.data
     if any(key not in data for key in route.secrets):
-        raise Unsendable("its one-time link was dropped after an earlier send or failure")
-    if route.lapses_at and now >= datetime.fromisoformat(data[route.lapses_at]):
-        raise Unsendable(f"its link lapsed at {data[route.lapses_at]} before it could be sent")
-    if route.secrets and not mailbox.link_base:
+        what = "one-time link" if route.needs_link else "address"
+        raise Unsendable(f"its {what} was dropped after an earlier send or failure")
+    if route.lapses_at:
+        lapses = datetime.fromisoformat(data[route.lapses_at]) + route.lapses_after
+        if now >= lapses:
+            raise Unsendable(f"it lapsed at {lapses.isoformat()} before it could be sent")
+    if route.needs_link and not mailbox.link_base:
         raise LinkUnavailable("NOTIFICATIONS_APP_URL is not set: this email is only its link")

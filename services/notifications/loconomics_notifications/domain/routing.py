@@ -5,13 +5,17 @@ channel) in the database, so a repeated event adds nothing. What a notification 
 frozen here: its data are kept and rendered when read or sent (see `content`), in the
 recipient's language at that time, which also lets an email wait for a contact that has not
 arrived yet instead of going out in the wrong language.
+
+Whoever an event names, nothing is made for a closed account (`notify` leaves it out, in the
+one place every notification is made); only the goodbye email, addressed by its own event,
+still goes to it. The other party of the same event is told as always.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from loconomics_plumbing.errors import Invalid
@@ -22,8 +26,9 @@ from sqlalchemy.orm import Session
 
 from .. import schemas
 from ..models import CHANNELS, EmailDelivery, Notification
+from .account_closures import GOODBYE_EVENT, close_account
 from .ballot_rolls import keep_roll, voters_of
-from .contacts import learn_zone, record_account
+from .contacts import closed_accounts, contact_for, learn_zone, record_account
 from .known_bookings import note_booking_event
 from .known_services import record_listing
 from .preferences import channels_wanted
@@ -50,17 +55,29 @@ class Route:
     """The event says where the email goes and how (`email`, `name`, `language`): the address
     the producer holds now, used as is, rather than our copy, which may not have arrived."""
     secrets: tuple[str, ...] = ()
-    """Data only the email's link carries (a reset token): dropped from the stored data once
-    the email is sent or given up (`forget_secrets`). Such an email is never in the inbox, and
-    is not built without the app's URL (it is nothing without its link)."""
+    """Data only the email needs (a reset token, a closed account's address and name): dropped
+    from the stored data, and from the delivery's last error, once the email is sent or given
+    up (`forget_secrets`). Such an email is never in the inbox."""
+    needs_link: bool = False
+    """The email is nothing without its link: not built until the app's URL is set."""
     lapses_at: str | None = None
-    """The data field after which the email is no use (its link has expired): not sent then."""
+    """The data field after which (plus `lapses_after`) the email is no use: not sent then."""
+    lapses_after: timedelta = timedelta(0)
+    reaches_closed_account: bool = False
+    """The goodbye: the one notification made for an account already closed (see `notify`);
+    it is addressed by its event, since our contact of a closed account is erased."""
 
     def __post_init__(self) -> None:
         if not self.channels or not self.channels <= set(CHANNELS):
             raise ValueError(f"{self.template}: channels must be among {CHANNELS}")
         if self.secrets and "in_app" in self.channels:
             raise ValueError(f"{self.template}: a notification with secrets is email only")
+        if self.reaches_closed_account and not (
+            self.addressed_by_event and self.channels == {"email"}
+        ):
+            raise ValueError(
+                f"{self.template}: a closed account is reached by email, at its event's address"
+            )
 
 
 def _account(session: Session, data: dict[str, Any]) -> Audience:
@@ -123,6 +140,13 @@ def _roll(kind: str) -> AudienceOf:
 
 def _allocated_member(session: Session, data: dict[str, Any]) -> Audience:
     return [(data["external_id"], "member", data)]
+
+
+def _closing_account(session: Session, data: dict[str, Any]) -> Audience:
+    """The account, told once: by the event that closed it, not by a second closure."""
+    contact = contact_for(session, data["account_id"])
+    closed_by_this = contact is not None and contact.source_event_id == data["event_id"]
+    return [(data["account_id"], "account", data)] if closed_by_this else []
 
 
 def _booking(
@@ -279,6 +303,7 @@ ROUTES: dict[str, Route] = {
         channels=frozenset({"email"}),
         addressed_by_event=True,
         secrets=("reset_token",),
+        needs_link=True,
         lapses_at="expires_at",
     ),
     "password_changed": Route(
@@ -289,6 +314,23 @@ ROUTES: dict[str, Route] = {
         schema=schemas.PasswordChangedSchema,
         audience=_account,
         addressed_by_event=True,
+    ),
+    # The goodbye: to the address the member had (ours is erased by then), in their language,
+    # email only, whatever their preferences were; the address and name leave our data once it
+    # is sent or dead, and it is not sent at all a day after the closure.
+    GOODBYE_EVENT: Route(
+        template="account_closed",
+        category="account",
+        transactional=True,
+        link="/",
+        schema=schemas.AccountClosedSchema,
+        audience=_closing_account,
+        channels=frozenset({"email"}),
+        addressed_by_event=True,
+        secrets=("email", "name"),
+        lapses_at="closed_at",
+        lapses_after=timedelta(days=1),
+        reaches_closed_account=True,
     ),
     # A written notice of allocation is owed to each member (Subchapter T), so it always goes.
     "patronage_allocated": Route(
@@ -317,12 +359,15 @@ def route_of(notification: Notification) -> Route:
     return ROUTES.get(notification.event_name) or ROUTES_BY_TEMPLATE[notification.template]
 
 
-def forget_secrets(notification: Notification) -> None:
-    """Drop from the stored data what only its email needed (a reset token): called once the
-    email is sent or given up, so the secret does not outlive its one use."""
+def forget_secrets(notification: Notification) -> list[str]:
+    """Drop from the stored data what only its email needed (a reset token, an address):
+    called once the email is sent or given up, so the secret does not outlive its one use.
+    Returns the values dropped, for the caller to erase wherever else they were written."""
     secrets = route_of(notification).secrets
+    dropped = [str(value) for key, value in notification.data.items() if key in secrets and value]
     if any(key in notification.data for key in secrets):
         notification.data = {k: v for k, v in notification.data.items() if k not in secrets}
+    return dropped
 
 
 def _learn_schedule_zone(session: Session, schedule: dict[str, Any]) -> None:
@@ -332,6 +377,7 @@ def _learn_schedule_zone(session: Session, schedule: dict[str, Any]) -> None:
 COPIES: dict[str, tuple[type[Schema], Callable[[Session, dict[str, Any]], object]]] = {
     "account_created": (schemas.AccountEventSchema, record_account),
     "account_changed": (schemas.AccountEventSchema, record_account),
+    GOODBYE_EVENT: (schemas.AccountClosedSchema, close_account),
     "listing_published": (schemas.ListingEventSchema, record_listing),
     "listing_changed": (schemas.ListingEventSchema, record_listing),
     "schedule_changed": (schemas.ScheduleChangedSchema, _learn_schedule_zone),
@@ -345,6 +391,7 @@ PRODUCERS: dict[str, tuple[str, ...]] = {
     "profiles": (
         "account_created",
         "account_changed",
+        "account_closed",
         "listing_published",
         "listing_changed",
         "password_reset_requested",
@@ -432,7 +479,11 @@ def notify(
     audience: Audience,
     now: datetime,
 ) -> list[Notification]:
-    """Create the notifications of one event, skipping any (recipient, channel) already made."""
+    """Create the notifications of one event, skipping any (recipient, channel) already made,
+    and anyone whose account is closed (unless the route is the goodbye, made for them)."""
+    if not route.reaches_closed_account:
+        closed = closed_accounts(session, [account_id for account_id, _, _ in audience])
+        audience = [entry for entry in audience if entry[0] not in closed]
     existing = {
         (recipient_id, channel)
         for recipient_id, channel in session.execute(

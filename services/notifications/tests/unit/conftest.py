@@ -232,6 +232,14 @@ OTHER_EVENTS: dict[str, dict] = {
         "changed_at": _iso(NOW),
         "how": "reset",
     },
+    "account_closed": {
+        "account_id": "acc9",
+        "closed_at": _iso(NOW),
+        "roles": ["client"],
+        "email": "acc9@example.org",
+        "name": "Ana",
+        "language": "en",
+    },
     "listing_published": {
         "listing_id": "lst1",
         "professional_id": "pro1",

@@ -12,6 +12,7 @@ from loconomics_notifications.domain.routing import COPIES, PRODUCERS, ROUTES
 from loconomics_notifications.service import NotificationsService
 from loconomics_profiles.schemas import (
     AccountChangedEventSchema,
+    AccountClosedEventSchema,
     AccountCreatedEventSchema,
     PasswordChangedEventSchema,
     PasswordResetRequestedEventSchema,
@@ -23,6 +24,7 @@ PRODUCER_SCHEMAS = {
     "profiles": {
         "account_created": AccountCreatedEventSchema,
         "account_changed": AccountChangedEventSchema,
+        "account_closed": AccountClosedEventSchema,
         "listing_published": ListingEventSchema,
         "listing_changed": ListingEventSchema,
         "password_reset_requested": PasswordResetRequestedEventSchema,

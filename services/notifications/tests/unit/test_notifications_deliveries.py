@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from loconomics_notifications.domain.contacts import close_contact
 from loconomics_notifications.domain.deliveries import (
     RetryPolicy,
     claim_due,
@@ -175,6 +176,26 @@ def test_an_address_that_cannot_be_mailed_is_dead_at_once(session, now, make_acc
     assert (run.sent, run.retrying, run.dead) == (0, 0, 1)
     dead = session.scalars(select(EmailDelivery)).one()
     assert "no-at-sign" in dead.last_error
+
+
+def test_an_email_made_before_its_recipient_closed_the_account_is_dead_not_sent(
+    session, now, people, make_booking, make_event, smtp_server
+):
+    deliver_due(session, now, smtp_server(), MAILBOX)  # the welcome emails
+    handle_event(session, "booking_confirmed", make_booking(), now)
+    # The closure seen by another copy while this booking's emails were being made.
+    closure = make_event("account_closed", account_id="client1")
+    close_contact(session, {**closure, "occurred_at": now, "closed_at": now})
+    server = smtp_server()
+    run = deliver_due(session, now, server, MAILBOX)
+    assert (run.sent, run.dead) == (1, 1)
+    assert [str(m["To"]) for m in server.accepted] == ["Pat Rivera <pro1@example.org>"]
+    dead = session.scalars(
+        select(EmailDelivery).where(
+            EmailDelivery.recipient_id == "client1", EmailDelivery.status == "dead"
+        )
+    ).one()
+    assert "closed" in dead.last_error
 
 
 def test_claimed_emails_are_held_while_they_are_sent_then_due_again_if_never_recorded(

@@ -49,6 +49,7 @@ SAMPLE = {
     "excerpt": "See you there",
     "expires": "Sunday, March 1, 2026 at 1:00 PM (UTC)",
     "how_changed": "The password of your Loconomics account was changed.",
+    "closed_on": "Sunday, March 1, 2026 at 12:00 PM (UTC)",
 }
 
 

@@ -2,7 +2,14 @@ from datetime import timedelta
 
 import pytest
 from loconomics_notifications.domain.preferences import set_preferences
-from loconomics_notifications.domain.routing import CONSUMED_EVENTS, ROUTES, handle_event
+from loconomics_notifications.domain.routing import (
+    CONSUMED_EVENTS,
+    MESSAGE_RECEIVED,
+    ROUTES,
+    Route,
+    handle_event,
+    notify,
+)
 from loconomics_notifications.models import EmailDelivery, Notification
 from loconomics_plumbing.errors import Invalid
 from sqlalchemy import select
@@ -255,3 +262,48 @@ def test_every_event_the_issue_lists_is_consumed():
         "election_closed",
         "patronage_allocated",
     } <= set(CONSUMED_EVENTS)
+
+
+def test_a_closed_account_is_left_out_of_every_audience_and_the_others_are_told(
+    session, now, people, make_booking, make_event
+):
+    handle_event(session, "account_closed", make_event("account_closed", account_id="pro1"), now)
+    event = make_booking()
+    handle_event(session, "booking_confirmed", event, now)
+    assert _made(session, event["event_id"]) == {
+        ("client1", "booking_confirmed", "client", "email"),
+        ("client1", "booking_confirmed", "client", "in_app"),
+    }
+    # notify is the one place notifications are made: messages go through it too.
+    made = notify(
+        session,
+        MESSAGE_RECEIVED,
+        "message:m1",
+        "message_received",
+        [("pro1", "professional", {"conversation_id": "c1"})],
+        now,
+    )
+    assert made == []
+
+
+def test_only_an_email_addressed_by_its_event_may_reach_a_closed_account():
+    with pytest.raises(ValueError, match="closed account"):
+        Route(
+            template="t",
+            category="account",
+            transactional=True,
+            link="/",
+            reaches_closed_account=True,
+        )
+    with pytest.raises(ValueError, match="closed account"):
+        Route(
+            template="t",
+            category="account",
+            transactional=True,
+            link="/",
+            reaches_closed_account=True,
+            addressed_by_event=True,
+        )
+    assert [name for name, route in ROUTES.items() if route.reaches_closed_account] == [
+        "account_closed"
+    ]

@@ -21,9 +21,24 @@ _hasher = PasswordHasher()
 # Checked when the email is unknown, so a wrong email costs as long as a wrong password.
 _UNKNOWN_ACCOUNT_HASH = _hasher.hash("no account has this password")
 
+CLOSED_EMAIL_DOMAIN = "closed.invalid"
+"""Where a closed account's email points: `.invalid` never delivers (RFC 2606), and nobody may
+sign up with an address there, so nobody can take a closed account's address in advance and
+stop its closure."""
+
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def closed_email(account_id: str) -> str:
+    """The email a closed account keeps: unique, and frees the member's own for a new sign-up."""
+    return f"closed-{account_id}@{CLOSED_EMAIL_DOMAIN}"
+
+
+def _undeliverable(email: str) -> bool:
+    domain = email.rpartition("@")[2]
+    return domain == "invalid" or domain.endswith(".invalid")
 
 
 def clean_name(name: str) -> str:
@@ -55,6 +70,8 @@ def sign_up(
     now: datetime,
 ) -> Account:
     email = normalise_email(email)
+    if _undeliverable(email):
+        raise Invalid("The input is not valid.", {"email": ["Not an address email can reach."]})
     if session.scalar(select(Account.id).where(Account.email == email)):
         raise Conflict("An account with this email exists.", {"email": ["Already registered."]})
     account = Account(
@@ -91,7 +108,7 @@ def log_in(session: Session, *, email: str, password: str) -> Account:
 def change_account(session: Session, emit: Emit, account_id: str, changes: dict) -> Account:
     """The member's own name or language. Everyone who keeps a copy (notifications' contacts,
     the cooperative's register) hears the whole account again, once, if anything changed."""
-    account = get_account(session, account_id)
+    account = current_account(session, account_id)
     wanted = dict(changes)
     if "name" in wanted:
         wanted["name"] = clean_name(wanted["name"])
@@ -123,6 +140,15 @@ def get_account(session: Session, account_id: str) -> Account:
     account = session.get(Account, account_id)
     if account is None:
         raise NotFound("No such account.")
+    return account
+
+
+def current_account(session: Session, account_id: str) -> Account:
+    """The signed-in member's own account. A closed one no longer counts as signed in: its
+    sessions were revoked, and a token still in flight must not read or change what is left."""
+    account = get_account(session, account_id)
+    if account.closed_at is not None:
+        raise Unauthorized("This account is closed.")
     return account
 
 

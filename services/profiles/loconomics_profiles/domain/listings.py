@@ -310,10 +310,48 @@ def update_listing(session: Session, emit: Emit, caller: Caller, listing_id: str
 
 def delete_listing(session: Session, emit: Emit, caller: Caller, listing_id: str,
                    now: datetime) -> None:
-    listing = own_listing(session, caller, listing_id)
+    remove_listing(session, emit, own_listing(session, caller, listing_id), now)
+
+
+def remove_listing(session: Session, emit: Emit, listing: Listing, now: datetime) -> None:
+    """Take a listing away for good: out of search, off the public profile, and booking is
+    told (`listing_removed`) if it was on. The row stays for past bookings and reviews."""
     was = listing.status
     listing.status = DELETED
     settle(session, emit, listing, was, now)
+
+
+def live_listings(session: Session, professional_id: str) -> list[Listing]:
+    """A professional's listings that are not deleted, oldest first."""
+    return list(session.scalars(
+        select(Listing).where(Listing.professional_id == professional_id,
+                              Listing.status != DELETED)
+        .order_by(Listing.created_at, Listing.id)
+    ))
+
+
+def withdraw_all(session: Session, emit: Emit, professional_id: str, now: datetime) -> None:
+    """A closing professional's shop: every listing removed as `delete_listing` removes it,
+    then what their listings said about them (intros, service descriptions) and where they
+    work from (service areas: often a home) erased, from deleted listings too. Service names
+    and prices stay: they are what past bookings bought."""
+    for listing in live_listings(session, professional_id):
+        remove_listing(session, emit, listing, now)
+    every_listing = list(session.scalars(
+        select(Listing).where(Listing.professional_id == professional_id)
+    ))
+    for listing in every_listing:
+        listing.intro = ""
+        for service in session.scalars(
+            select(ListingService).where(ListingService.listing_id == listing.id)
+        ):
+            service.description = ""
+        area = session.get(ServiceArea, listing.id)
+        if area is not None:
+            session.delete(area)
+    session.flush()
+    for listing in every_listing:
+        index_listing(session, listing)  # without an area: its search row goes
 
 
 def get_own_listing(session: Session, caller: Caller, listing_id: str) -> dict:
@@ -322,11 +360,7 @@ def get_own_listing(session: Session, caller: Caller, listing_id: str) -> dict:
 
 def list_own_listings(session: Session, caller: Caller) -> list[dict]:
     user_id = caller.require_role("professional")
-    rows = session.scalars(
-        select(Listing).where(Listing.professional_id == user_id, Listing.status != DELETED)
-        .order_by(Listing.created_at, Listing.id)
-    )
-    return [listing_view(session, listing) for listing in rows]
+    return [listing_view(session, listing) for listing in live_listings(session, user_id)]
 
 
 def refresh_readiness(session: Session, emit: Emit, professional_id: str,

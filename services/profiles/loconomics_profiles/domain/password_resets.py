@@ -45,7 +45,9 @@ def request_reset(session: Session, emit: Emit, *, email: str, now: datetime) ->
     """Send a reset link to the account with this email, if there is one; the same silence
     either way, so nobody learns from it who is a member."""
     account = session.scalar(
-        select(Account).where(Account.email == accounts.normalise_email(email))
+        select(Account).where(
+            Account.email == accounts.normalise_email(email), Account.closed_at.is_(None)
+        )
     )
     if account is None:
         return
@@ -118,7 +120,7 @@ def change_password(
 ) -> Account:
     """A signed-in member sets a new password by giving the current one; their other log-ins
     end, the one they are changing it from (`keep_session_id`) stays open."""
-    account = accounts.get_account(session, account_id)
+    account = accounts.current_account(session, account_id)
     if not accounts.has_password(account, current_password):
         raise Invalid("The current password is wrong.", {"current_password": ["Wrong password."]})
     accounts.set_password(account, password)

@@ -178,6 +178,17 @@ def update_profile(session: Session, emit: Emit, caller: Caller,
     return profile_view(session, profile, now, owner=True)
 
 
+def erase_profile(session: Session, professional_id: str) -> None:
+    """A closing professional's profile goes whole (business name, bio, photo, address on the
+    site, languages), and their credentials with it: all of it is about the person, and
+    without the row their public profile answers `NotFound` on every copy of the service."""
+    for credential in _credentials(session, professional_id):
+        session.delete(credential)
+    profile = session.get(ProfessionalProfile, professional_id)
+    if profile is not None:
+        session.delete(profile)
+
+
 def credential_view(credential: Credential, now: datetime) -> dict:
     return {
         "id": credential.id,

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from loconomics_plumbing.errors import NotFound
 from loconomics_plumbing.identity import Caller
 from sqlalchemy.orm import Session
 
@@ -51,7 +52,11 @@ class PublicProfiles:
     def read(
         self, session: Session, professional: str, viewer: Caller | None, now: datetime
     ) -> dict:
-        found = find_public_profile(session, professional)
+        try:
+            found = find_public_profile(session, professional)
+        except NotFound:
+            self.forget(professional)  # a closed professional's, asked for by id
+            raise
         viewer_id = viewer.user_id if viewer else None
         today = now.date()
         kept = self._kept.get(found.professional_id)
@@ -79,6 +84,12 @@ class PublicProfiles:
             if len(self._kept) >= self.capacity:
                 del self._kept[next(iter(self._kept))]  # the one kept longest ago
             self._kept[professional_id] = kept
+
+    def forget(self, professional_id: str) -> None:
+        """Drop a kept answer whose professional has no public profile any more (a closed
+        account): it would never be served again, but it holds their personal data."""
+        with self._lock:
+            self._kept.pop(professional_id, None)
 
     def __len__(self) -> int:
         return len(self._kept)

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from loconomics_profiles.domain.catalog_data import DEFAULT_CRITERIA
 from loconomics_profiles.domain.search import index_listing
+from loconomics_profiles.models import Account
 from loconomics_profiles.shop_models import (
     CompletedBooking,
     JobTitle,
@@ -185,6 +186,8 @@ def submit_review(session: Session, emit: Emit, caller: Caller, booking_id: str,
         subject = booking.client_id
     else:
         raise Forbidden("only the client and the professional of a booking may review it")
+    if role == CLIENT and _closed(session, subject):
+        raise Conflict("this professional has closed their account")
     _check_review(ratings, text, criteria_for(session, booking, role))
 
     sides = {r.author_role: r for r in session.scalars(
@@ -211,6 +214,24 @@ def submit_review(session: Session, emit: Emit, caller: Caller, booking_id: str,
     if other is not None:
         _publish(session, emit, [other, review], now)
     return review_view(review)
+
+
+def _closed(session: Session, account_id: str) -> bool:
+    account = session.get(Account, account_id)
+    return account is not None and account.closed_at is not None
+
+
+def forget_reviews_of_professional(session: Session, professional_id: str) -> None:
+    """A closed professional's reviews by clients go with their profile (with the replies
+    they wrote), and so does their rating. The reviews they wrote of their clients stay, as every
+    review a closed member wrote does."""
+    for review in session.scalars(
+        select(Review).where(Review.subject_id == professional_id, Review.author_role == CLIENT)
+    ):
+        session.delete(review)
+    rating = session.get(ProfessionalRating, professional_id)
+    if rating is not None:
+        session.delete(rating)
 
 
 def publish_due_reviews(session: Session, emit: Emit, now: datetime) -> int:
