@@ -777,12 +777,8 @@ EVENT_SCHEMAS: dict[str, type[Schema]] = {
 # Events consumed
 
 
-class MemberStatusReportEvent(Schema):
-    """`member_status_changed` from a feeding service: the event form of the generic contract.
-
-    Governance's own `member_status_changed` has this shape too, so one governance can
-    feed another. Unknown fields are ignored.
-    """
+class _FeedEvent(Schema):
+    """An event from a feeding service: its id and time. Unknown fields are ignored."""
 
     class Meta:
         unknown = EXCLUDE
@@ -792,6 +788,16 @@ class MemberStatusReportEvent(Schema):
         validate=validate.Length(min=1, max=60),
         metadata={"description": "The event's id; a redelivery changes nothing."},
     )
+    occurred_at = instant("When the event happened.", load_default=None, allow_none=True)
+
+
+class MemberStatusReportEvent(_FeedEvent):
+    """`member_status_changed` from a feeding service: the event form of the generic contract.
+
+    Governance's own `member_status_changed` has this shape too, so one governance can
+    feed another.
+    """
+
     external_id = _id("The member's id in the feeding system.", required=True)
     status = fields.String(required=True, validate=validate.OneOf(MEMBER_STATUSES))
     status_since = instant(
@@ -799,28 +805,17 @@ class MemberStatusReportEvent(Schema):
         load_default=None,
         allow_none=True,
     )
-    occurred_at = instant("When the event happened.", load_default=None, allow_none=True)
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     email = fields.Email(load_default=None, allow_none=True)
 
 
-class MemberDepartedEvent(Schema):
-    """`member_departed` from a feeding service: the event form of `record_departure`.
-    Unknown fields are ignored."""
+class MemberDepartedEvent(_FeedEvent):
+    """`member_departed` from a feeding service: the event form of `record_departure`."""
 
-    class Meta:
-        unknown = EXCLUDE
-
-    event_id = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=60),
-        metadata={"description": "The event's id; a redelivery changes nothing."},
-    )
     external_id = _id("The person's id in the feeding system.", required=True)
     left_at = instant(
         "When they left; the event's occurred_at when absent.", load_default=None, allow_none=True
     )
-    occurred_at = instant("When the event happened.", load_default=None, allow_none=True)
 
 
 CONSUMED_EVENT_SCHEMAS: dict[str, type[Schema]] = {

@@ -9,6 +9,7 @@ from email import message_from_bytes, policy
 from itertools import count
 
 import pytest
+from loconomics_notifications.domain import conversations as talk
 from loconomics_notifications.domain.deliveries import DeliveryError
 from loconomics_notifications.domain.routing import handle_event
 from loconomics_notifications.models import Base
@@ -412,3 +413,19 @@ def people(session: Session, now: datetime) -> dict[str, Who]:
         "admin": Who("admin1", {"admin"}),
         "nobody": Who(None),
     }
+
+
+@pytest.fixture
+def thread(session, now, people, emit):
+    """The client asked the professional a question."""
+    started = talk.start_conversation(
+        session,
+        people["client"],
+        to="pro1",
+        subject="Parking",
+        body="Where can I park?",
+        booking_id=None,
+        now=now,
+        emit=emit,
+    )
+    return started["conversation"]["id"]

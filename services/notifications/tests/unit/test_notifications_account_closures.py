@@ -362,28 +362,17 @@ def test_the_members_inbox_preferences_and_emails_go_and_the_others_stay(
 
 
 @pytest.fixture
-def thread(session, now, people, emit):
-    """The client asked the professional a question, and had an answer."""
-    started = talk.start_conversation(
-        session,
-        people["client"],
-        to="pro1",
-        subject="Parking",
-        body="Where can I park?",
-        booking_id=None,
-        now=now,
-        emit=emit,
-    )
-    conversation_id = started["conversation"]["id"]
-    talk.post_message(session, people["pro"], conversation_id, "Behind the shop.", now, emit)
-    return conversation_id
+def answered(session, now, people, emit, thread):
+    """The client asked the professional a question (conftest's `thread`), and had an answer."""
+    talk.post_message(session, people["pro"], thread, "Behind the shop.", now, emit)
+    return thread
 
 
 def test_a_conversation_stays_for_the_other_party_with_a_former_member(
-    session, now, people, make_event, thread
+    session, now, people, make_event, answered
 ):
     _close(session, now, make_event, "client1")
-    view = talk.get_conversation(session, people["pro"], thread)
+    view = talk.get_conversation(session, people["pro"], answered)
     assert view["conversation"]["other_party"] == {
         "account_id": "client1",
         "name": "Former member",
@@ -397,13 +386,13 @@ def test_a_conversation_stays_for_the_other_party_with_a_former_member(
 
 
 def test_no_new_message_to_or_from_a_closed_account(
-    session, now, people, make_event, thread, emit, emitted
+    session, now, people, make_event, answered, emit, emitted
 ):
     _close(session, now, make_event, "client1")
     sent_before = len(emitted)
     for caller in (people["pro"], people["client"]):
         with pytest.raises(Conflict) as caught:
-            talk.post_message(session, caller, thread, "Still there?", now, emit)
+            talk.post_message(session, caller, answered, "Still there?", now, emit)
         assert caught.value.detail == CLOSED
     with pytest.raises(Conflict) as caught:
         talk.start_conversation(
@@ -419,7 +408,8 @@ def test_no_new_message_to_or_from_a_closed_account(
     assert caught.value.detail == CLOSED
     assert session.query(Conversation).count() == 1
     assert (
-        talk.get_conversation(session, people["pro"], thread)["conversation"]["message_count"] == 2
+        talk.get_conversation(session, people["pro"], answered)["conversation"]["message_count"]
+        == 2
     )
     assert len(emitted) == sent_before
 

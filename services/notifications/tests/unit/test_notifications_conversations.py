@@ -11,22 +11,6 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DatabaseError
 
 
-@pytest.fixture
-def thread(session, now, people, emit):
-    """The client asked the professional a question."""
-    started = talk.start_conversation(
-        session,
-        people["client"],
-        to="pro1",
-        subject="Parking",
-        body="Where can I park?",
-        booking_id=None,
-        now=now,
-        emit=emit,
-    )
-    return started["conversation"]["id"]
-
-
 def test_starting_a_conversation_gives_both_sides_their_place(
     session, now, people, thread, emitted
 ):
