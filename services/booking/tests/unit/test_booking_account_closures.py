@@ -6,6 +6,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from database_rows import every_row
 from loconomics_booking.domain import account_closures
 from loconomics_booking.domain.account_closures import (
     ClosureInterrupted,
@@ -431,13 +432,7 @@ def worker(engine):
 def stored(engine) -> str:
     """Everything booking's database holds, as text."""
     with session_factory(engine)() as session:
-        return json.dumps(
-            {
-                table.name: [list(row) for row in session.execute(table.select())]
-                for table in Base.metadata.sorted_tables
-            },
-            default=str,
-        )
+        return every_row(session, Base.metadata)
 
 
 def test_the_handler_cancels_once_and_keeps_no_address(engine, worker):

@@ -10,6 +10,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from database_rows import every_row
 from loconomics_governance import service as governance
 from loconomics_governance.models import Base, Departure, Member, PatronageRecord
 from loconomics_governance.settings import GovernanceSettings, SettingError
@@ -273,11 +274,7 @@ def test_member_status_changed_events_from_another_system(as_caller, unit):
 
 def everything_stored(unit) -> str:
     """Every row of every table, as text: what a search for personal data would find."""
-    return "\n".join(
-        repr(tuple(row))
-        for table in Base.metadata.sorted_tables
-        for row in unit.session.execute(select(table)).all()
-    )
+    return every_row(unit.session, Base.metadata)
 
 
 def test_a_closed_account_is_forgotten_and_stays_forgotten(as_caller, unit):
