@@ -210,6 +210,23 @@ def change_password(world: World, actor: str) -> Request:
     )
 
 
+def confirm_email(world: World, actor: str) -> Request:
+    """A stand-in's sign-up link: the link works in any browser, signed in or not."""
+    token = world.confirmation_token(f"Confirming {actor} {uuid.uuid4().hex[:6]}")
+    return Request(json={"token": token})
+
+
+def change_email(world: World, actor: str) -> Request:
+    """A stand-in signed in on its own asks to move to a new address (a link goes there)."""
+    new_address = {"email": f"moved-{uuid.uuid4().hex[:12]}@example.org"}
+    if actor == ANONYMOUS:
+        return Request(json={**new_address, "current_password": "correct horse battery staple"})
+    stand_in = world.api.sign_up(name=f"Moving {actor}")
+    return Request(
+        token=stand_in.token, json={**new_address, "current_password": stand_in.password}
+    )
+
+
 def close_account(world: World, actor: str) -> Request:
     """A stand-in signed in on its own closes its account: the world's people keep theirs."""
     if actor == ANONYMOUS:
@@ -461,6 +478,9 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/password-resets/confirm"): public(reset_password),
     ("PUT", "/v1/me/password"): mine(change_password),
     ("POST", "/v1/me/closure"): mine(close_account),
+    ("POST", "/v1/email-confirmations/confirm"): public(confirm_email),
+    ("POST", "/v1/me/email-confirmations"): mine(nothing),
+    ("PUT", "/v1/me/email"): mine(change_email),
     # job titles
     ("GET", "/v1/job-titles"): public(lambda w, a: Request(query={"q": "clean"})),
     ("GET", "/v1/job-titles/{id}"): public(ids(id="job_title")),

@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -147,26 +147,47 @@ class World:
 
     def reset_token(self, email: str) -> str:
         """Ask for a password reset link for `email`; the token profiles announces for it."""
+        return self.announced_token(
+            "password_reset_requested",
+            "reset_token",
+            {"email": email},
+            lambda: expect(self.api.post("/v1/password-resets", json={"email": email}), 202),
+        )
+
+    def confirmation_token(self, name: str) -> str:
+        """Sign up a stand-in as `name`: the token of the link confirming its address."""
+        return self.announced_token(
+            "email_confirmation_requested",
+            "confirmation_token",
+            {"name": name},
+            lambda: self.api.sign_up(name=name),
+        )
+
+    def announced_token(
+        self, event_type: str, token_field: str, about: dict, act: Callable[[], object]
+    ) -> str:
+        """Do `act`, then read the token profiles announces with `event_type` for the account
+        whose event has the fields `about` (the email carrying it is notifications' business)."""
         exchange = Exchange("profiles.events", type="topic", durable=True)
         queue = Queue(
-            f"authorisation-matrix-resets-{uuid.uuid4().hex[:6]}",
+            f"authorisation-matrix-tokens-{uuid.uuid4().hex[:6]}",
             exchange=exchange,
-            routing_key="password_reset_requested",
+            routing_key=event_type,
             auto_delete=True,
         )
         with Connection(self.platform.amqp_uri) as connection:
             announced = queue(connection.default_channel)
             announced.declare()
-            expect(self.api.post("/v1/password-resets", json={"email": email}), 202)
+            act()
 
             def token() -> str | None:
                 while (message := announced.get(no_ack=True)) is not None:
                     payload = json.loads(message.body)
-                    if payload["email"] == email:
-                        return payload["reset_token"]
+                    if all(payload.get(key) == value for key, value in about.items()):
+                        return payload[token_field]
                 return None
 
-            return wait_for(token, f"profiles to announce a reset link for {email}")
+            return wait_for(token, f"profiles to announce {event_type} for {about}")
 
     # time
 

@@ -33,6 +33,9 @@ STRICT_ROUTES = {
     ("POST", "/v1/password-resets/confirm"),
     ("PUT", "/v1/me/password"),
     ("POST", "/v1/me/closure"),
+    ("POST", "/v1/email-confirmations/confirm"),
+    ("POST", "/v1/me/email-confirmations"),
+    ("PUT", "/v1/me/email"),
 }
 UNLIMITED_ROUTES = {"/healthz", "/readyz", "/metrics"}
 

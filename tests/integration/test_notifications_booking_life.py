@@ -43,6 +43,7 @@ HAIRCUT = {
     "price": {"amount_cents": 8500, "currency": "USD"},
 }
 PAYMENT_FAILED = ("Échec du paiement", "Payment failed")
+SIGNED_UP = ("Welcome to", "Bienvenue", "Confirm your email address", "Confirmez votre adresse")
 
 
 @pytest.fixture(scope="module")
@@ -104,11 +105,12 @@ def expect_mail(site: Platform, person: Person, subject: str) -> EmailMessage:
 
 
 def about_bookings(site: Platform, person: Person) -> list[str]:
-    """Subjects of what `person` received after the welcome, payment notices left out."""
+    """Subjects of what `person` received after signing up (the welcome and the link that
+    confirms the address), payment notices left out."""
     return [
         m["Subject"]
         for m in mail_to(site, person)
-        if not m["Subject"].startswith((*PAYMENT_FAILED, "Welcome to", "Bienvenue"))
+        if not m["Subject"].startswith((*PAYMENT_FAILED, *SIGNED_UP))
     ]
 
 

@@ -9,6 +9,8 @@ from loconomics_profiles.schemas import (
     AccountSchema,
     ChangePasswordSchema,
     CloseAccountSchema,
+    ConfirmEmailSchema,
+    EmailChangeSchema,
     LogInSchema,
     RefreshSchema,
     RequestPasswordResetSchema,
@@ -63,6 +65,21 @@ def change_password(call: Call) -> Reply:
     session_id = call.request.context.get("session_id")
     call.rpc("profiles", "change_password", session_id=session_id, **call.body)
     return Reply(status=204)
+
+
+def confirm_email(call: Call) -> Reply:
+    call.rpc("profiles", "confirm_email", **call.body)
+    return Reply(status=204)
+
+
+def resend_email_confirmation(call: Call) -> Reply:
+    call.rpc("profiles", "resend_email_confirmation")
+    return Reply(status=202)
+
+
+def change_email(call: Call) -> Reply:
+    call.rpc("profiles", "request_email_change", **call.body)
+    return Reply(status=202)
 
 
 def close_account(call: Call) -> dict:
@@ -198,5 +215,45 @@ OPERATIONS = [
         "finished (requested, confirmed, performed or disputed): 409 with `errors.bookings`; "
         "cancel them or wait until they are completed. A wrong current password: 422 with "
         "`errors.current_password`. Nothing changes on either refusal.",
+    ),
+    Operation(
+        "POST",
+        "/v1/email-confirmations/confirm",
+        "Confirm an email address with the token of an emailed link",
+        confirm_email,
+        tag="Accounts",
+        access=ANONYMOUS,
+        body=ConfirmEmailSchema,
+        status=204,
+        errors=(409,),
+        description="What the link was sent for happens: the address given at sign-up is "
+        "confirmed, a new address replaces the old one, or (the link sent to the old address "
+        "after a change) the old address comes back and every log-in ends. The token works "
+        "once. A token not valid, used or expired: 422 with `errors.token`; the address taken "
+        "by another account meanwhile: 409 with `errors.email`.",
+    ),
+    Operation(
+        "POST",
+        "/v1/me/email-confirmations",
+        "Send the link confirming my email address again",
+        resend_email_confirmation,
+        tag="Accounts",
+        status=202,
+        description="Nothing is sent when the address is confirmed already, or after five "
+        "links in an hour; the answer is the same. Only the newest link works.",
+    ),
+    Operation(
+        "PUT",
+        "/v1/me/email",
+        "Change my email address, giving the current password",
+        change_email,
+        tag="Accounts",
+        body=EmailChangeSchema,
+        status=202,
+        errors=(409,),
+        description="A link goes to the new address; the address changes when it is used, "
+        "and the old address is then told, with a link that undoes the change for a week. A "
+        "wrong current password: 422 with `errors.current_password`; an address another "
+        "account has: 409 with `errors.email`.",
     ),
 ]

@@ -72,6 +72,7 @@ class MoneySchema(_Tolerant):
 # what we read; a field a producer adds later is ignored, one it drops fails loudly.
 
 SIDES = ("client", "professional")
+EMAIL_CONFIRMATION_PURPOSES = ("sign_up", "change")
 ACTORS = ("client", "professional", "admin", "system")
 
 
@@ -82,16 +83,29 @@ class EventSchema(_Tolerant):
     occurred_at = instant("When the change happened (UTC).", required=True)
 
 
-class _AddressedEventSchema(EventSchema):
-    """An account event that says where its emails go: the address, name and language profiles
-    holds at the time."""
-
-    account_id = _id("The account.", required=True)
-    email = fields.String(
+def _address(description: str) -> fields.String:
+    return fields.String(
         required=True,
         validate=validate.Length(min=3, max=320),
-        metadata={"description": "Where emails go: the account's address."},
+        metadata={"description": description},
     )
+
+
+def _one_time_token(description: str) -> fields.String:
+    return fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[A-Za-z0-9_-]{16,128}$", error="must be a URL-safe token of 16 to 128 characters"
+        ),
+        metadata={"description": description},
+    )
+
+
+class _AccountNoticeSchema(EventSchema):
+    """An account event whose email is written as profiles says: to the name and language it
+    holds at the time (the address is the subclass's own field, see `Route.address_field`)."""
+
+    account_id = _id("The account.", required=True)
     name = fields.String(
         required=True,
         validate=validate.Length(min=1, max=200),
@@ -102,6 +116,13 @@ class _AddressedEventSchema(EventSchema):
         validate=validate.Length(max=16),
         metadata={"description": "BCP 47 tag; `fr`/`fr-CA` get French, anything else English."},
     )
+
+
+class _AddressedEventSchema(_AccountNoticeSchema):
+    """An account event that says where its emails go: the address, name and language profiles
+    holds at the time."""
+
+    email = _address("Where emails go: the account's address.")
 
 
 class AccountEventSchema(_AddressedEventSchema):
@@ -125,13 +146,7 @@ class PasswordResetRequestedSchema(_AddressedEventSchema):
     """profiles `password_reset_requested`: the one-time link to choose a new password. The
     token is kept only until its email is sent (see `Route.secrets`)."""
 
-    reset_token = fields.String(
-        required=True,
-        validate=validate.Regexp(
-            r"^[A-Za-z0-9_-]{16,128}$", error="must be a URL-safe token of 16 to 128 characters"
-        ),
-        metadata={"description": "URL-safe one-time token; goes into the reset link only."},
-    )
+    reset_token = _one_time_token("URL-safe one-time token; goes into the reset link only.")
     expires_at = instant("When the token stops working.", required=True)
 
 
@@ -159,6 +174,33 @@ class AccountClosedSchema(_AddressedEventSchema):
         load_default=list,
         metadata={"description": "The account's roles when it closed."},
     )
+
+
+class EmailConfirmationRequestedSchema(_AddressedEventSchema):
+    """profiles `email_confirmation_requested` (profiles' `EmailConfirmationRequestedEventSchema`):
+    the link that confirms an address. `email` is the address to confirm, which the account may
+    not have yet (a change), so the email goes there and never to our contact. The token is kept
+    only until its email is sent or dead (see `Route.secrets`)."""
+
+    purpose = fields.String(
+        required=True,
+        validate=validate.OneOf(EMAIL_CONFIRMATION_PURPOSES),
+        metadata={"description": "`sign_up`: the address signed up with; `change`: a new one."},
+    )
+    confirmation_token = _one_time_token("URL-safe one-time token; goes into the link only.")
+    expires_at = instant("When the token stops working.", required=True)
+
+
+class EmailChangedSchema(_AccountNoticeSchema):
+    """profiles `email_changed` (profiles' `EmailChangedEventSchema`): the security notice to the
+    address the account left, with the link that takes it back. The undo token is kept only
+    until its email is sent or dead (see `Route.secrets`)."""
+
+    old_email = _address("The address the account had: the notice goes there.")
+    new_email = _address("The address the account has now (confirmed).")
+    changed_at = instant("When the address was changed.", required=True)
+    undo_token = _one_time_token("URL-safe one-time token; goes into the undo link only.")
+    undo_expires_at = instant("When the undo link stops working.", required=True)
 
 
 class ListedServiceSchema(_Tolerant):

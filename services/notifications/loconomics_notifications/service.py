@@ -232,6 +232,14 @@ class NotificationsService(Health):
     def on_password_changed(self, payload: dict) -> None:
         self._take("password_changed", payload)
 
+    @handles("profiles", "email_confirmation_requested")
+    def on_email_confirmation_requested(self, payload: dict) -> None:
+        self._take("email_confirmation_requested", payload)
+
+    @handles("profiles", "email_changed")
+    def on_email_changed(self, payload: dict) -> None:
+        self._take("email_changed", payload)
+
     @handles("booking", "schedule_changed")
     def on_schedule_changed(self, payload: dict) -> None:
         self._take("schedule_changed", payload)

@@ -29,6 +29,10 @@ class Account(Base):
     # Set when the member closed the account (`domain.account_closures`): the row stays, with
     # its personal data erased, so what others keep about the account still has an owner.
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # When the member last proved the address is theirs by a link sent to it
+    # (`domain.email_addresses`); null for an address never confirmed, as every account made
+    # before confirmations existed.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     role_rows: Mapped[list[AccountRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="AccountRole.role"
     )
@@ -36,6 +40,10 @@ class Account(Base):
     @property
     def roles(self) -> list[str]:
         return [row.role for row in self.role_rows]
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
 
 
 class AccountRole(Base):
@@ -73,6 +81,26 @@ class PasswordReset(Base):
     account_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class EmailConfirmation(Base):
+    """One emailed confirmation link: its token (hashed) confirms an address at sign-up
+    (`sign_up`), makes a new one the account's (`change`) or brings the old one back after a
+    change (`undo`), once, within its lifetime."""
+
+    __tablename__ = "email_confirmations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(10))
+    # The address the token confirms (sign_up, change) or restores (undo).
+    email: Mapped[str] = mapped_column(String(254))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -76,6 +76,13 @@ class AccountSchema(Schema):
         metadata={"description": "Ownership of the cooperative, kept from billing."},
     )
     created_at = Instant(required=True)
+    email_confirmed = fields.Boolean(
+        dump_only=True,
+        metadata={
+            "description": "Whether the member confirmed this address with the link sent to "
+            "it (`POST /v1/me/email-confirmations` sends it again)."
+        },
+    )
 
 
 class SessionSchema(Schema):
@@ -153,6 +160,41 @@ class CloseAccountSchema(StrictSchema):
     )
 
 
+class ConfirmEmailSchema(StrictSchema):
+    """`POST /v1/email-confirmations/confirm`: the link opens in any browser, signed in or not."""
+
+    token = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "The token of the emailed link (`confirm-email?token=…`); it "
+            "confirms the address given at sign-up, makes a new address the account's, or "
+            "brings the old one back after a change. It works once."
+        },
+    )
+
+
+class EmailChangeSchema(StrictSchema):
+    """`PUT /v1/me/email`: the new address, and the password to show it is the member."""
+
+    email = fields.Email(
+        required=True,
+        validate=validate.Length(max=254),
+        metadata={
+            "description": "The new address. A link goes to it; the account's address changes "
+            "only when that link is used.",
+            "example": "ana.rivera@example.org",
+        },
+    )
+    current_password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "The account's password, to confirm the change."},
+    )
+
+
 class AccountClosureSchema(Schema):
     closed_at = Instant(
         required=True,
@@ -176,7 +218,8 @@ class OwnerStatusChangedEventSchema(Schema):
 
 class _AccountNoticeEventSchema(Schema):
     """An event about an account that says where its email goes (the address held now; for
-    `account_closed`, the one held until then)."""
+    `account_closed`, the one held until then; for `email_confirmation_requested`, the one to
+    confirm)."""
 
     event_id = fields.String(required=True)
     occurred_at = fields.String(required=True)
@@ -201,6 +244,49 @@ class PasswordResetRequestedEventSchema(_AccountNoticeEventSchema):
         metadata={"description": "The reset link's token; profiles keeps only its hash."},
     )
     expires_at = Instant(required=True)
+
+
+class EmailConfirmationRequestedEventSchema(_AccountNoticeEventSchema):
+    """`email_confirmation_requested`: `email` is the address to confirm (for a change, the
+    new one, not yet the account's), and the link goes there only. Profiles deletes this
+    event's outbox row once published: it carries the token."""
+
+    purpose = fields.String(
+        required=True,
+        validate=validate.OneOf(("sign_up", "change")),
+        metadata={
+            "description": "`sign_up`: confirm the account's address; `change`: confirm the new "
+            "address, the old one staying until then."
+        },
+    )
+    confirmation_token = fields.String(
+        required=True,
+        metadata={"description": "The link's token; profiles keeps only its hash."},
+    )
+    expires_at = Instant(required=True)
+
+
+class EmailChangedEventSchema(Schema):
+    """`email_changed`: the security notice to the OLD address after a change, with the link
+    that brings it back. Profiles deletes this event's outbox row once published: it carries
+    the token. (The new address reaches the other services' copies with `account_changed`.)"""
+
+    event_id = fields.String(required=True)
+    occurred_at = fields.String(required=True)
+    account_id = fields.String(required=True)
+    name = fields.String(required=True)
+    language = fields.String(required=True)
+    old_email = fields.Email(required=True, metadata={"description": "Where the notice goes."})
+    new_email = fields.Email(required=True)
+    changed_at = Instant(required=True)
+    undo_token = fields.String(
+        required=True,
+        metadata={
+            "description": "The token of the link bringing the old address back; profiles "
+            "keeps only its hash."
+        },
+    )
+    undo_expires_at = Instant(required=True)
 
 
 class PasswordChangedEventSchema(_AccountNoticeEventSchema):

@@ -22,6 +22,7 @@ from .domain import (
     account_closures,
     accounts,
     catalog,
+    email_addresses,
     listing_services,
     listings,
     login_sessions,
@@ -41,6 +42,8 @@ from .schemas import (
     AccountSchema,
     ChangePasswordArgsSchema,
     CloseAccountSchema,
+    ConfirmEmailSchema,
+    EmailChangeSchema,
     LogInSchema,
     OwnerStatusChangedEventSchema,
     RefreshSchema,
@@ -75,11 +78,18 @@ PUBLIC_PROFILES = PublicProfiles(PUBLIC_PROFILE.dump)
 class ProfilesService(Health):
     name = "profiles"
 
-    # A reset token, and a closed account's address, travel to notifications in their events;
-    # their outbox rows go once published.
+    # A reset or email confirmation token, and a closed account's address, travel to
+    # notifications in their events; their outbox rows go once published.
     db = Database(
         Base.metadata,
-        forget_once_published=frozenset({"password_reset_requested", "account_closed"}),
+        forget_once_published=frozenset(
+            {
+                "password_reset_requested",
+                "email_confirmation_requested",
+                "email_changed",
+                "account_closed",
+            }
+        ),
     )
     caller = CallerIdentity()
     telemetry = Telemetry()
@@ -151,6 +161,33 @@ class ProfilesService(Health):
             self.db.session, self.db.emit, self.caller.require_user(), data
         )
         return AccountSchema().dump(account)
+
+    # the email address
+
+    @rpc
+    def confirm_email(self, **fields) -> dict:
+        data = load(ConfirmEmailSchema(), fields)
+        email_addresses.confirm(self.db.session, self.db.emit, token=data["token"], now=clock.now())
+        return {}
+
+    @rpc
+    def resend_email_confirmation(self) -> dict:
+        email_addresses.resend_confirmation(
+            self.db.session, self.db.emit, account_id=self.caller.require_user(), now=clock.now()
+        )
+        return {}
+
+    @rpc
+    def request_email_change(self, **fields) -> dict:
+        data = load(EmailChangeSchema(), fields)
+        email_addresses.request_change(
+            self.db.session,
+            self.db.emit,
+            account_id=self.caller.require_user(),
+            now=clock.now(),
+            **data,
+        )
+        return {}
 
     # passwords
 

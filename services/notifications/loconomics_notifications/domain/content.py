@@ -36,7 +36,8 @@ class _Reader:
     """The recipient as the text needs them: name, language, zone, and names of others.
 
     Name and language are our contact's, or the event's own when it is addressed by the event
-    (a password email goes as profiles says, contact or not); the zone is the contact's."""
+    (a password or address email goes as profiles says, contact or not); the zone is the
+    contact's."""
 
     def __init__(self, session: Session, notification: Notification, default_zone: str):
         self.session = session
@@ -199,6 +200,25 @@ def _password_changed(data: dict[str, Any], role: str, reader: _Reader) -> Value
     return {"how_changed": phrase(reader.language, f"password_{data['how']}", when=when)}
 
 
+def _email_confirmation(data: dict[str, Any], role: str, reader: _Reader) -> Values:
+    """Sign-up and change say why the link came, and what ignoring it means, differently."""
+    lang, purpose = reader.language, data["purpose"]
+    expires = format_moment(_when(data["expires_at"]), reader.zone, lang)
+    return {
+        "which_address": phrase(lang, f"address_to_confirm_{purpose}"),
+        "request": phrase(lang, f"confirm_address_{purpose}", expires=expires),
+        "if_not_you": phrase(lang, f"confirm_address_not_you_{purpose}"),
+    }
+
+
+def _email_changed(data: dict[str, Any], role: str, reader: _Reader) -> Values:
+    return {
+        "new_email": data["new_email"],
+        "changed_on": format_moment(_when(data["changed_at"]), reader.zone, reader.language),
+        "undo_until": format_moment(_when(data["undo_expires_at"]), reader.zone, reader.language),
+    }
+
+
 def _account_closed(data: dict[str, Any], role: str, reader: _Reader) -> Values:
     return {"closed_on": format_moment(_when(data["closed_at"]), reader.zone, reader.language)}
 
@@ -212,6 +232,8 @@ _VALUES: dict[str, Callable[[dict[str, Any], str, _Reader], Values]] = {
     "password_reset": _password_reset,
     "password_changed": _password_changed,
     "account_closed": _account_closed,
+    "email_confirmation": _email_confirmation,
+    "email_changed": _email_changed,
     "membership_started": _membership_started,
     "payment_failed": _payment_failed,
     "dues_paid": _dues_paid,

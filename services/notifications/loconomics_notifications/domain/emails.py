@@ -68,7 +68,7 @@ def build_email(
     route = route_of(notification)
     _still_worth_sending(notification, route, mailbox, now)
     if route.addressed_by_event:
-        name, address = notification.data["name"], notification.data["email"]
+        name, address = notification.data["name"], notification.data[route.address_field]
     else:
         contact = contact_for(session, delivery.recipient_id)
         if contact is None:

@@ -52,8 +52,11 @@ class Route:
     channels: frozenset[str] = frozenset(CHANNELS)
     """The channels it may take at all; preferences then choose among them."""
     addressed_by_event: bool = False
-    """The event says where the email goes and how (`email`, `name`, `language`): the address
-    the producer holds now, used as is, rather than our copy, which may not have arrived."""
+    """The event says where the email goes and how (`address_field`, `name`, `language`): the
+    address the producer gives, used as is, rather than our copy, which may not have arrived or
+    may be another address (one to confirm, or the one the account just left)."""
+    address_field: str = "email"
+    """The event's field holding the address, when it is addressed by the event."""
     secrets: tuple[str, ...] = ()
     """Data only the email needs (a reset token, a closed account's address and name): dropped
     from the stored data, and from the delivery's last error, once the email is sent or given
@@ -78,6 +81,12 @@ class Route:
             raise ValueError(
                 f"{self.template}: a closed account is reached by email, at its event's address"
             )
+        if self.address_field != "email" and not self.addressed_by_event:
+            raise ValueError(f"{self.template}: only an event can name its address field")
+        if self.addressed_by_event and self.schema is not None:
+            missing = {self.address_field, "name", "language"} - set(self.schema().fields)
+            if missing:
+                raise ValueError(f"{self.template}: its event has no {', '.join(sorted(missing))}")
 
 
 def _account(session: Session, data: dict[str, Any]) -> Audience:
@@ -315,6 +324,38 @@ ROUTES: dict[str, Route] = {
         audience=_account,
         addressed_by_event=True,
     ),
+    # The link that confirms an address: to that address (at a change, one the account does not
+    # have yet), email only, whatever the preferences; the token leaves our data once the email
+    # is sent or dead, and it is not sent after the link lapses.
+    "email_confirmation_requested": Route(
+        template="email_confirmation",
+        category="account",
+        transactional=True,
+        link="/confirm-email?token={confirmation_token}",
+        schema=schemas.EmailConfirmationRequestedSchema,
+        audience=_account,
+        channels=frozenset({"email"}),
+        addressed_by_event=True,
+        secrets=("confirmation_token",),
+        needs_link=True,
+        lapses_at="expires_at",
+    ),
+    # The security notice of a new address goes to the one it replaced, with the link that takes
+    # the account back: whoever changed it may hold the account and its new address.
+    "email_changed": Route(
+        template="email_changed",
+        category="account",
+        transactional=True,
+        link="/confirm-email?token={undo_token}",
+        schema=schemas.EmailChangedSchema,
+        audience=_account,
+        channels=frozenset({"email"}),
+        addressed_by_event=True,
+        address_field="old_email",
+        secrets=("undo_token",),
+        needs_link=True,
+        lapses_at="undo_expires_at",
+    ),
     # The goodbye: to the address the member had (ours is erased by then), in their language,
     # email only, whatever their preferences were; the address and name leave our data once it
     # is sent or dead, and it is not sent at all a day after the closure.
@@ -396,6 +437,8 @@ PRODUCERS: dict[str, tuple[str, ...]] = {
         "listing_changed",
         "password_reset_requested",
         "password_changed",
+        "email_confirmation_requested",
+        "email_changed",
     ),
     "booking": (
         *(

@@ -233,6 +233,25 @@ OTHER_EVENTS: dict[str, dict] = {
         "changed_at": _iso(NOW),
         "how": "reset",
     },
+    "email_confirmation_requested": {
+        "account_id": "acc9",
+        "email": "acc9@example.org",
+        "name": "Ana",
+        "language": "en",
+        "purpose": "sign_up",
+        "confirmation_token": "c0nF1rm-Xo0Zr9_KmWb2QeLs5NaVh8UcJd3GfRi7OkT",  # token_urlsafe(32)
+        "expires_at": _iso(NOW + timedelta(hours=48)),
+    },
+    "email_changed": {
+        "account_id": "acc9",
+        "name": "Ana",
+        "language": "en",
+        "old_email": "acc9@example.org",
+        "new_email": "ana.new@example.org",
+        "changed_at": _iso(NOW),
+        "undo_token": "Und0-Xo0Zr9_KmWb2QeLs5NaVh8UcJd3GfRi7OkT4w",  # token_urlsafe(32)
+        "undo_expires_at": _iso(NOW + timedelta(days=7)),
+    },
     "account_closed": {
         "account_id": "acc9",
         "closed_at": _iso(NOW),

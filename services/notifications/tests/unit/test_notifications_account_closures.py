@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from database_rows import every_row
 from loconomics_notifications.domain import conversations as talk
 from loconomics_notifications.domain.deliveries import DeliveryError, deliver_due, replay_dead
 from loconomics_notifications.domain.emails import Mailbox
@@ -37,12 +38,7 @@ def _text(email) -> str:
 
 def _stored(session) -> str:
     """Every row of every table of the notifications database, as the database holds it."""
-    connection = session.connection()
-    return "\n".join(
-        repr(tuple(row))
-        for table in Base.metadata.sorted_tables
-        for row in connection.exec_driver_sql(f'SELECT * FROM "{table.name}"')
-    )
+    return every_row(session, Base.metadata)
 
 
 def _closure(make_event, account_id: str = "client1", **overrides) -> dict:
@@ -281,6 +277,12 @@ def test_a_booking_of_a_closed_account_does_not_teach_it_a_zone(
             {"account_id": "client1", "email": "client1@example.org"},
             set(),
         ),
+        (
+            "email_confirmation_requested",
+            {"account_id": "client1", "email": "chloe.new@example.org", "purpose": "change"},
+            set(),
+        ),
+        ("email_changed", {"account_id": "client1", "old_email": "client1@example.org"}, set()),
     ],
 )
 def test_nothing_reaches_a_closed_account_afterwards_but_the_others_are_told(

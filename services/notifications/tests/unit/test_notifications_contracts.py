@@ -14,6 +14,8 @@ from loconomics_profiles.schemas import (
     AccountChangedEventSchema,
     AccountClosedEventSchema,
     AccountCreatedEventSchema,
+    EmailChangedEventSchema,
+    EmailConfirmationRequestedEventSchema,
     PasswordChangedEventSchema,
     PasswordResetRequestedEventSchema,
 )
@@ -29,6 +31,8 @@ PRODUCER_SCHEMAS = {
         "listing_changed": ListingEventSchema,
         "password_reset_requested": PasswordResetRequestedEventSchema,
         "password_changed": PasswordChangedEventSchema,
+        "email_confirmation_requested": EmailConfirmationRequestedEventSchema,
+        "email_changed": EmailChangedEventSchema,
     },
     "booking": BOOKING_EVENTS,
     "billing": BILLING_EVENTS,
@@ -52,6 +56,15 @@ def test_our_schema_takes_the_producers_payload(make_event, source, name):
     same_shape = {"account_changed": "account_created", "listing_changed": "listing_published"}
     sample = make_event(same_shape.get(name, name))
     assert schema().validate(sample) == {}
+
+
+@pytest.mark.parametrize(("source", "name"), SUBSCRIBED)
+def test_every_field_we_insist_on_is_one_its_producer_must_send(source, name):
+    ours = ROUTES[name].schema if name in ROUTES else COPIES[name][0]
+    theirs = PRODUCER_SCHEMAS[source][name]()
+    required = {key for key, field in ours().fields.items() if field.required}
+    promised = {key for key, field in theirs.fields.items() if field.required}
+    assert required - promised - {"event_id", "occurred_at"} == set()  # the outbox adds these
 
 
 def test_the_service_subscribes_to_exactly_the_routed_events_once_each():

@@ -7,6 +7,7 @@ import logging
 from datetime import timedelta
 
 import pytest
+from database_rows import every_row
 from loconomics_notifications.domain.deliveries import deliver_due, replay_dead
 from loconomics_notifications.domain.emails import Mailbox
 from loconomics_notifications.domain.inbox import list_notifications
@@ -36,12 +37,7 @@ def _reset(make_event, **overrides) -> dict:
 
 def _stored(session) -> str:
     """Every row of every table of the notifications database, as the database holds it."""
-    connection = session.connection()
-    return "\n".join(
-        repr(tuple(row))
-        for table in Base.metadata.sorted_tables
-        for row in connection.exec_driver_sql(f'SELECT * FROM "{table.name}"')
-    )
+    return every_row(session, Base.metadata)
 
 
 def _delivery(session, event_id) -> EmailDelivery:

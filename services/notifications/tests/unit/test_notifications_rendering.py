@@ -50,6 +50,12 @@ SAMPLE = {
     "expires": "Sunday, March 1, 2026 at 1:00 PM (UTC)",
     "how_changed": "The password of your Loconomics account was changed.",
     "closed_on": "Sunday, March 1, 2026 at 12:00 PM (UTC)",
+    "which_address": "email address",
+    "request": "Please confirm that this email address is yours.",
+    "if_not_you": "If you did not sign up, ignore this email.",
+    "new_email": "chloe.new@example.org",
+    "changed_on": "Sunday, March 1, 2026 at 12:00 PM (UTC)",
+    "undo_until": "Sunday, March 8, 2026 at 12:00 PM (UTC)",
 }
 
 

@@ -198,6 +198,23 @@ def test_billing_events_reach_the_account(
     }
 
 
+@pytest.mark.parametrize(
+    ("event_name", "template"),
+    [
+        ("password_reset_requested", "password_reset"),
+        ("email_confirmation_requested", "email_confirmation"),
+        ("email_changed", "email_changed"),
+    ],
+)
+def test_one_time_links_reach_the_account_by_email_only_whatever_its_choices(
+    session, now, people, make_event, event_name, template
+):
+    set_preferences(session, people["client"], {"account": {"email": False}}, now)
+    event = make_event(event_name, account_id="client1")
+    handle_event(session, event_name, event, now)
+    assert _made(session, event["event_id"]) == {("client1", template, "account", "email")}
+
+
 def test_a_booking_payment_without_a_known_client_tells_nobody(session, now, people, make_event):
     event = make_event("booking_payment_failed", client_user_id=None)
     assert handle_event(session, "booking_payment_failed", event, now) == []

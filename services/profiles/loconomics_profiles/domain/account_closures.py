@@ -4,7 +4,8 @@ The cooperative cannot delete everything a member leaves (the other party of a b
 its history, reviews count in a professional's rating, other services keep account ids in
 their records), so closing erases and anonymises: the row stays with `closed_at`, an email
 nobody has (`accounts.closed_email`, which frees the member's own for a new sign-up), the name
-`Former member` and a password nobody knows. Every log-in ends and unused reset links go. A
+`Former member` and a password nobody knows. Every log-in ends, and its reset and email
+confirmation links go (so none of them ever works again). A
 professional's shop goes as a deleted listing goes, and their profile with it, so search and
 the public profile no longer know them. Reviews the member wrote stay.
 
@@ -28,7 +29,7 @@ from loconomics_plumbing.storage import OUTBOX
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ..models import Account, Base, PasswordReset
+from ..models import Account, Base, EmailConfirmation, PasswordReset
 from ..shop_models import ProfessionalSchedule
 from . import accounts, listings, login_sessions, reviews
 from .professional_profiles import erase_profile
@@ -42,6 +43,8 @@ ADDRESSED_EVENTS = (
     "account_changed",
     "password_reset_requested",
     "password_changed",
+    "email_confirmation_requested",
+    "email_changed",
 )
 """The events profiles emits with an account's email and name in them."""
 
@@ -83,6 +86,7 @@ def close_account(
     accounts.set_password(account, new_token())  # a random secret nobody is ever shown
     login_sessions.revoke_all(session, account.id, now)
     session.execute(delete(PasswordReset).where(PasswordReset.account_id == account.id))
+    session.execute(delete(EmailConfirmation).where(EmailConfirmation.account_id == account.id))
     _forget_published_addresses(session, account.id)
     session.flush()
     emit(

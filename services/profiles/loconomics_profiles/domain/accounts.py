@@ -1,4 +1,5 @@
-"""Accounts: sign-up, log-in and the owner status profiles gates features on."""
+"""Accounts: sign-up (with the link confirming its address), log-in and the owner status
+profiles gates features on."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import Account, AccountRole
+from . import email_confirmations
 
 Emit = Callable[[str, dict], object]
 
@@ -36,7 +38,8 @@ def closed_email(account_id: str) -> str:
     return f"closed-{account_id}@{CLOSED_EMAIL_DOMAIN}"
 
 
-def _undeliverable(email: str) -> bool:
+def undeliverable(email: str) -> bool:
+    """An address at a `.invalid` domain: nothing reaches it, and closed accounts have one."""
     domain = email.rpartition("@")[2]
     return domain == "invalid" or domain.endswith(".invalid")
 
@@ -70,7 +73,7 @@ def sign_up(
     now: datetime,
 ) -> Account:
     email = normalise_email(email)
-    if _undeliverable(email):
+    if undeliverable(email):
         raise Invalid("The input is not valid.", {"email": ["Not an address email can reach."]})
     if session.scalar(select(Account.id).where(Account.email == email)):
         raise Conflict("An account with this email exists.", {"email": ["Already registered."]})
@@ -91,6 +94,9 @@ def sign_up(
             "An account with this email exists.", {"email": ["Already registered."]}
         ) from None
     emit("account_created", account_event(account))
+    email_confirmations.send_confirmation(
+        session, emit, account, account.email, email_confirmations.SIGN_UP, now
+    )
     return account
 
 

@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 
 from loconomics_plumbing import config
 from loconomics_plumbing.errors import Invalid
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Account, PasswordReset
-from . import accounts, login_sessions
+from . import accounts, emailed_links, login_sessions
 from .secret_tokens import new_token, token_hash
 
 Emit = Callable[[str, dict], object]
@@ -51,23 +51,10 @@ def request_reset(session: Session, emit: Emit, *, email: str, now: datetime) ->
     )
     if account is None:
         return
-    recent = session.scalar(
-        select(func.count())
-        .select_from(PasswordReset)
-        .where(
-            PasswordReset.account_id == account.id,
-            PasswordReset.created_at > now - RESET_WINDOW,
-        )
-    )
+    recent = emailed_links.made_since(session, PasswordReset, account.id, now - RESET_WINDOW)
     if recent >= RESETS_PER_WINDOW:
         return
-    earlier = session.scalars(
-        select(PasswordReset).where(
-            PasswordReset.account_id == account.id, PasswordReset.used_at.is_(None)
-        )
-    )
-    for superseded in earlier:
-        superseded.used_at = now
+    emailed_links.use_up_unused(session, PasswordReset, account.id, now)  # only the newest works
     token = new_token()
     reset = PasswordReset(
         id=str(uuid.uuid4()),
@@ -88,18 +75,8 @@ def reset_password(
     session: Session, emit: Emit, *, token: str, password: str, now: datetime
 ) -> Account:
     """Set a new password with an emailed token, which is used up by it."""
-    reset = session.scalar(
-        select(PasswordReset).where(PasswordReset.token_hash == token_hash(token))
-    )
-    if reset is None or reset.used_at is not None or reset.expires_at <= now:
-        raise _not_valid()
-    # Used up by a conditional update, so two requests racing with one token cannot both win.
-    claimed = session.execute(
-        update(PasswordReset)
-        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
-        .values(used_at=now)
-    )
-    if claimed.rowcount != 1:
+    reset = emailed_links.usable(session, PasswordReset, token, now)
+    if reset is None or not emailed_links.claim(session, PasswordReset, reset, now):
         raise _not_valid()
     account = accounts.get_account(session, reset.account_id)
     accounts.set_password(account, password)

@@ -625,5 +625,7 @@ def test_the_closing_copy_forgets_the_profile_it_kept(unit, ana):
 def test_the_event_leaves_the_outbox_once_published():
     assert ProfilesService.db.forget_once_published == {
         "password_reset_requested",
+        "email_confirmation_requested",
+        "email_changed",
         "account_closed",
     }

@@ -53,7 +53,7 @@ def test_sign_up_normalises_and_announces_the_account(unit):
     assert account.name == "Ana"
     assert account.roles == ["client", "professional"]
     assert account.password_hash.startswith("$argon2")
-    assert events_of(unit) == ["account_created"]
+    assert events_of(unit) == ["account_created", "email_confirmation_requested"]
 
 
 def test_one_account_per_email(unit):

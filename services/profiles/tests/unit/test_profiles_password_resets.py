@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from loconomics_plumbing.errors import Invalid, Unauthorized
 from loconomics_plumbing.identity import Caller
-from loconomics_plumbing.storage import UnitOfWork, make_engine, session_factory
+from loconomics_plumbing.storage import UnitOfWork
 from loconomics_plumbing.tokens import verify_access_token
 from loconomics_profiles import service as service_module
 from loconomics_profiles.domain import accounts, login_sessions, password_resets, secret_tokens
@@ -28,15 +28,6 @@ EMAIL = "ana@example.org"
 OLD = "correct horse battery"
 NEW = "a brand new passphrase"
 NOT_VALID = {"token": ["Not valid or expired; ask for a new link."]}
-
-
-@pytest.fixture
-def work(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'profiles.sqlite3'}")
-    Base.metadata.create_all(engine)
-    unit = UnitOfWork(session_factory(engine)(), Base.metadata, clock=lambda: NOW)
-    yield unit
-    unit.close()
 
 
 @pytest.fixture
