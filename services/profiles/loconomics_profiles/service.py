@@ -23,6 +23,7 @@ from .domain import (
     accounts,
     catalog,
     email_addresses,
+    emailed_links,
     listing_services,
     listings,
     login_sessions,
@@ -60,6 +61,8 @@ REVIEW_PUBLICATION_SECONDS = float(config.setting("PROFILES_REVIEW_PUBLICATION_S
 """How often reviews still blind after the 7-day period are published."""
 AVAILABILITY_TIMEOUT_SECONDS = float(config.setting("PROFILES_AVAILABILITY_TIMEOUT_SECONDS", "2"))
 """How long a search waits for booking's free-slot answer before using weekly hours instead."""
+LINK_CLEANUP_SECONDS = float(config.setting("PROFILES_LINK_CLEANUP_SECONDS", "3600"))
+"""How often password-reset and email links expired a week ago are deleted."""
 BOOKING_TIMEOUT_SECONDS = float(config.setting("PROFILES_BOOKING_TIMEOUT_SECONDS", "2"))
 """How long a closure waits for booking's count of unfinished bookings (well inside the
 gateway's own deadline, so the member never sees a timeout for a closure that went through)."""
@@ -488,6 +491,10 @@ class ProfilesService(Health):
     @every(REVIEW_PUBLICATION_SECONDS)
     def publish_due_reviews(self) -> None:
         reviews.publish_due_reviews(self.db.session, self.db.emit, clock.now())
+
+    @every(LINK_CLEANUP_SECONDS)
+    def forget_expired_links(self) -> None:
+        emailed_links.forget_expired(self.db.session, clock.now())
 
     # facts other services announce
 

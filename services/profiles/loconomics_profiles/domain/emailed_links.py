@@ -8,9 +8,9 @@ the rules every such link follows, written once.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ..models import EmailConfirmation, PasswordReset
@@ -18,6 +18,10 @@ from .secret_tokens import token_hash
 
 LinkModel = type[PasswordReset] | type[EmailConfirmation]
 Link = PasswordReset | EmailConfirmation
+
+KEPT_AFTER_EXPIRY = timedelta(days=7)
+"""How long a link's row outlives its expiry (for support's questions), before it goes with
+the address it was sent to."""
 
 
 def usable(session: Session, model: LinkModel, token: str, now: datetime) -> Link | None:
@@ -63,3 +67,13 @@ def use_up_unused(
         .where(model.account_id == account_id, model.used_at.is_(None), *only)
         .values(used_at=now)
     )
+
+
+def forget_expired(session: Session, now: datetime) -> int:
+    """Delete the links that expired more than `KEPT_AFTER_EXPIRY` ago, used or not: they
+    can never work again, and an email confirmation holds the address it went to."""
+    cutoff = now - KEPT_AFTER_EXPIRY
+    forgotten = 0
+    for model in (PasswordReset, EmailConfirmation):
+        forgotten += session.execute(delete(model).where(model.expires_at < cutoff)).rowcount
+    return forgotten

@@ -693,3 +693,22 @@ def test_the_events_carrying_tokens_leave_the_outbox_once_published():
     assert {"email_confirmation_requested", "email_changed"} <= (
         ProfilesService.db.forget_once_published
     )
+
+
+def test_links_go_a_week_after_they_expired_with_the_addresses_they_went_to(work, account):
+    password_resets.request_reset(work.session, work.emit, email=EMAIL, now=NOW)
+    work.commit()
+
+    def kept() -> tuple[int, int]:
+        return (
+            len(work.session.scalars(select(PasswordReset)).all()),
+            len(work.session.scalars(select(EmailConfirmation)).all()),
+        )
+
+    assert kept() == (1, 1)
+    # the reset expired after an hour, the sign-up link after 48 hours
+    assert emailed_links.forget_expired(work.session, NOW + timedelta(days=7, minutes=59)) == 0
+    assert emailed_links.forget_expired(work.session, NOW + timedelta(days=7, hours=2)) == 1
+    assert kept() == (0, 1)
+    assert emailed_links.forget_expired(work.session, NOW + timedelta(days=9, hours=1)) == 1
+    assert kept() == (0, 0)
