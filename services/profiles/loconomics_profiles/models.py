@@ -72,10 +72,10 @@ class LoginSession(Base):
     replaced_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
-class PasswordReset(Base):
-    """One emailed reset link: its token (hashed) sets a new password once, within its hour."""
-
-    __tablename__ = "password_resets"
+class EmailedLink:
+    """The columns every link emailed with a one-time token has (the rules they follow:
+    `domain/emailed_links.py`): the token is kept only as its SHA-256 hash, and `used_at` ends
+    the link (used, superseded, or made pointless)."""
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     account_id: Mapped[str] = mapped_column(
@@ -87,24 +87,22 @@ class PasswordReset(Base):
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
-class EmailConfirmation(Base):
+class PasswordReset(EmailedLink, Base):
+    """One emailed reset link: its token (hashed) sets a new password once, within its hour."""
+
+    __tablename__ = "password_resets"
+
+
+class EmailConfirmation(EmailedLink, Base):
     """One emailed confirmation link: its token (hashed) confirms an address at sign-up
     (`sign_up`), makes a new one the account's (`change`) or brings the old one back after a
     change (`undo`), once, within its lifetime."""
 
     __tablename__ = "email_confirmations"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    account_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("accounts.id", ondelete="CASCADE"), index=True
-    )
     purpose: Mapped[str] = mapped_column(String(10))
     # The address the token confirms (sign_up, change) or restores (undo).
     email: Mapped[str] = mapped_column(String(254))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 add_plumbing_tables(Base.metadata)

@@ -14,7 +14,7 @@ from ..models import Booking
 from . import policies
 from .availability import bookable_service, get_schedule
 from .booking_views import booking_view, side_of
-from .bookings import load_booking
+from .bookings import load_booking, policy_settlement
 from .lifecycle import Status
 
 
@@ -78,14 +78,7 @@ def cancellation_quote(session: Session, caller: Caller, booking_id: str, now: d
     """What cancelling now would cost the caller, before they decide."""
     booking = load_booking(session, booking_id)
     side = side_of(caller, booking)
-    settlement = policies.settle_cancellation(
-        policies.Policy(booking.policy),
-        booking.start,
-        booking.price_cents,
-        now,
-        policies.CancelledBy(side),
-        confirmed=booking.status == Status.CONFIRMED,
-    )
+    settlement = policy_settlement(booking, side, now)
     return {
         "booking_id": booking.id,
         "fee": {"amount_cents": settlement.fee_cents, "currency": booking.currency},

@@ -392,6 +392,18 @@ def check_cancellable(booking: Booking, now: datetime) -> None:
         ensure_request_open(booking, now)
 
 
+def policy_settlement(booking: Booking, side: str, now: datetime) -> policies.Settlement:
+    """What `side` cancelling the booking now costs and refunds under its policy."""
+    return policies.settle_cancellation(
+        policies.Policy(booking.policy),
+        booking.start,
+        booking.price_cents,
+        now,
+        policies.CancelledBy(side),
+        confirmed=booking.status == Status.CONFIRMED,
+    )
+
+
 def cancel(
     session: Session,
     emit: Emit,
@@ -408,14 +420,7 @@ def cancel(
     """
     check_cancellable(booking, now)
     if settlement is None:
-        settlement = policies.settle_cancellation(
-            policies.Policy(booking.policy),
-            booking.start,
-            booking.price_cents,
-            now,
-            policies.CancelledBy(side),
-            confirmed=booking.status == Status.CONFIRMED,
-        )
+        settlement = policy_settlement(booking, side, now)
     _close(booking, Status.CANCELLED, side, reason, settlement, now)
     flush_or_conflict(session)
     emit(

@@ -208,6 +208,35 @@ def _billing(
 _PROPOSAL = "/governance/proposals/{proposal_id}"
 _ELECTION = "/governance/elections/{election_id}"
 
+
+def _one_time_link(
+    template: str,
+    schema: type[Schema],
+    page: str,
+    *,
+    token: str,
+    lapses_at: str,
+    address_field: str = "email",
+) -> Route:
+    """An email that is its one-time link (`page?token=`): to the address its event gives, by
+    email only (never an inbox), whatever the preferences; the token leaves our data once the
+    email is sent or dead, and the email is not sent after the link lapses."""
+    return Route(
+        template=template,
+        category="account",
+        transactional=True,
+        link=f"{page}?token={{{token}}}",
+        schema=schema,
+        audience=_account,
+        channels=frozenset({"email"}),
+        addressed_by_event=True,
+        address_field=address_field,
+        secrets=(token,),
+        needs_link=True,
+        lapses_at=lapses_at,
+    )
+
+
 ROUTES: dict[str, Route] = {
     "account_created": Route(
         template="welcome",
@@ -300,19 +329,12 @@ ROUTES: dict[str, Route] = {
         _ELECTION + "/result",
         _roll("election"),
     ),
-    # The link is the reset: email only (the member cannot sign in, and the link must not
-    # wait in an inbox), to the address profiles holds now, never after it lapses.
-    "password_reset_requested": Route(
-        template="password_reset",
-        category="account",
-        transactional=True,
-        link="/reset-password?token={reset_token}",
-        schema=schemas.PasswordResetRequestedSchema,
-        audience=_account,
-        channels=frozenset({"email"}),
-        addressed_by_event=True,
-        secrets=("reset_token",),
-        needs_link=True,
+    # The link is the reset (the member cannot sign in, and the link must not wait in an inbox).
+    "password_reset_requested": _one_time_link(
+        "password_reset",
+        schemas.PasswordResetRequestedSchema,
+        "/reset-password",
+        token="reset_token",
         lapses_at="expires_at",
     ),
     "password_changed": Route(
@@ -324,37 +346,24 @@ ROUTES: dict[str, Route] = {
         audience=_account,
         addressed_by_event=True,
     ),
-    # The link that confirms an address: to that address (at a change, one the account does not
-    # have yet), email only, whatever the preferences; the token leaves our data once the email
-    # is sent or dead, and it is not sent after the link lapses.
-    "email_confirmation_requested": Route(
-        template="email_confirmation",
-        category="account",
-        transactional=True,
-        link="/confirm-email?token={confirmation_token}",
-        schema=schemas.EmailConfirmationRequestedSchema,
-        audience=_account,
-        channels=frozenset({"email"}),
-        addressed_by_event=True,
-        secrets=("confirmation_token",),
-        needs_link=True,
+    # The link that confirms an address goes to that address (at a change, one the account
+    # does not have yet).
+    "email_confirmation_requested": _one_time_link(
+        "email_confirmation",
+        schemas.EmailConfirmationRequestedSchema,
+        "/confirm-email",
+        token="confirmation_token",
         lapses_at="expires_at",
     ),
     # The security notice of a new address goes to the one it replaced, with the link that takes
     # the account back: whoever changed it may hold the account and its new address.
-    "email_changed": Route(
-        template="email_changed",
-        category="account",
-        transactional=True,
-        link="/confirm-email?token={undo_token}",
-        schema=schemas.EmailChangedSchema,
-        audience=_account,
-        channels=frozenset({"email"}),
-        addressed_by_event=True,
-        address_field="old_email",
-        secrets=("undo_token",),
-        needs_link=True,
+    "email_changed": _one_time_link(
+        "email_changed",
+        schemas.EmailChangedSchema,
+        "/confirm-email",
+        token="undo_token",
         lapses_at="undo_expires_at",
+        address_field="old_email",
     ),
     # The goodbye: to the address the member had (ours is erased by then), in their language,
     # email only, whatever their preferences were; the address and name leave our data once it

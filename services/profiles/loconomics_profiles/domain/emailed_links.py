@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from ..models import EmailConfirmation, PasswordReset
+from ..models import EmailConfirmation, EmailedLink, PasswordReset
 from .secret_tokens import token_hash
 
-LinkModel = type[PasswordReset] | type[EmailConfirmation]
-Link = PasswordReset | EmailConfirmation
+LinkModel = type[EmailedLink]
+Link = EmailedLink
 
 KEPT_AFTER_EXPIRY = timedelta(days=7)
 """How long a link's row outlives its expiry (for support's questions), before it goes with
