@@ -36,10 +36,23 @@ def stripe_client(platform: Platform) -> stripe.StripeClient:
 
 def browser_card(platform: Platform, client: stripe.StripeClient, number: str = GOOD_CARD) -> str:
     """A payment method made as Stripe.js makes it, with the publishable key only."""
+    return card_made_in(platform.env()["STRIPE_API_BASE"], client, number)
+
+
+def card_made_in(
+    api_base: str,
+    client: stripe.StripeClient,
+    number: str = GOOD_CARD,
+    publishable_key: str = PUBLISHABLE_KEY,
+    timeout: float = 10,
+) -> str:
+    """A payment method made in the localstripe at `api_base` as Stripe.js makes it: localstripe
+    refuses `POST /v1/payment_methods` with a publishable key, so the card goes through a
+    SetupIntent confirmed with the publishable key, as its fake Stripe.js does."""
     setup = client.v1.setup_intents.create(params={"usage": "off_session"})
     body = json.dumps(
         {
-            "key": PUBLISHABLE_KEY,
+            "key": publishable_key,
             "client_secret": setup.client_secret,
             "payment_method_data": {
                 "type": "card",
@@ -48,9 +61,7 @@ def browser_card(platform: Platform, client: stripe.StripeClient, number: str = 
         }
     ).encode()
     request = urllib.request.Request(
-        f"{platform.env()['STRIPE_API_BASE']}/v1/setup_intents/{setup.id}/confirm",
-        data=body,
-        method="POST",
+        f"{api_base}/v1/setup_intents/{setup.id}/confirm", data=body, method="POST"
     )
-    with urllib.request.urlopen(request, timeout=10) as answer:
+    with urllib.request.urlopen(request, timeout=timeout) as answer:
         return json.loads(answer.read())["payment_method"]

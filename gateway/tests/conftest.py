@@ -33,6 +33,10 @@ class FakePool:
     def calls_to(self, service: str, method: str) -> list:
         return [c for c in self.calls if c[:2] == (service, method)]
 
+    def asked(self) -> list:
+        """The calls made beyond checking a sent token's session."""
+        return [c for c in self.calls if c[:2] != ("profiles", "check_session")]
+
 
 @pytest.fixture
 def pool() -> FakePool:

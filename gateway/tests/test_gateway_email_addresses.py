@@ -23,10 +23,6 @@ ROUTES = [
 ]  # fmt: skip
 
 
-def profiles_calls(pool) -> list:
-    return [call for call in pool.calls if call[:2] != ("profiles", "check_session")]
-
-
 @pytest.mark.parametrize(("verb", "path", "body", "method", "kwargs", "status"), ROUTES)
 def test_each_route_asks_profiles_once_and_answers_without_a_body(
     client, pool, auth, verb, path, body, method, kwargs, status
@@ -35,7 +31,7 @@ def test_each_route_asks_profiles_once_and_answers_without_a_body(
     answer = client.simulate_request(verb, path, json=body, headers=auth("acc-3"))
     assert answer.status_code == status, answer.text
     assert answer.content == b""
-    [(service, called, caller, sent)] = profiles_calls(pool)
+    [(service, called, caller, sent)] = pool.asked()
     assert (service, called, sent) == ("profiles", method, kwargs)
     if path.startswith("/v1/me/"):
         assert caller.user_id == "acc-3"
@@ -61,7 +57,7 @@ def test_a_bad_body_is_refused_with_every_field_named_and_no_call(
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
     assert set(answer.json["errors"]) == fields
-    assert profiles_calls(pool) == []
+    assert pool.asked() == []
 
 
 def test_signed_in_routes_need_a_token(client, pool):

@@ -25,6 +25,7 @@ from loconomics_billing.stripe_gateway import CardDeclined, StripeRejected
 from loconomics_plumbing.identity import Caller
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
+from stripe_local import card_made_in
 
 WEBHOOK_SECRET = "whsec_unit_test"
 LOCALSTRIPE_SECRET_KEY = "sk_test_billing"
@@ -588,28 +589,11 @@ def stripe_client(localstripe_url):
 
 @pytest.fixture
 def browser_card(localstripe_url, stripe_client):
-    """A payment method made as Stripe.js makes it: the card goes to Stripe, not to us.
-
-    localstripe refuses `POST /v1/payment_methods` with a publishable key, so the card goes
-    through a SetupIntent confirmed with the publishable key, as its fake Stripe.js does.
-    """
+    """A payment method made as Stripe.js makes it: the card goes to Stripe, not to us."""
 
     def make(number: str = GOOD_CARD) -> str:
-        setup = stripe_client.v1.setup_intents.create(params={"usage": "off_session"})
-        body = json.dumps(
-            {
-                "key": LOCALSTRIPE_PUBLISHABLE_KEY,
-                "client_secret": setup.client_secret,
-                "payment_method_data": {
-                    "type": "card",
-                    "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
-                },
-            }
-        ).encode()
-        request = urllib.request.Request(
-            f"{localstripe_url}/v1/setup_intents/{setup.id}/confirm", data=body, method="POST"
+        return card_made_in(
+            localstripe_url, stripe_client, number, LOCALSTRIPE_PUBLISHABLE_KEY, timeout=5
         )
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return json.loads(response.read())["payment_method"]
 
     return make
