@@ -235,6 +235,13 @@ def close_account(world: World, actor: str) -> Request:
     return Request(token=stand_in.token, json={"current_password": stand_in.password})
 
 
+def export_data(world: World, actor: str) -> Request:
+    """The actor downloads a copy of their own data (nothing changes but a notice email)."""
+    if actor == ANONYMOUS:
+        return Request(json={"current_password": "correct horse battery staple"})
+    return Request(json={"current_password": world.people[actor].password})
+
+
 def propose_title(world: World, actor: str) -> Request:
     return Request(json={"name": f"Pond keeper {uuid.uuid4().hex[:8]}", "category": "outdoor"})
 
@@ -481,6 +488,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/email-confirmations/confirm"): public(confirm_email),
     ("POST", "/v1/me/email-confirmations"): mine(nothing),
     ("PUT", "/v1/me/email"): mine(change_email),
+    ("POST", "/v1/me/data-export"): mine(export_data),
     # job titles
     ("GET", "/v1/job-titles"): public(lambda w, a: Request(query={"q": "clean"})),
     ("GET", "/v1/job-titles/{id}"): public(ids(id="job_title")),

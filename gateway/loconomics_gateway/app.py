@@ -21,6 +21,7 @@ from .routes import (
     booking,
     governance,
     listings,
+    member_data,
     notifications,
     platform,
 )
@@ -28,7 +29,16 @@ from .rpc import RpcPool
 from .security_headers import SecurityHeaders
 from .settings import Settings
 
-ROUTE_MODULES = (platform, accounts, listings, booking, billing, governance, notifications)
+ROUTE_MODULES = (
+    platform,
+    accounts,
+    member_data,
+    listings,
+    booking,
+    billing,
+    governance,
+    notifications,
+)
 
 
 def all_operations() -> list[Operation]:

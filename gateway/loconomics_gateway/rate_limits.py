@@ -36,6 +36,7 @@ STRICT_ROUTES = {
     ("POST", "/v1/email-confirmations/confirm"),
     ("POST", "/v1/me/email-confirmations"),
     ("PUT", "/v1/me/email"),
+    ("POST", "/v1/me/data-export"),
 }
 UNLIMITED_ROUTES = {"/healthz", "/readyz", "/metrics"}
 

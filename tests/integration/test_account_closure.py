@@ -10,11 +10,11 @@ ends at Stripe at once and the register shows them withdrawn.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import pytest
 import stripe
-from listing_events import publish_listing
+from booking_requests import requested_booking
 from platform_client import Person
 from polling import wait_for
 from service_databases import SERVICES, database_text, rows
@@ -23,10 +23,6 @@ from stripe_local import browser_card, set_up_stripe, stripe_client
 
 pytestmark = pytest.mark.integration
 
-ALL_WEEK = {
-    day: [{"start": "00:00", "end": "24:00"}]
-    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-}
 FORMER_MEMBER = "Former member"
 
 
@@ -48,25 +44,6 @@ def other_party_name(api, person: Person, conversation_id: str) -> str:
     answer = api.get(f"/v1/conversations/{conversation_id}", token=person.token)
     assert answer.status_code == 200, answer.text
     return answer.json()["conversation"]["other_party"]["name"]
-
-
-def requested_booking(api, platform, client: Person, professional: Person) -> dict:
-    scheduled = api.put(
-        "/v1/me/schedule", token=professional.token, json={"time_zone": "UTC", "weekly": ALL_WEEK}
-    )
-    assert scheduled.status_code == 200, scheduled.text
-    service_id = publish_listing(platform, professional)
-    start = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
-
-    def ask():
-        answer = api.post(
-            "/v1/bookings",
-            token=client.token,
-            json={"service_id": service_id, "proposed_starts": [start.isoformat()]},
-        )
-        return answer.json() if answer.status_code == 201 else None
-
-    return wait_for(ask, "booking to know the published service")
 
 
 def test_a_member_closes_once_their_booking_is_finished_and_is_then_forgotten(platform, api):

@@ -438,6 +438,196 @@ class BookingPaymentSchema(Schema):
     )
 
 
+# A member's copy of their data (docs/data-export.md)
+
+
+def _count(description: str, **kwargs) -> fields.Int:
+    return fields.Int(metadata={"description": description}, **kwargs)
+
+
+def _flag(description: str, **kwargs) -> fields.Bool:
+    return fields.Bool(metadata={"description": description}, **kwargs)
+
+
+def _currency(**kwargs) -> fields.String:
+    return _text("ISO 4217 currency of the amounts.", **kwargs)
+
+
+ROLE = validate.OneOf(["payer", "payee"])
+
+
+class StripeCustomerRecordSchema(Schema):
+    stripe_customer_id = _text("Your customer id at Stripe.", required=True)
+    created_at = instant("When billing made it.", required=True)
+
+
+class MembershipRecordSchema(Schema):
+    id = _text("The membership.", required=True)
+    plan_id = _text("The plan subscribed to (`free` without a subscription).", required=True)
+    owner_status = fields.Str(
+        required=True,
+        validate=validate.OneOf(OWNER_STATUSES),
+        metadata={"description": "Your owner status as last derived."},
+    )
+    stripe_subscription_id = _text("The Stripe subscription behind the plan.", allow_none=True)
+    subscription_status = _text("Stripe's subscription status, as read.", allow_none=True)
+    trial_end = instant("End of the free trial, if any.", allow_none=True)
+    trial_used = _flag("The one free trial has been given.", required=True)
+    current_period_start = instant("Start of the period paid for.", allow_none=True)
+    current_period_end = instant("End of the period paid for.", allow_none=True)
+    cancel_at_period_end = _flag("The plan ends at the end of the period.", required=True)
+    suspended = _flag("Suspended by an administrator.", required=True)
+    suspension_reason = _text("Why, as the administrator wrote it.", allow_none=True)
+    created_at = instant("When the membership was first recorded.", required=True)
+    updated_at = instant("Its last change.", required=True)
+
+
+class OwnerStatusChangeRecordSchema(Schema):
+    id = _text("The change.", required=True)
+    sequence = _count("Its place in your history, from 1.", required=True)
+    from_status = _text("Status before.", required=True)
+    to_status = _text("Status after.", required=True)
+    plan_id = _text("Plan at the time.", required=True)
+    reason = _text("What caused the change.", required=True)
+    changed_at = instant("When.", required=True)
+
+
+class OwnerAcknowledgmentRecordSchema(Schema):
+    id = _text("The signature.", required=True)
+    version = _text("Version of the wording signed.", required=True)
+    text = _text("The words signed (null for a version no longer on record).", allow_none=True)
+    text_sha256 = _text("SHA-256 of the exact words signed.", required=True)
+    ip_address = _text("Internet address the signature came from.", required=True)
+    signed_at = instant("When it was signed.", required=True)
+
+
+class MembershipInvoiceRecordSchema(Schema):
+    id = _text("The invoice record.", required=True)
+    stripe_invoice_id = _text("Stripe's invoice id.", required=True)
+    stripe_subscription_id = _text("The subscription billed.", allow_none=True)
+    plan_id = _text("Plan billed.", allow_none=True)
+    status = _text("Stripe's invoice status (open, paid, void, uncollectible...).", required=True)
+    amount_due_cents = _count("Billed, in cents.", required=True)
+    amount_paid_cents = _count("Paid so far, in cents.", required=True)
+    currency = _currency(required=True)
+    period_start = instant("Start of the period billed.", allow_none=True)
+    period_end = instant("End of the period billed.", allow_none=True)
+    issued_at = instant("When it was issued.", required=True)
+    paid_at = instant("When it was paid.", allow_none=True)
+    failed_attempts_reported = _count("Failed payment attempts you were told of.", required=True)
+    updated_at = instant("When Stripe last described it to billing.", required=True)
+
+
+class DuesPaymentRecordSchema(Schema):
+    id = _text("The payment.", required=True)
+    stripe_invoice_id = _text("The invoice paid.", required=True)
+    amount_cents = _count("Paid, in cents.", required=True)
+    currency = _currency(required=True)
+    paid_at = instant("When.", required=True)
+    fiscal_year = _count("Fiscal year it counts for (patronage).", required=True)
+
+
+class BookingPaymentRecordSchema(Schema):
+    id = _text("The payment.", required=True)
+    role = fields.Str(
+        required=True,
+        validate=ROLE,
+        metadata={"description": "payer: you were the client; payee: the professional."},
+    )
+    booking_id = _text("The booking.", required=True)
+    client_user_id = _text("The client's account id.", allow_none=True)
+    professional_user_id = _text("The professional's account id.", allow_none=True)
+    status = fields.Str(
+        required=True,
+        validate=validate.OneOf(PAYMENT_STATUSES),
+        metadata={"description": "Where the payment stands."},
+    )
+    amount_cents = _count("The booking's price, in cents.", allow_none=True)
+    currency = _currency(allow_none=True)
+    starts_at = instant("The booking's start.", allow_none=True)
+    stripe_customer_id = _text("Your Stripe customer charged (payer only).", allow_none=True)
+    payment_method_id = _text("Your card used (payer only).", allow_none=True)
+    payment_intent_id = _text("Stripe's PaymentIntent for the card hold.", allow_none=True)
+    destination_account = _text("The professional's Connect account.", allow_none=True)
+    application_fee_cents = _count("Always zero: no commission.", required=True)
+    authorise_at = instant("When the card hold is (or was) placed.", allow_none=True)
+    authorisation_attempts = _count("Attempts at the card hold.", required=True)
+    captured_cents = _count("Kept now, after refunds, in cents.", required=True)
+    fee_cents = _count("The cancellation policy's fee, once cancelled.", allow_none=True)
+    failure_reason = _text("Stripe decline code or ours, when failed.", allow_none=True)
+    confirmed_at = instant("When billing learnt the booking was confirmed.", allow_none=True)
+    cancelled_at = instant("When it was cancelled, declined or expired.", allow_none=True)
+    created_at = instant("When billing first heard of the booking.", required=True)
+    updated_at = instant("Its last change.", required=True)
+
+
+class ReceiptRecordSchema(Schema):
+    id = _text("The receipt.", required=True)
+    role = fields.Str(
+        required=True,
+        validate=ROLE,
+        metadata={"description": "payer: you paid (or got the refund); payee: you were paid."},
+    )
+    booking_id = _text("The booking paid for.", required=True)
+    booking_payment_id = _text("The booking payment it belongs to.", required=True)
+    payer_user_id = _text("The client's account id.", allow_none=True)
+    payee_user_id = _text("The professional's account id.", allow_none=True)
+    kind = fields.Str(
+        required=True,
+        validate=validate.OneOf(["payment", "refund"]),
+        metadata={"description": "Money taken, or given back."},
+    )
+    price_cents = _count("The booking's price, in cents.", required=True)
+    amount_cents = _count("Money moved by this receipt, in cents.", required=True)
+    processor_fee_cents = _count("Estimated card processor fee, in cents.", required=True)
+    platform_fee_cents = _count("Always zero: no commission.", required=True)
+    currency = _currency(required=True)
+    destination_account = _text("The professional's Connect account.", allow_none=True)
+    issued_at = instant("When.", required=True)
+
+
+class PayoutAccountRecordSchema(Schema):
+    id = _text("The link.", required=True)
+    stripe_account_id = _text("Your Stripe Connect account.", required=True)
+    created_at = instant("When it was linked.", required=True)
+
+
+def _section(name: str, record: type[Schema]) -> fields.Nested:
+    section = Schema.from_dict(
+        {
+            "about": _text("What this is and why the cooperative keeps it.", required=True),
+            "records": fields.List(
+                fields.Nested(record), required=True, metadata={"description": "Oldest first."}
+            ),
+        },
+        name=f"Billing{name}Section",
+    )
+    return fields.Nested(section, required=True)
+
+
+class BillingMemberSectionsSchema(Schema):
+    stripe_customer = _section("StripeCustomer", StripeCustomerRecordSchema)
+    membership = _section("Membership", MembershipRecordSchema)
+    owner_status_changes = _section("OwnerStatusChanges", OwnerStatusChangeRecordSchema)
+    owner_acknowledgments = _section("OwnerAcknowledgments", OwnerAcknowledgmentRecordSchema)
+    membership_invoices = _section("MembershipInvoices", MembershipInvoiceRecordSchema)
+    dues_payments = _section("DuesPayments", DuesPaymentRecordSchema)
+    booking_payments = _section("BookingPayments", BookingPaymentRecordSchema)
+    receipts = _section("Receipts", ReceiptRecordSchema)
+    payout_accounts = _section("PayoutAccounts", PayoutAccountRecordSchema)
+
+
+class MemberDataSchema(Schema):
+    """`export_member_data`: billing's part of a member's copy of their data."""
+
+    service = _text("Always `billing`.", required=True)
+    sections = fields.Nested(
+        BillingMemberSectionsSchema,
+        required=True,
+        metadata={"description": "Every section, with `records: []` when there is none."},
+    )
+
+
 # Webhooks
 
 

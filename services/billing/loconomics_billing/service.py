@@ -27,6 +27,7 @@ from .domain import (
     account_closures,
     acknowledgment,
     booking_payments,
+    member_data,
     membership,
     plans,
     records,
@@ -42,6 +43,7 @@ from .schemas import (
     EntitlementsSchema,
     LinkPayoutAccountArgs,
     ListRecordsArgs,
+    MemberDataSchema,
     MembershipArgs,
     MembershipChangeSchema,
     MembershipSchema,
@@ -184,6 +186,12 @@ class BillingService(Health):
             self.db.session, self.caller.require_user(), data["limit"], data["cursor"]
         )
         return RecordPageSchema().dump(page)
+
+    @rpc
+    def export_member_data(self) -> dict:
+        """The caller's part of their copy of their data, from billing's database alone."""
+        part = member_data.export_member_data(self.db.session, self.caller.require_user())
+        return MemberDataSchema().dump(part)
 
     # booking payments
 

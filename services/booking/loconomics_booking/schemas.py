@@ -7,6 +7,8 @@ builds its OpenAPI document from these same schemas.
 
 from __future__ import annotations
 
+import functools
+
 from loconomics_plumbing.validation import (
     Day,
     Instant,
@@ -758,3 +760,153 @@ class AccountClosedEventSchema(Schema):
     closed_at = Instant(
         format="iso", required=True, metadata={"description": "When profiles closed it."}
     )
+
+
+# --- a member's copy of their data (docs/data-export.md) ------------------------------------
+
+
+class ScheduleRecordSchema(Schema):
+    time_zone = fields.String(required=True)
+    weekly = _weekly_field(required=True)
+    advance_notice_hours = fields.Integer(required=True)
+    buffer_minutes = fields.Integer(required=True)
+    slot_increment_minutes = fields.Integer(required=True)
+    updated_at = Instant(format="iso", required=True)
+
+
+class TimeOffRecordSchema(Schema):
+    id = fields.String(required=True)
+    start = Instant(format="iso", required=True)
+    end = Instant(format="iso", required=True)
+    note = fields.String(allow_none=True)
+    created_at = Instant(format="iso", required=True)
+
+
+class WeeklyTimeOffRecordSchema(Schema):
+    id = fields.String(required=True)
+    weekday = fields.String(required=True, validate=validate.OneOf(WEEKDAYS))
+    start_time = fields.String(required=True)
+    end_time = fields.String(required=True)
+    until = Day(required=True)
+    note = fields.String(allow_none=True)
+    created_at = Instant(format="iso", required=True)
+
+
+class CalendarLinkRecordSchema(Schema):
+    export_feed = fields.Boolean(
+        required=True,
+        metadata={"description": "Whether a secret export feed exists (its address is left out)."},
+    )
+    import_url = fields.String(allow_none=True)
+    import_status = fields.String(validate=validate.OneOf(("none", "pending", "ok", "failing")))
+    import_error = fields.String(allow_none=True)
+    import_checked_at = Instant(format="iso", allow_none=True)
+    import_succeeded_at = Instant(format="iso", allow_none=True)
+    import_failures = fields.Integer(metadata={"description": "Failed reads in a row."})
+    import_next_at = Instant(format="iso", allow_none=True)
+    updated_at = Instant(format="iso", required=True)
+
+
+class BusyIntervalRecordSchema(Schema):
+    id = fields.String(required=True)
+    start = Instant(format="iso", required=True)
+    end = Instant(format="iso", required=True)
+    source_uid = fields.String(metadata={"description": "The event's UID in your calendar."})
+
+
+class BookableServiceRecordSchema(Schema):
+    service_id = fields.String(required=True)
+    listing_id = fields.String(required=True)
+    name = fields.String(required=True)
+    pricing_type = fields.String(required=True)
+    duration_minutes = fields.Integer(required=True)
+    sessions = fields.Integer(allow_none=True)
+    price_cents = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    policy = fields.String(required=True, validate=validate.OneOf(POLICIES))
+    instant_booking = fields.Boolean(required=True)
+    first_time_clients_only = fields.Boolean(required=True)
+    visible_to_client_id = fields.String(allow_none=True)
+    active = fields.Boolean(required=True)
+    updated_at = Instant(format="iso", required=True)
+
+
+class BookingRecordSchema(Schema):
+    """A booking in the member's copy, on either side."""
+
+    id = fields.String(required=True)
+    client_id = fields.String(required=True)
+    professional_id = fields.String(required=True)
+    service_id = fields.String(required=True)
+    service_name = fields.String(
+        allow_none=True, metadata={"description": "As booking's copy of the service names it."}
+    )
+    listing_id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    start = Instant(format="iso", required=True)
+    end = Instant(format="iso", required=True)
+    time_zone = fields.String(required=True)
+    price_cents = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    policy = fields.String(required=True, validate=validate.OneOf(POLICIES))
+    instant = fields.Boolean(required=True)
+    created_by = fields.String(validate=validate.OneOf(SIDES))
+    proposed_starts = fields.List(Instant(format="iso"))
+    expires_at = Instant(format="iso", allow_none=True)
+    confirmed_at = Instant(format="iso", allow_none=True)
+    reschedule_start = Instant(format="iso", allow_none=True)
+    reschedule_end = Instant(format="iso", allow_none=True)
+    reschedule_proposed_by = fields.String(allow_none=True)
+    reschedule_expires_at = Instant(format="iso", allow_none=True)
+    reminder_sent_at = Instant(format="iso", allow_none=True)
+    performed_at = Instant(format="iso", allow_none=True)
+    completed_at = Instant(format="iso", allow_none=True)
+    completed_by = fields.String(allow_none=True)
+    disputed_at = Instant(format="iso", allow_none=True)
+    disputed_by = fields.String(allow_none=True)
+    dispute_reason = fields.String(
+        allow_none=True, metadata={"description": "Only in the copy of the side that disputed."}
+    )
+    review_requested_at = Instant(format="iso", allow_none=True)
+    closed_at = Instant(format="iso", allow_none=True)
+    closed_by = fields.String(allow_none=True)
+    close_reason = fields.String(allow_none=True)
+    fee_cents = fields.Integer(allow_none=True, metadata={"description": "Kept from the client."})
+    refund_cents = fields.Integer(allow_none=True, metadata={"description": "Given back."})
+    created_at = Instant(format="iso", required=True)
+    updated_at = Instant(format="iso", required=True)
+
+
+@functools.cache
+def _section_schema(record: type[Schema]) -> type[Schema]:
+    """One section of the copy: what it is, and its records dumped by `record` (one class
+    per record schema, so the two booking sections share theirs)."""
+    return Schema.from_dict(
+        {
+            "about": fields.String(required=True),
+            "records": fields.List(fields.Nested(record), required=True),
+        },
+        name=f"{record.__name__.removesuffix('RecordSchema')}SectionSchema",
+    )
+
+
+def _section(record: type[Schema]) -> fields.Nested:
+    return fields.Nested(_section_schema(record), required=True)
+
+
+class MemberDataSectionsSchema(Schema):
+    schedule = _section(ScheduleRecordSchema)
+    time_off = _section(TimeOffRecordSchema)
+    weekly_time_off = _section(WeeklyTimeOffRecordSchema)
+    calendar_link = _section(CalendarLinkRecordSchema)
+    busy_intervals = _section(BusyIntervalRecordSchema)
+    bookable_services = _section(BookableServiceRecordSchema)
+    bookings_as_client = _section(BookingRecordSchema)
+    bookings_as_professional = _section(BookingRecordSchema)
+
+
+class MemberDataSchema(Schema):
+    """`export_member_data`: booking's part of the member's copy of their data."""
+
+    service = fields.String(required=True)
+    sections = fields.Nested(MemberDataSectionsSchema, required=True)

@@ -29,6 +29,7 @@ from .domain import (
     calendar_export,
     calendar_import,
     due_work,
+    member_data,
     reschedules,
 )
 from .models import Base
@@ -47,6 +48,7 @@ from .schemas import (
     FreeProfessionalsSchema,
     ListBookingsSchema,
     ListingEventSchema,
+    MemberDataSchema,
     ProfessionalIdSchema,
     ReasonSchema,
     RescheduleSchema,
@@ -309,6 +311,12 @@ class BookingService(Health):
         data = load(AccountIdSchema(), fields)
         unfinished = account_closures.count_unfinished(self.db.session, data["account_id"])
         return UnfinishedBookingsSchema().dump({"unfinished": unfinished})
+
+    @rpc
+    def export_member_data(self) -> dict:
+        """The caller's part of their copy of their data (docs/data-export.md)."""
+        account_id = self.caller.require_user()
+        return MemberDataSchema().dump(member_data.export_member_data(self.db.session, account_id))
 
     # calendar sync
 

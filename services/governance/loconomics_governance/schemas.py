@@ -639,6 +639,146 @@ class TimetableRunSchema(Schema):
     )
 
 
+# A member's copy of their data (docs/data-export.md): one record schema per section
+
+
+class ExportedMemberSchema(Schema):
+    member_id = fields.String(metadata={"description": "Governance's own id for the member."})
+    external_id = fields.String(metadata={"description": "The id the feeding system uses."})
+    name = fields.String(allow_none=True)
+    email = fields.String(allow_none=True, metadata={"description": "Null once erased."})
+    status = fields.String(metadata={"description": ", ".join(MEMBER_STATUSES)})
+    in_good_standing = fields.Boolean()
+    status_since = instant("When the current status began.")
+    joined_at = instant("When first reported active.", allow_none=True)
+    reported_at = instant("The time of the latest status report applied.")
+    created_at = instant("When the entry was made.")
+    updated_at = instant("When the entry last changed.")
+
+
+class ExportedStatusChangeSchema(StatusChangeSchema):
+    source_event_id = fields.String(
+        allow_none=True, metadata={"description": "The feeding system's id of the report."}
+    )
+
+
+class ExportedContactSchema(Schema):
+    name = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    updated_at = instant("When the platform last said so.")
+
+
+class ExportedDepartureSchema(Schema):
+    left_at = instant("When they left: withdrawn from then, for good.")
+    recorded_at = instant("When governance received it.")
+    source_event_id = fields.String(allow_none=True)
+
+
+class ExportedRollEntrySchema(Schema):
+    ballot_kind = fields.String(metadata={"description": "proposal or election."})
+    ballot_id = fields.String(metadata={"description": "The proposal or election id."})
+    title = fields.String()
+    roll_as_of = instant("When voting opened: the roll is who was in good standing then.")
+    voted = fields.Boolean()
+    voted_at = instant("When they voted; never how.", allow_none=True)
+
+
+class ExportedProposalSchema(Schema):
+    proposal_id = fields.String()
+    title = fields.String()
+    body = fields.String()
+    kind = fields.String()
+    status = fields.String(metadata={"description": ", ".join(PROPOSAL_STATUSES)})
+    quorum_percent = fields.Integer()
+    opens_at = instant("When voting opens.", allow_none=True)
+    closes_at = instant("When voting closes.", allow_none=True)
+    created_at = instant("When it was put forward.")
+    opened_at = instant("When voting actually opened.", allow_none=True)
+    closed_at = instant("When voting actually closed.", allow_none=True)
+    roll_size = fields.Integer(allow_none=True)
+    outcome = fields.String(allow_none=True, metadata={"description": "Once closed."})
+    yes_votes = fields.Integer(allow_none=True, metadata={"description": "Once closed."})
+    no_votes = fields.Integer(allow_none=True, metadata={"description": "Once closed."})
+    abstentions = fields.Integer(allow_none=True, metadata={"description": "Once closed."})
+
+
+class ExportedCandidacySchema(Schema):
+    candidate_id = fields.String()
+    election_id = fields.String()
+    election_title = fields.String()
+    name = fields.String(metadata={"description": "The name on the ballot paper."})
+    statement = fields.String()
+    status = fields.String(metadata={"description": ", ".join(CANDIDATE_STATUSES)})
+    nominated_at = instant("When they stood.")
+
+
+class ExportedPatronageRecordSchema(Schema):
+    fiscal_year = fields.Integer()
+    dues_cents = fields.Integer()
+    currency = fields.String()
+    completed_bookings = fields.Integer()
+    occurred_at = instant("When the business happened.")
+    recorded_at = instant("When governance recorded it.")
+    source_event_id = fields.String(metadata={"description": "The source event's id."})
+
+
+class ExportedAllocationSchema(Schema):
+    allocation_id = fields.String()
+    fiscal_year = fields.Integer()
+    status = fields.String(metadata={"description": ", ".join(ALLOCATION_STATUSES)})
+    surplus_cents = fields.Integer()
+    currency = fields.String()
+    cash_percent = fields.Integer()
+    proposal_id = fields.String(metadata={"description": "The proposal the members voted on."})
+    basis = fields.Dict(keys=fields.String(), values=fields.String())
+    created_by = fields.String(metadata={"description": "Who proposed it for the board."})
+    created_at = instant("When the board proposed it.")
+    decided_at = instant("When the members' vote settled it.", allow_none=True)
+
+
+class ExportedShareSchema(Schema):
+    allocation_id = fields.String()
+    fiscal_year = fields.Integer()
+    points = fields.String()
+    amount_cents = fields.Integer()
+    cash_cents = fields.Integer()
+    retained_cents = fields.Integer()
+    currency = fields.String()
+
+
+def _export_section(record: type[Schema]) -> fields.Nested:
+    section = Schema.from_dict(
+        {
+            "about": fields.String(metadata={"description": "What this is and why it is kept."}),
+            "records": fields.List(
+                fields.Nested(record), metadata={"description": "Oldest first."}
+            ),
+        },
+        name=f"Governance{record.__name__.removesuffix('Schema')}Section",
+    )
+    return fields.Nested(section)
+
+
+class GovernanceMemberSectionsSchema(Schema):
+    member = _export_section(ExportedMemberSchema)
+    member_status_changes = _export_section(ExportedStatusChangeSchema)
+    contact = _export_section(ExportedContactSchema)
+    departure = _export_section(ExportedDepartureSchema)
+    roll_entries = _export_section(ExportedRollEntrySchema)
+    proposals = _export_section(ExportedProposalSchema)
+    candidacies = _export_section(ExportedCandidacySchema)
+    patronage_records = _export_section(ExportedPatronageRecordSchema)
+    patronage_allocations = _export_section(ExportedAllocationSchema)
+    patronage_shares = _export_section(ExportedShareSchema)
+
+
+class MemberDataSchema(Schema):
+    """Governance's part of a member's copy of their data (`export_member_data`)."""
+
+    service = fields.String()
+    sections = fields.Nested(GovernanceMemberSectionsSchema)
+
+
 # Events emitted (the plumbing adds `event_id` and `occurred_at` to every payload)
 
 

@@ -19,7 +19,16 @@ from loconomics_plumbing.validation import load
 from prometheus_client import Counter
 
 from . import platform_mapping
-from .domain import contacts, departures, elections, members, patronage, proposals, timetable
+from .domain import (
+    contacts,
+    departures,
+    elections,
+    member_data,
+    members,
+    patronage,
+    proposals,
+    timetable,
+)
 from .models import Base
 from .schemas import (
     AllocationArgs,
@@ -39,6 +48,7 @@ from .schemas import (
     ListMembersArgs,
     ListProposalsArgs,
     MemberArgs,
+    MemberDataSchema,
     MemberDepartedEvent,
     MemberDetailSchema,
     MemberPageSchema,
@@ -221,6 +231,13 @@ class GovernanceService(Health, *feeds(SETTINGS)):
     def list_members(self, **fields) -> dict:
         data = load(ListMembersArgs(), fields)
         return MemberPageSchema().dump(members.list_members(self.db.session, self.caller, **data))
+
+    @rpc
+    def export_member_data(self, **fields) -> dict:
+        """The caller's copy of what governance keeps about them (docs/data-export.md)."""
+        load(NoArgs(), fields)
+        export = member_data.export_member_data(self.db.session, self.caller)
+        return MemberDataSchema().dump(export)
 
     # Proposals
 

@@ -203,6 +203,15 @@ class EmailChangedSchema(_AccountNoticeSchema):
     undo_expires_at = instant("When the undo link stops working.", required=True)
 
 
+class DataExportRequestedSchema(EventSchema):
+    """profiles `data_export_requested` (profiles' `DataExportRequestedEventSchema`): a copy of
+    the account's data was downloaded. It carries no address or name: the security notice goes
+    to our contact's address, in the contact's language and zone."""
+
+    account_id = _id("The account whose data was downloaded.", required=True)
+    requested_at = instant("When the copy was downloaded.", required=True)
+
+
 class ListedServiceSchema(_Tolerant):
     service_id = _id("The service.", required=True)
     name = fields.String(
@@ -744,3 +753,175 @@ class ReplayArgsSchema(StrictSchema):
 
 class ReplayResultSchema(Schema):
     replayed = fields.Integer(metadata={"description": "Deliveries put back in the queue."})
+
+
+# ---- RPC: a member's copy of their data (docs/data-export.md) ------------------------------
+# One schema per section's record, every field named: a new column never leaks by accident.
+
+
+class MemberContactSchema(Schema):
+    account_id = _id("The account.")
+    name = fields.String(metadata={"description": "The name emails greet you by."})
+    email = fields.String(metadata={"description": "The address your emails go to."})
+    language = fields.String(metadata={"description": "The language they are written in."})
+    time_zone = fields.String(
+        allow_none=True,
+        metadata={"description": "The zone dates are shown in; null until learned."},
+    )
+    roles = fields.List(
+        fields.String(), metadata={"description": "Client, professional, admin, as profiles says."}
+    )
+    closed = fields.Boolean(metadata={"description": "Whether the account is closed."})
+    closed_at = instant("When the account was closed; null while open.", allow_none=True)
+    as_of = instant("When profiles last changed what this copy holds.")
+
+
+class MemberPreferenceSchema(Schema):
+    category = fields.String(
+        validate=validate.OneOf(CATEGORIES), metadata={"description": "Preference category."}
+    )
+    channel = fields.String(
+        validate=validate.OneOf(CHANNELS), metadata={"description": "email or in_app."}
+    )
+    enabled = fields.Boolean(metadata={"description": "Your choice: on or off."})
+    updated_at = instant("When you made it.")
+
+
+class MemberNotificationSchema(Schema):
+    id = _id("The notification.")
+    kind = fields.String(metadata={"description": "What happened, e.g. booking_confirmed."})
+    category = fields.String(
+        validate=validate.OneOf(CATEGORIES), metadata={"description": "Preference category."}
+    )
+    transactional = fields.Boolean(metadata={"description": "Sent whatever the preferences."})
+    title = fields.String(metadata={"description": "One line, as the inbox shows it."})
+    body = fields.String(metadata={"description": "The text, as the inbox shows it."})
+    link = fields.String(allow_none=True, metadata={"description": "App path it opens."})
+    refs = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "Ids of what it is about (booking_id, proposal_id...)."},
+    )
+    created_at = instant("When it was created.")
+    read_at = instant("When you marked it read; null while unread.", allow_none=True)
+
+
+class MemberEmailSchema(Schema):
+    id = _id("The email delivery.")
+    template = fields.String(metadata={"description": "Which email, e.g. password_changed."})
+    subject = fields.String(metadata={"description": "Its subject line, in your language."})
+    to_email = fields.String(
+        allow_none=True,
+        metadata={"description": "The address it went (or goes) to; see `address_source`."},
+    )
+    address_source = fields.String(
+        validate=validate.OneOf(["event", "contact"]),
+        metadata={
+            "description": "`event`: the address the event named, kept with the email; "
+            "`contact`: your address on file, the one we hold now (such an email is "
+            "addressed when it is sent)."
+        },
+    )
+    category = fields.String(
+        validate=validate.OneOf(CATEGORIES), metadata={"description": "Preference category."}
+    )
+    transactional = fields.Boolean(metadata={"description": "Sent whatever the preferences."})
+    status = fields.String(
+        validate=validate.OneOf(DELIVERY_STATUSES),
+        metadata={"description": "pending, failed (retrying), sent or dead (given up)."},
+    )
+    attempts = fields.Integer(metadata={"description": "Tries so far."})
+    created_at = instant("When it was made.")
+    sent_at = instant("When the mail server took it; null until then.", allow_none=True)
+    next_attempt_at = instant("When it is tried next; null when done.", allow_none=True)
+    updated_at = instant("Its last change.")
+
+
+class MemberMessageSchema(Schema):
+    id = _id("The message.")
+    seq = fields.Integer(metadata={"description": "1, 2, 3... within the conversation."})
+    sender_id = _id("Who wrote it.")
+    mine = fields.Boolean(metadata={"description": "Whether you wrote it."})
+    body = fields.String(metadata={"description": "The text, as written."})
+    created_at = instant("Sent at.")
+
+
+class MemberConversationSchema(Schema):
+    id = _id("The conversation.")
+    subject = fields.String(metadata={"description": "What it is about."})
+    booking_id = _id("Booking it is about.", allow_none=True)
+    my_role = fields.String(
+        validate=validate.OneOf(["client", "professional"]),
+        metadata={"description": "Your side in this conversation."},
+    )
+    other_party = fields.Nested(
+        PartySchema, metadata={"description": "Who you talk to: account id and shown name."}
+    )
+    message_count = fields.Integer(metadata={"description": "Messages so far."})
+    unread_count = fields.Integer(metadata={"description": "Messages you have not seen."})
+    created_at = instant("Started at.")
+    last_message_at = instant("Latest message at.")
+    messages = fields.List(
+        fields.Nested(MemberMessageSchema),
+        metadata={"description": "Every message, both ways, oldest first."},
+    )
+
+
+def _about() -> fields.String:
+    return fields.String(metadata={"description": "What this is and why the cooperative keeps it."})
+
+
+def _records(record: type[Schema]) -> fields.List:
+    return fields.List(fields.Nested(record), metadata={"description": "Oldest first."})
+
+
+class ContactSectionSchema(Schema):
+    about = _about()
+    records = _records(MemberContactSchema)
+
+
+class PreferencesSectionSchema(Schema):
+    about = _about()
+    records = _records(MemberPreferenceSchema)
+
+
+class NotificationsSectionSchema(Schema):
+    about = _about()
+    records = _records(MemberNotificationSchema)
+
+
+class EmailDeliveriesSectionSchema(Schema):
+    about = _about()
+    records = _records(MemberEmailSchema)
+
+
+class ConversationsSectionSchema(Schema):
+    about = _about()
+    records = _records(MemberConversationSchema)
+
+
+class MemberDataSectionsSchema(Schema):
+    contact = fields.Nested(
+        ContactSectionSchema, metadata={"description": "The copy used to address email."}
+    )
+    preferences = fields.Nested(
+        PreferencesSectionSchema, metadata={"description": "Your notification choices."}
+    )
+    notifications = fields.Nested(
+        NotificationsSectionSchema, metadata={"description": "The in-app inbox."}
+    )
+    email_deliveries = fields.Nested(
+        EmailDeliveriesSectionSchema, metadata={"description": "Emails made for you."}
+    )
+    conversations = fields.Nested(
+        ConversationsSectionSchema, metadata={"description": "Your conversations and messages."}
+    )
+
+
+class MemberDataSchema(Schema):
+    """`notifications.export_member_data`: notifications' part of a member's copy."""
+
+    service = fields.String(metadata={"description": "`notifications`."})
+    sections = fields.Nested(
+        MemberDataSectionsSchema, metadata={"description": "Every section, empty ones included."}
+    )

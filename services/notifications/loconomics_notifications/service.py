@@ -18,7 +18,7 @@ from loconomics_plumbing.telemetry import Telemetry
 from loconomics_plumbing.validation import load
 from prometheus_client import Counter
 
-from .domain import conversations, deliveries, inbox, preferences, routing
+from .domain import conversations, deliveries, inbox, member_data, preferences, routing
 from .models import Base
 from .schemas import (
     ConversationArgsSchema,
@@ -29,6 +29,7 @@ from .schemas import (
     DeliveryPageSchema,
     ListNotificationsArgsSchema,
     MarkedCountSchema,
+    MemberDataSchema,
     MessageSchema,
     NotificationIdArgsSchema,
     NotificationPageSchema,
@@ -151,6 +152,15 @@ class NotificationsService(Health):
         )
         return ConversationSchema().dump(summary)
 
+    # ---- a member's copy of their data -----------------------------------------------------
+
+    @rpc
+    def export_member_data(self) -> dict:
+        part = member_data.export_member_data(
+            self.db.session, self.caller, default_zone=SETTINGS.default_zone
+        )
+        return MemberDataSchema().dump(part)
+
     # ---- operators -----------------------------------------------------------------------
 
     @rpc
@@ -239,6 +249,10 @@ class NotificationsService(Health):
     @handles("profiles", "email_changed")
     def on_email_changed(self, payload: dict) -> None:
         self._take("email_changed", payload)
+
+    @handles("profiles", "data_export_requested")
+    def on_data_export_requested(self, payload: dict) -> None:
+        self._take("data_export_requested", payload)
 
     @handles("booking", "schedule_changed")
     def on_schedule_changed(self, payload: dict) -> None:

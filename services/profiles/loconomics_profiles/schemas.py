@@ -5,7 +5,7 @@ The gateway builds its OpenAPI document from these same schemas.
 
 from __future__ import annotations
 
-from loconomics_plumbing.validation import Instant, StrictSchema
+from loconomics_plumbing.validation import Day, Instant, StrictSchema
 from marshmallow import Schema, fields, validate
 
 ACCOUNT_ROLES = ("client", "professional")
@@ -160,6 +160,18 @@ class CloseAccountSchema(StrictSchema):
     )
 
 
+class ExportMemberDataSchema(StrictSchema):
+    """`POST /v1/me/data-export`: an access token alone must not be enough to carry off a
+    member's history, so the password is asked again."""
+
+    current_password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "The account's password, to confirm the export."},
+    )
+
+
 class ConfirmEmailSchema(StrictSchema):
     """`POST /v1/email-confirmations/confirm`: the link opens in any browser, signed in or not."""
 
@@ -305,3 +317,209 @@ class AccountClosedEventSchema(_AccountNoticeEventSchema):
         required=True,
         metadata={"description": "The account's roles, e.g. client and professional."},
     )
+
+
+class DataExportRequestedEventSchema(Schema):
+    """`data_export_requested`: the member downloaded a copy of their data; notifications
+    sends the security notice. No address in it: notifications has its own copy."""
+
+    event_id = fields.String(required=True)
+    occurred_at = fields.String(required=True)
+    account_id = fields.String(required=True)
+    requested_at = Instant(required=True)
+
+
+# A member's copy of their data (docs/data-export.md): one schema per section's record, each
+# field named, so a new column never reaches the copy unless a field is added here.
+
+
+class ReviewPartyRecordSchema(Schema):
+    account_id = fields.String(required=True)
+    name = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The account's name as the app shows it."},
+    )
+
+
+class AccountRecordSchema(Schema):
+    id = fields.String(required=True)
+    email = fields.String(required=True)
+    name = fields.String(required=True)
+    language = fields.String(required=True)
+    roles = fields.List(fields.String(), required=True)
+    owner_status = fields.String(required=True)
+    owner_status_changed_at = Instant(allow_none=True, required=True)
+    created_at = Instant(required=True)
+    email_confirmed = fields.Boolean(required=True)
+    email_confirmed_at = Instant(allow_none=True, required=True)
+    password_set = fields.Boolean(
+        required=True, metadata={"description": "A password exists; its hash is not shown."}
+    )
+
+
+class LogInRecordSchema(Schema):
+    id = fields.String(required=True, metadata={"description": "The log-in (all its refreshes)."})
+    created_at = Instant(required=True, metadata={"description": "When the member logged in."})
+    last_used_at = Instant(
+        required=True, metadata={"description": "When its refresh token was last used."}
+    )
+    refreshes = fields.Integer(required=True)
+    expires_at = Instant(required=True)
+    revoked_at = Instant(allow_none=True, required=True)
+
+
+class PasswordResetRecordSchema(Schema):
+    id = fields.String(required=True)
+    requested_at = Instant(required=True)
+    expires_at = Instant(required=True)
+    used_at = Instant(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Used, or superseded by a newer link; null if neither."},
+    )
+
+
+class EmailConfirmationRecordSchema(Schema):
+    id = fields.String(required=True)
+    purpose = fields.String(required=True)
+    email = fields.String(required=True, metadata={"description": "Where the link went."})
+    requested_at = Instant(required=True)
+    expires_at = Instant(required=True)
+    used_at = Instant(allow_none=True, required=True)
+
+
+class ProfessionalProfileRecordSchema(Schema):
+    business_name = fields.String(allow_none=True, required=True)
+    bio = fields.String(required=True)
+    photo_url = fields.String(allow_none=True, required=True)
+    slug = fields.String(allow_none=True, required=True)
+    languages = fields.List(fields.String(), required=True)
+    created_at = Instant(required=True)
+    updated_at = Instant(required=True)
+
+
+class CredentialRecordSchema(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True)
+    name = fields.String(required=True)
+    number = fields.String(required=True)
+    issuer = fields.String(required=True)
+    state = fields.String(allow_none=True, required=True)
+    expires_on = Day(allow_none=True, required=True)
+    verified = fields.Boolean(required=True)
+    verified_at = Instant(allow_none=True, required=True)
+    created_at = Instant(required=True)
+    updated_at = Instant(required=True)
+
+
+class ServiceAreaRecordSchema(Schema):
+    listing_id = fields.String(required=True)
+    lat = fields.Float(required=True)
+    lng = fields.Float(required=True)
+    radius_km = fields.Float(required=True)
+    travels = fields.Boolean(required=True)
+    at_location = fields.Boolean(required=True)
+    updated_at = Instant(required=True)
+
+
+class ListingServiceRecordSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    pricing_type = fields.String(required=True)
+    amount_cents = fields.Integer(allow_none=True, required=True)
+    currency = fields.String(allow_none=True, required=True)
+    duration_minutes = fields.Integer(allow_none=True, required=True)
+    sessions = fields.Integer(allow_none=True, required=True)
+    first_time_clients_only = fields.Boolean(required=True)
+    visible_to_client_id = fields.String(allow_none=True, required=True)
+    active = fields.Boolean(required=True)
+    created_at = Instant(required=True)
+    updated_at = Instant(required=True)
+
+
+class ListingRecordSchema(Schema):
+    id = fields.String(required=True)
+    job_title_id = fields.String(required=True)
+    job_title_name = fields.String(allow_none=True, required=True)
+    intro = fields.String(required=True)
+    status = fields.String(required=True)
+    cancellation_policy = fields.String(required=True)
+    instant_booking = fields.Boolean(required=True)
+    rating_avg = fields.Float(required=True)
+    review_count = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+    created_at = Instant(required=True)
+    updated_at = Instant(required=True)
+    published_at = Instant(allow_none=True, required=True)
+    services = fields.List(fields.Nested(ListingServiceRecordSchema), required=True)
+
+
+class JobTitleProposalRecordSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    slug = fields.String(required=True)
+    category = fields.String(required=True)
+    aliases = fields.List(fields.String(), required=True)
+    status = fields.String(required=True)
+    proposed_at = Instant(required=True)
+    decided_at = Instant(allow_none=True, required=True)
+
+
+class ReviewRecordSchema(Schema):
+    id = fields.String(required=True)
+    booking_id = fields.String(required=True)
+    author_role = fields.String(required=True)
+    other_party = fields.Nested(
+        ReviewPartyRecordSchema,
+        required=True,
+        metadata={"description": "Who is reviewed (written) or who wrote it (received)."},
+    )
+    listing_id = fields.String(allow_none=True, required=True)
+    job_title_id = fields.String(allow_none=True, required=True)
+    ratings = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    rating = fields.Float(required=True)
+    text = fields.String(required=True)
+    created_at = Instant(required=True)
+    published_at = Instant(allow_none=True, required=True)
+    reply_text = fields.String(allow_none=True, required=True)
+    replied_at = Instant(allow_none=True, required=True)
+
+
+def _section_of(record: type[Schema]) -> type[Schema]:
+    name = record.__name__.removesuffix("RecordSchema") + "SectionSchema"
+    return type(
+        name,
+        (Schema,),
+        {
+            "about": fields.String(required=True),
+            "records": fields.List(fields.Nested(record), required=True),
+        },
+    )
+
+
+ReviewSectionSchema = _section_of(ReviewRecordSchema)
+
+
+class ProfilesMemberDataSectionsSchema(Schema):
+    account = fields.Nested(_section_of(AccountRecordSchema), required=True)
+    log_ins = fields.Nested(_section_of(LogInRecordSchema), required=True)
+    password_resets = fields.Nested(_section_of(PasswordResetRecordSchema), required=True)
+    email_confirmations = fields.Nested(_section_of(EmailConfirmationRecordSchema), required=True)
+    professional_profile = fields.Nested(
+        _section_of(ProfessionalProfileRecordSchema), required=True
+    )
+    credentials = fields.Nested(_section_of(CredentialRecordSchema), required=True)
+    service_areas = fields.Nested(_section_of(ServiceAreaRecordSchema), required=True)
+    listings = fields.Nested(_section_of(ListingRecordSchema), required=True)
+    job_title_proposals = fields.Nested(_section_of(JobTitleProposalRecordSchema), required=True)
+    reviews_written = fields.Nested(ReviewSectionSchema, required=True)
+    reviews_received = fields.Nested(ReviewSectionSchema, required=True)
+
+
+class ProfilesMemberDataSchema(Schema):
+    """profiles' part of a member's copy of their data (docs/data-export.md)."""
+
+    service = fields.String(required=True)
+    sections = fields.Nested(ProfilesMemberDataSectionsSchema, required=True)

@@ -27,6 +27,7 @@ from .domain import (
     listing_services,
     listings,
     login_sessions,
+    member_data,
     member_facts,
     password_resets,
     reviews,
@@ -45,8 +46,10 @@ from .schemas import (
     CloseAccountSchema,
     ConfirmEmailSchema,
     EmailChangeSchema,
+    ExportMemberDataSchema,
     LogInSchema,
     OwnerStatusChangedEventSchema,
+    ProfilesMemberDataSchema,
     RefreshSchema,
     RequestPasswordResetSchema,
     ResetPasswordSchema,
@@ -251,6 +254,21 @@ class ProfilesService(Health):
                 "Booking cannot say whether your bookings are finished; try again later."
             ) from None
         return answer["unfinished"]
+
+    # a copy of the member's data
+
+    @rpc
+    def export_member_data(self, **fields) -> dict:
+        data = load(ExportMemberDataSchema(), fields)
+        part = member_data.export_member_data(
+            self.db.session,
+            self.db.emit,
+            account_id=self.caller.require_user(),
+            current_password=data["current_password"],
+            now=clock.now(),
+        )
+        self.db.commit()
+        return ProfilesMemberDataSchema().dump(part)
 
     # job-title catalog
 

@@ -46,7 +46,7 @@ class _Reader:
         self.name = self.contact.name if self.contact else None
         self.language = self.contact.language if self.contact else DEFAULT_LANGUAGE
         if route_of(notification).addressed_by_event:
-            self.name = notification.data["name"]
+            self.name = notification.data.get("name")  # a goodbye's is dropped once it is sent
             self.language = language_of(notification.data.get("language"))
         self.zone = (self.contact.time_zone if self.contact else None) or default_zone
 
@@ -223,6 +223,11 @@ def _account_closed(data: dict[str, Any], role: str, reader: _Reader) -> Values:
     return {"closed_on": format_moment(_when(data["closed_at"]), reader.zone, reader.language)}
 
 
+def _data_export_requested(data: dict[str, Any], role: str, reader: _Reader) -> Values:
+    when = _when(data["requested_at"])
+    return {"requested_on": format_moment(when, reader.zone, reader.language)}
+
+
 def _nothing(data: dict[str, Any], role: str, reader: _Reader) -> Values:
     return {}
 
@@ -232,6 +237,7 @@ _VALUES: dict[str, Callable[[dict[str, Any], str, _Reader], Values]] = {
     "password_reset": _password_reset,
     "password_changed": _password_changed,
     "account_closed": _account_closed,
+    "data_export_requested": _data_export_requested,
     "email_confirmation": _email_confirmation,
     "email_changed": _email_changed,
     "membership_started": _membership_started,
@@ -272,6 +278,32 @@ def refs(notification: Notification) -> dict[str, str]:
     return {k: str(notification.data[k]) for k in REF_KEYS if notification.data.get(k)}
 
 
+def _reading(
+    session: Session, notification: Notification, default_zone: str
+) -> tuple[_Reader, Values]:
+    reader = _Reader(session, notification, default_zone)
+    build = _VALUES.get(notification.template, _booking)
+    values = build(notification.data, notification.role, reader)
+    values["recipient_name"] = reader.name or phrase(reader.language, "name_fallback")
+    return reader, values
+
+
+def subject_of(
+    session: Session, notification: Notification, default_zone: str = DEFAULT_ZONE
+) -> str:
+    """The subject line alone, for a member's copy of their data: written without the link,
+    so it needs no one-time token, and still written once the token has left the data."""
+    reader, values = _reading(session, notification, default_zone)
+    rendered = render(
+        notification.template,
+        notification.role,
+        reader.language,
+        values,
+        transactional=notification.transactional,
+    )
+    return rendered.subject
+
+
 def compose(
     session: Session,
     notification: Notification,
@@ -280,10 +312,7 @@ def compose(
 ) -> Rendered:
     """Render for the reader; with `link_base` (the app's URL) the link becomes absolute.
     Dates other than a booking's are shown in the reader's zone, else in `default_zone`."""
-    reader = _Reader(session, notification, default_zone)
-    build = _VALUES.get(notification.template, _booking)
-    values = build(notification.data, notification.role, reader)
-    values["recipient_name"] = reader.name or phrase(reader.language, "name_fallback")
+    reader, values = _reading(session, notification, default_zone)
     path = link_path(notification)
     return render(
         notification.template,

@@ -346,6 +346,17 @@ ROUTES: dict[str, Route] = {
         audience=_account,
         addressed_by_event=True,
     ),
+    # A copy of the member's data left with their password: told at the address we hold (the
+    # event names none), by email only, whatever their preferences, with the password page.
+    "data_export_requested": Route(
+        template="data_export_requested",
+        category="account",
+        transactional=True,
+        link="/forgot-password",
+        schema=schemas.DataExportRequestedSchema,
+        audience=_account,
+        channels=frozenset({"email"}),
+    ),
     # The link that confirms an address goes to that address (at a change, one the account
     # does not have yet).
     "email_confirmation_requested": _one_time_link(
@@ -448,6 +459,7 @@ PRODUCERS: dict[str, tuple[str, ...]] = {
         "password_changed",
         "email_confirmation_requested",
         "email_changed",
+        "data_export_requested",
     ),
     "booking": (
         *(

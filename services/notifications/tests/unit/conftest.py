@@ -260,6 +260,10 @@ OTHER_EVENTS: dict[str, dict] = {
         "name": "Ana",
         "language": "en",
     },
+    "data_export_requested": {
+        "account_id": "acc9",
+        "requested_at": _iso(NOW - timedelta(seconds=2)),
+    },
     "listing_published": {
         "listing_id": "lst1",
         "professional_id": "pro1",

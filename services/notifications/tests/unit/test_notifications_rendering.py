@@ -56,6 +56,7 @@ SAMPLE = {
     "new_email": "chloe.new@example.org",
     "changed_on": "Sunday, March 1, 2026 at 12:00 PM (UTC)",
     "undo_until": "Sunday, March 8, 2026 at 12:00 PM (UTC)",
+    "requested_on": "Sunday, March 1, 2026 at 12:00 PM (UTC)",
 }
 
 

@@ -24,7 +24,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from loconomics_plumbing.errors import Conflict, Invalid
+from loconomics_plumbing.errors import Conflict
 from loconomics_plumbing.storage import OUTBOX
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -65,8 +65,7 @@ def close_account(
     closed (`Unauthorized`, as for everything else it could ask).
     """
     account = accounts.current_account(session, account_id)
-    if not accounts.has_password(account, current_password):
-        raise Invalid("The current password is wrong.", {"current_password": ["Wrong password."]})
+    accounts.confirm_current_password(account, current_password)
     if unfinished_bookings > 0:
         raise Conflict(
             "Some bookings are not finished.", {"bookings": [_unfinished(unfinished_bookings)]}

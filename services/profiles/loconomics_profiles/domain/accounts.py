@@ -135,6 +135,18 @@ def has_password(account: Account, password: str) -> bool:
     return _verifies(account.password_hash, password)
 
 
+WRONG_PASSWORD = "Wrong password."
+PASSWORD_IS_WRONG = "The current password is wrong."
+
+
+def confirm_current_password(account: Account, current_password: str) -> None:
+    """The member proves it is them before something a stolen access token must not be enough
+    for (a closure, a new password, a copy of their data): `Invalid`, `errors.current_password`
+    when it is wrong."""
+    if not has_password(account, current_password):
+        raise Invalid(PASSWORD_IS_WRONG, {"current_password": [WRONG_PASSWORD]})
+
+
 def _verifies(stored_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(stored_hash, password)

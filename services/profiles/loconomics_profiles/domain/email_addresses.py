@@ -57,14 +57,14 @@ def request_change(
     new_email = accounts.normalise_email(email)
     errors = {}
     if not accounts.has_password(account, current_password):
-        errors["current_password"] = ["Wrong password."]
+        errors["current_password"] = [accounts.WRONG_PASSWORD]
     if new_email == account.email:
         errors["email"] = ["This is the account's address already."]
     elif accounts.undeliverable(new_email):
         errors["email"] = ["Not an address email can reach."]
     if errors:
         detail = (
-            "The current password is wrong."
+            accounts.PASSWORD_IS_WRONG
             if "current_password" in errors
             else "The input is not valid."
         )

@@ -98,8 +98,7 @@ def change_password(
     """A signed-in member sets a new password by giving the current one; their other log-ins
     end, the one they are changing it from (`keep_session_id`) stays open."""
     account = accounts.current_account(session, account_id)
-    if not accounts.has_password(account, current_password):
-        raise Invalid("The current password is wrong.", {"current_password": ["Wrong password."]})
+    accounts.confirm_current_password(account, current_password)
     accounts.set_password(account, password)
     login_sessions.revoke_all(session, account.id, now, keep_session_id=keep_session_id)
     emit("password_changed", _changed(account, now, "change"))
