@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from loconomics_plumbing.member_data import MemberDataPartSchema, section
 from loconomics_plumbing.validation import Instant, MoneySchema, StrictSchema, instant
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
@@ -592,37 +593,23 @@ class PayoutAccountRecordSchema(Schema):
     created_at = instant("When it was linked.", required=True)
 
 
-def _section(name: str, record: type[Schema]) -> fields.Nested:
-    section = Schema.from_dict(
-        {
-            "about": _text("What this is and why the cooperative keeps it.", required=True),
-            "records": fields.List(
-                fields.Nested(record), required=True, metadata={"description": "Oldest first."}
-            ),
-        },
-        name=f"Billing{name}Section",
-    )
-    return fields.Nested(section, required=True)
+class MemberDataSectionsSchema(Schema):
+    stripe_customer = section(StripeCustomerRecordSchema)
+    membership = section(MembershipRecordSchema)
+    owner_status_changes = section(OwnerStatusChangeRecordSchema)
+    owner_acknowledgments = section(OwnerAcknowledgmentRecordSchema)
+    membership_invoices = section(MembershipInvoiceRecordSchema)
+    dues_payments = section(DuesPaymentRecordSchema)
+    booking_payments = section(BookingPaymentRecordSchema)
+    receipts = section(ReceiptRecordSchema)
+    payout_accounts = section(PayoutAccountRecordSchema)
 
 
-class BillingMemberSectionsSchema(Schema):
-    stripe_customer = _section("StripeCustomer", StripeCustomerRecordSchema)
-    membership = _section("Membership", MembershipRecordSchema)
-    owner_status_changes = _section("OwnerStatusChanges", OwnerStatusChangeRecordSchema)
-    owner_acknowledgments = _section("OwnerAcknowledgments", OwnerAcknowledgmentRecordSchema)
-    membership_invoices = _section("MembershipInvoices", MembershipInvoiceRecordSchema)
-    dues_payments = _section("DuesPayments", DuesPaymentRecordSchema)
-    booking_payments = _section("BookingPayments", BookingPaymentRecordSchema)
-    receipts = _section("Receipts", ReceiptRecordSchema)
-    payout_accounts = _section("PayoutAccounts", PayoutAccountRecordSchema)
-
-
-class MemberDataSchema(Schema):
+class MemberDataSchema(MemberDataPartSchema):
     """`export_member_data`: billing's part of a member's copy of their data."""
 
-    service = _text("Always `billing`.", required=True)
     sections = fields.Nested(
-        BillingMemberSectionsSchema,
+        MemberDataSectionsSchema,
         required=True,
         metadata={"description": "Every section, with `records: []` when there is none."},
     )

@@ -7,8 +7,7 @@ builds its OpenAPI document from these same schemas.
 
 from __future__ import annotations
 
-import functools
-
+from loconomics_plumbing.member_data import MemberDataPartSchema, section
 from loconomics_plumbing.validation import (
     Day,
     Instant,
@@ -877,36 +876,18 @@ class BookingRecordSchema(Schema):
     updated_at = Instant(format="iso", required=True)
 
 
-@functools.cache
-def _section_schema(record: type[Schema]) -> type[Schema]:
-    """One section of the copy: what it is, and its records dumped by `record` (one class
-    per record schema, so the two booking sections share theirs)."""
-    return Schema.from_dict(
-        {
-            "about": fields.String(required=True),
-            "records": fields.List(fields.Nested(record), required=True),
-        },
-        name=f"{record.__name__.removesuffix('RecordSchema')}SectionSchema",
-    )
-
-
-def _section(record: type[Schema]) -> fields.Nested:
-    return fields.Nested(_section_schema(record), required=True)
-
-
 class MemberDataSectionsSchema(Schema):
-    schedule = _section(ScheduleRecordSchema)
-    time_off = _section(TimeOffRecordSchema)
-    weekly_time_off = _section(WeeklyTimeOffRecordSchema)
-    calendar_link = _section(CalendarLinkRecordSchema)
-    busy_intervals = _section(BusyIntervalRecordSchema)
-    bookable_services = _section(BookableServiceRecordSchema)
-    bookings_as_client = _section(BookingRecordSchema)
-    bookings_as_professional = _section(BookingRecordSchema)
+    schedule = section(ScheduleRecordSchema)
+    time_off = section(TimeOffRecordSchema)
+    weekly_time_off = section(WeeklyTimeOffRecordSchema)
+    calendar_link = section(CalendarLinkRecordSchema)
+    busy_intervals = section(BusyIntervalRecordSchema)
+    bookable_services = section(BookableServiceRecordSchema)
+    bookings_as_client = section(BookingRecordSchema)
+    bookings_as_professional = section(BookingRecordSchema)
 
 
-class MemberDataSchema(Schema):
+class MemberDataSchema(MemberDataPartSchema):
     """`export_member_data`: booking's part of the member's copy of their data."""
 
-    service = fields.String(required=True)
     sections = fields.Nested(MemberDataSectionsSchema, required=True)

@@ -6,6 +6,7 @@ domain's plain dicts. The gateway builds its OpenAPI document from these same sc
 
 from __future__ import annotations
 
+from loconomics_plumbing.member_data import MemberDataPartSchema, section
 from loconomics_plumbing.validation import MoneySchema, PageArgsSchema, StrictSchema, instant
 from marshmallow import EXCLUDE, Schema, fields, validate
 
@@ -746,37 +747,23 @@ class ExportedShareSchema(Schema):
     currency = fields.String()
 
 
-def _export_section(record: type[Schema]) -> fields.Nested:
-    section = Schema.from_dict(
-        {
-            "about": fields.String(metadata={"description": "What this is and why it is kept."}),
-            "records": fields.List(
-                fields.Nested(record), metadata={"description": "Oldest first."}
-            ),
-        },
-        name=f"Governance{record.__name__.removesuffix('Schema')}Section",
-    )
-    return fields.Nested(section)
+class MemberDataSectionsSchema(Schema):
+    member = section(ExportedMemberSchema)
+    member_status_changes = section(ExportedStatusChangeSchema)
+    contact = section(ExportedContactSchema)
+    departure = section(ExportedDepartureSchema)
+    roll_entries = section(ExportedRollEntrySchema)
+    proposals = section(ExportedProposalSchema)
+    candidacies = section(ExportedCandidacySchema)
+    patronage_records = section(ExportedPatronageRecordSchema)
+    patronage_allocations = section(ExportedAllocationSchema)
+    patronage_shares = section(ExportedShareSchema)
 
 
-class GovernanceMemberSectionsSchema(Schema):
-    member = _export_section(ExportedMemberSchema)
-    member_status_changes = _export_section(ExportedStatusChangeSchema)
-    contact = _export_section(ExportedContactSchema)
-    departure = _export_section(ExportedDepartureSchema)
-    roll_entries = _export_section(ExportedRollEntrySchema)
-    proposals = _export_section(ExportedProposalSchema)
-    candidacies = _export_section(ExportedCandidacySchema)
-    patronage_records = _export_section(ExportedPatronageRecordSchema)
-    patronage_allocations = _export_section(ExportedAllocationSchema)
-    patronage_shares = _export_section(ExportedShareSchema)
-
-
-class MemberDataSchema(Schema):
+class MemberDataSchema(MemberDataPartSchema):
     """Governance's part of a member's copy of their data (`export_member_data`)."""
 
-    service = fields.String()
-    sections = fields.Nested(GovernanceMemberSectionsSchema)
+    sections = fields.Nested(MemberDataSectionsSchema, required=True)
 
 
 # Events emitted (the plumbing adds `event_id` and `occurred_at` to every payload)

@@ -7,6 +7,7 @@ contract the producing services follow.
 
 from __future__ import annotations
 
+from loconomics_plumbing.member_data import MemberDataPartSchema, section
 from loconomics_plumbing.validation import PageArgsSchema as _PlumbingPageArgs
 from loconomics_plumbing.validation import StrictSchema, instant, is_time_zone
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
@@ -867,61 +868,19 @@ class MemberConversationSchema(Schema):
     )
 
 
-def _about() -> fields.String:
-    return fields.String(metadata={"description": "What this is and why the cooperative keeps it."})
-
-
-def _records(record: type[Schema]) -> fields.List:
-    return fields.List(fields.Nested(record), metadata={"description": "Oldest first."})
-
-
-class ContactSectionSchema(Schema):
-    about = _about()
-    records = _records(MemberContactSchema)
-
-
-class PreferencesSectionSchema(Schema):
-    about = _about()
-    records = _records(MemberPreferenceSchema)
-
-
-class NotificationsSectionSchema(Schema):
-    about = _about()
-    records = _records(MemberNotificationSchema)
-
-
-class EmailDeliveriesSectionSchema(Schema):
-    about = _about()
-    records = _records(MemberEmailSchema)
-
-
-class ConversationsSectionSchema(Schema):
-    about = _about()
-    records = _records(MemberConversationSchema)
-
-
 class MemberDataSectionsSchema(Schema):
-    contact = fields.Nested(
-        ContactSectionSchema, metadata={"description": "The copy used to address email."}
-    )
-    preferences = fields.Nested(
-        PreferencesSectionSchema, metadata={"description": "Your notification choices."}
-    )
-    notifications = fields.Nested(
-        NotificationsSectionSchema, metadata={"description": "The in-app inbox."}
-    )
-    email_deliveries = fields.Nested(
-        EmailDeliveriesSectionSchema, metadata={"description": "Emails made for you."}
-    )
-    conversations = fields.Nested(
-        ConversationsSectionSchema, metadata={"description": "Your conversations and messages."}
-    )
+    contact = section(MemberContactSchema, "The copy used to address email.")
+    preferences = section(MemberPreferenceSchema, "Your notification choices.")
+    notifications = section(MemberNotificationSchema, "The in-app inbox.")
+    email_deliveries = section(MemberEmailSchema, "Emails made for you.")
+    conversations = section(MemberConversationSchema, "Your conversations and messages.")
 
 
-class MemberDataSchema(Schema):
+class MemberDataSchema(MemberDataPartSchema):
     """`notifications.export_member_data`: notifications' part of a member's copy."""
 
-    service = fields.String(metadata={"description": "`notifications`."})
     sections = fields.Nested(
-        MemberDataSectionsSchema, metadata={"description": "Every section, empty ones included."}
+        MemberDataSectionsSchema,
+        required=True,
+        metadata={"description": "Every section, empty ones included."},
     )

@@ -5,6 +5,7 @@ The gateway builds its OpenAPI document from these same schemas.
 
 from __future__ import annotations
 
+from loconomics_plumbing.member_data import MemberDataPartSchema, section
 from loconomics_plumbing.validation import Day, Instant, StrictSchema
 from marshmallow import Schema, fields, validate
 
@@ -487,39 +488,21 @@ class ReviewRecordSchema(Schema):
     replied_at = Instant(allow_none=True, required=True)
 
 
-def _section_of(record: type[Schema]) -> type[Schema]:
-    name = record.__name__.removesuffix("RecordSchema") + "SectionSchema"
-    return type(
-        name,
-        (Schema,),
-        {
-            "about": fields.String(required=True),
-            "records": fields.List(fields.Nested(record), required=True),
-        },
-    )
+class MemberDataSectionsSchema(Schema):
+    account = section(AccountRecordSchema)
+    log_ins = section(LogInRecordSchema)
+    password_resets = section(PasswordResetRecordSchema)
+    email_confirmations = section(EmailConfirmationRecordSchema)
+    professional_profile = section(ProfessionalProfileRecordSchema)
+    credentials = section(CredentialRecordSchema)
+    service_areas = section(ServiceAreaRecordSchema)
+    listings = section(ListingRecordSchema)
+    job_title_proposals = section(JobTitleProposalRecordSchema)
+    reviews_written = section(ReviewRecordSchema)
+    reviews_received = section(ReviewRecordSchema)
 
 
-ReviewSectionSchema = _section_of(ReviewRecordSchema)
-
-
-class ProfilesMemberDataSectionsSchema(Schema):
-    account = fields.Nested(_section_of(AccountRecordSchema), required=True)
-    log_ins = fields.Nested(_section_of(LogInRecordSchema), required=True)
-    password_resets = fields.Nested(_section_of(PasswordResetRecordSchema), required=True)
-    email_confirmations = fields.Nested(_section_of(EmailConfirmationRecordSchema), required=True)
-    professional_profile = fields.Nested(
-        _section_of(ProfessionalProfileRecordSchema), required=True
-    )
-    credentials = fields.Nested(_section_of(CredentialRecordSchema), required=True)
-    service_areas = fields.Nested(_section_of(ServiceAreaRecordSchema), required=True)
-    listings = fields.Nested(_section_of(ListingRecordSchema), required=True)
-    job_title_proposals = fields.Nested(_section_of(JobTitleProposalRecordSchema), required=True)
-    reviews_written = fields.Nested(ReviewSectionSchema, required=True)
-    reviews_received = fields.Nested(ReviewSectionSchema, required=True)
-
-
-class ProfilesMemberDataSchema(Schema):
+class MemberDataSchema(MemberDataPartSchema):
     """profiles' part of a member's copy of their data (docs/data-export.md)."""
 
-    service = fields.String(required=True)
-    sections = fields.Nested(ProfilesMemberDataSectionsSchema, required=True)
+    sections = fields.Nested(MemberDataSectionsSchema, required=True)

@@ -48,8 +48,8 @@ from .schemas import (
     EmailChangeSchema,
     ExportMemberDataSchema,
     LogInSchema,
+    MemberDataSchema,
     OwnerStatusChangedEventSchema,
-    ProfilesMemberDataSchema,
     RefreshSchema,
     RequestPasswordResetSchema,
     ResetPasswordSchema,
@@ -268,7 +268,7 @@ class ProfilesService(Health):
             now=clock.now(),
         )
         self.db.commit()
-        return ProfilesMemberDataSchema().dump(part)
+        return MemberDataSchema().dump(part)
 
     # job-title catalog
 

@@ -18,6 +18,7 @@ addresses Stripe (an item to change, an idempotency key), not something about th
 
 from __future__ import annotations
 
+from loconomics_plumbing.member_data import member_data_part
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -113,10 +114,7 @@ def export_member_data(session: Session, user_id: str) -> dict:
         "receipts": _receipts(session, user_id),
         "payout_accounts": _payout_accounts(session, user_id),
     }
-    return {
-        "service": SERVICE,
-        "sections": {name: {"about": ABOUT[name], "records": records[name]} for name in SECTIONS},
-    }
+    return member_data_part(SERVICE, ABOUT, records)
 
 
 def _stripe_customer(session: Session, user_id: str) -> list[dict]:

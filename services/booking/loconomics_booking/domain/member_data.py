@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from loconomics_plumbing.member_data import member_data_part
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -58,7 +59,7 @@ ABOUT = {
 }
 SECTIONS = tuple(ABOUT)
 
-TABLE_SECTIONS: dict[str, tuple[str, ...]] = {
+SECTIONS_BY_TABLE: dict[str, tuple[str, ...]] = {
     "schedules": ("schedule",),
     "time_off": ("time_off",),
     "weekly_time_off": ("weekly_time_off",),
@@ -69,7 +70,7 @@ TABLE_SECTIONS: dict[str, tuple[str, ...]] = {
 }
 """The tables that feed the member's sections, by table name."""
 
-NOTHING_OF_A_MEMBER: dict[str, str] = {
+NOTHING_TO_SHOW: dict[str, str] = {
     "listing_states": "The newest profiles listing event applied per listing (listing id, "
     "professional id, event version and time, removed or not), kept only to ignore late or "
     "repeated events; it copies what profiles keeps of the listing and exports in its "
@@ -95,10 +96,7 @@ def export_member_data(session: Session, account_id: str) -> dict:
         "bookings_as_client": _bookings(session, account_id, "client"),
         "bookings_as_professional": _bookings(session, account_id, "professional"),
     }
-    return {
-        "service": SERVICE,
-        "sections": {name: {"about": ABOUT[name], "records": records[name]} for name in SECTIONS},
-    }
+    return member_data_part(SERVICE, ABOUT, records)
 
 
 def _schedule(session: Session, account_id: str) -> list[dict]:

@@ -17,6 +17,7 @@ so a new column never leaks by accident. Governance keeps no password, token or 
 
 from __future__ import annotations
 
+from loconomics_plumbing.member_data import member_data_part
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -135,10 +136,7 @@ def export_member_data(session: Session, caller: Caller) -> dict:
         "patronage_allocations": _patronage_allocations(session, external_id),
         "patronage_shares": _patronage_shares(session, external_id),
     }
-    return {
-        "service": SERVICE,
-        "sections": {name: {"about": ABOUT[name], "records": records[name]} for name in SECTIONS},
-    }
+    return member_data_part(SERVICE, ABOUT, records)
 
 
 def _member(member: Member) -> dict:

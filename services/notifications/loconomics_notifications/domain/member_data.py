@@ -1,6 +1,6 @@
 """A member's copy of what notifications keeps about them (docs/data-export.md).
 
-Every table of the database is named here: either the sections it feeds (`SECTIONS_OF_TABLE`)
+Every table of the database is named here: either the sections it feeds (`SECTIONS_BY_TABLE`)
 or why it holds nothing of a member's to show (`NOTHING_TO_SHOW`); a unit test fails when a
 table is in neither, so a new one cannot be forgotten.
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from loconomics_plumbing.member_data import member_data_part
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -58,7 +59,7 @@ ABOUT: dict[str, str] = {
 }
 SECTIONS = tuple(ABOUT)
 
-SECTIONS_OF_TABLE: dict[str, tuple[str, ...]] = {
+SECTIONS_BY_TABLE: dict[str, tuple[str, ...]] = {
     "contacts": ("contact", "conversations"),  # also the other party's shown name
     "notification_preferences": ("preferences",),
     "notifications": ("notifications", "email_deliveries"),
@@ -88,10 +89,6 @@ NOTHING_TO_SHOW: dict[str, str] = {
     "processed_events": "event ids already handled, so a repeated event changes nothing",
 }
 """The tables that hold nothing of a member's to show, and why."""
-
-
-def _section(name: str, records: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"about": ABOUT[name], "records": records}
 
 
 def _contact(session: Session, account_id: str) -> list[dict[str, Any]]:
@@ -269,15 +266,11 @@ def export_member_data(
     only; dates in the inbox's text are shown as the app shows them (the member's zone, else
     `default_zone`)."""
     account_id = signed_in(caller)
-    return {
-        "service": SERVICE,
-        "sections": {
-            "contact": _section("contact", _contact(session, account_id)),
-            "preferences": _section("preferences", _preferences(session, account_id)),
-            "notifications": _section("notifications", _inbox(session, account_id, default_zone)),
-            "email_deliveries": _section(
-                "email_deliveries", _emails(session, account_id, default_zone)
-            ),
-            "conversations": _section("conversations", _conversations(session, account_id)),
-        },
+    records = {
+        "contact": _contact(session, account_id),
+        "preferences": _preferences(session, account_id),
+        "notifications": _inbox(session, account_id, default_zone),
+        "email_deliveries": _emails(session, account_id, default_zone),
+        "conversations": _conversations(session, account_id),
     }
+    return member_data_part(SERVICE, ABOUT, records)

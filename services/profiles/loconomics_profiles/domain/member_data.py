@@ -12,7 +12,7 @@ link token hashes): a record says one exists instead. Another member's data appe
 the member sees it in the app: the other party of a review by account id and name, and a
 review about the member only once it is published (a blind review is not theirs to read yet).
 
-`TABLES_SHOWN` and `TABLES_NOT_SHOWN` name every table of the database, so a new table cannot
+`SECTIONS_BY_TABLE` and `NOTHING_TO_SHOW` name every table of the database, so a new table cannot
 be forgotten (a unit test compares them with the metadata).
 """
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from loconomics_plumbing.member_data import member_data_part
 from loconomics_plumbing.storage import OUTBOX, PROCESSED
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,7 +42,7 @@ Emit = Callable[[str, dict], object]
 
 SERVICE = "profiles"
 
-SECTIONS: dict[str, str] = {
+ABOUT: dict[str, str] = {
     "account": (
         "Your account: how you sign in, the name other members see, your language and roles, "
         "and your ownership status as billing reported it. Your password is kept only as a "
@@ -84,7 +85,9 @@ SECTIONS: dict[str, str] = {
 }
 """Every section profiles answers, in the order it answers them."""
 
-TABLES_SHOWN: dict[str, tuple[str, ...]] = {
+SECTIONS = tuple(ABOUT)
+
+SECTIONS_BY_TABLE: dict[str, tuple[str, ...]] = {
     "accounts": ("account",),
     "account_roles": ("account",),
     "login_sessions": ("log_ins",),
@@ -100,7 +103,7 @@ TABLES_SHOWN: dict[str, tuple[str, ...]] = {
 }
 """The tables holding something of a member's, and the sections they feed."""
 
-TABLES_NOT_SHOWN: dict[str, str] = {
+NOTHING_TO_SHOW: dict[str, str] = {
     "listing_search": (
         "A derived search index rebuilt from listings, service areas and ratings: nothing in "
         "it that `listings` and `service_areas` do not show."
@@ -156,12 +159,7 @@ def export_member_data(
         "reviews_received": _reviews_received(session, account.id),
     }
     emit("data_export_requested", {"account_id": account.id, "requested_at": now.isoformat()})
-    return {
-        "service": SERVICE,
-        "sections": {
-            name: {"about": about, "records": records[name]} for name, about in SECTIONS.items()
-        },
-    }
+    return member_data_part(SERVICE, ABOUT, records)
 
 
 def _account(account: Account) -> dict:

@@ -12,6 +12,7 @@ from unittest.mock import Mock
 import pytest
 from loconomics_plumbing.errors import Invalid, Unauthorized
 from loconomics_plumbing.identity import Caller
+from loconomics_plumbing.member_data import unaccounted_tables
 from loconomics_plumbing.storage import UnitOfWork, make_engine, session_factory
 from loconomics_profiles import service as service_module
 from loconomics_profiles.domain import (
@@ -30,7 +31,7 @@ from loconomics_profiles.domain import professional_profiles as profiles
 from loconomics_profiles.domain.catalog import job_title_id_for, seed_catalog
 from loconomics_profiles.domain.service_areas import set_service_area
 from loconomics_profiles.models import Account, Base, EmailConfirmation, LoginSession, PasswordReset
-from loconomics_profiles.schemas import DataExportRequestedEventSchema, ProfilesMemberDataSchema
+from loconomics_profiles.schemas import DataExportRequestedEventSchema, MemberDataSchema
 from loconomics_profiles.service import ProfilesService
 from nameko.testing.services import worker_factory
 from sqlalchemy import select
@@ -281,7 +282,7 @@ def export(work, account, password: str = PASSWORD) -> dict:
         now=EXPORTED,
     )
     work.commit()
-    return ProfilesMemberDataSchema().dump(part)
+    return MemberDataSchema().dump(part)
 
 
 def records(part: dict, section: str) -> list[dict]:
@@ -650,14 +651,13 @@ def test_a_right_password_announces_the_copy(work, world):
 
 
 def test_every_table_feeds_a_section_or_says_why_not():
-    shown, not_shown = member_data.TABLES_SHOWN, member_data.TABLES_NOT_SHOWN
-    assert set(shown).isdisjoint(not_shown)
-    assert set(shown) | set(not_shown) == set(Base.metadata.tables)
+    shown, not_shown = member_data.SECTIONS_BY_TABLE, member_data.NOTHING_TO_SHOW
+    assert unaccounted_tables(Base.metadata, shown, not_shown) == {}
     assert all(reason.strip() for reason in not_shown.values())
     fed = {section for sections in shown.values() for section in sections}
     assert fed == set(member_data.SECTIONS)
     assert list(member_data.SECTIONS) == SECTION_NAMES
-    assert list(ProfilesMemberDataSchema().fields["sections"].nested().fields) == SECTION_NAMES
+    assert list(MemberDataSchema().fields["sections"].nested().fields) == SECTION_NAMES
 
 
 # the entrypoint
@@ -677,7 +677,7 @@ def test_the_entrypoint_answers_the_caller_and_announces_it(unit, world):
     ana = world["ana"]
     answer = worker(unit, caller_of(ana)).export_member_data(current_password=PASSWORD)
     assert not unit.session.in_transaction()  # the announcement is committed with the answer
-    assert ProfilesMemberDataSchema().validate(answer) == {}
+    assert MemberDataSchema().validate(answer) == {}
     assert answer == export(unit, ana)
     assert [e["account_id"] for e in events(unit, "data_export_requested")] == [ana.id, ana.id]
 
