@@ -30,6 +30,7 @@ from sqlalchemy import (
     event,
     insert,
     select,
+    text,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -196,6 +197,19 @@ def read_one(session: Session, statement: Any, params: dict) -> Any:
         else:
             connection.execution_options(isolation_level="AUTOCOMMIT")
         return connection.execute(statement, params).first()
+
+
+def hold_until_commit(session: Session, key: str) -> None:
+    """Wait for, then keep until this transaction ends, the lock named `key`.
+
+    For rules about something that may have no row yet to lock (a person not heard of, a
+    professional's free time): two transactions naming the same key run one after the other,
+    so the later one reads what the earlier wrote. PostgreSQL takes an advisory lock on the
+    key's hash (two keys sharing a hash only wait for each other, briefly). SQLite needs
+    none: every transaction here holds the database's write lock (BEGIN IMMEDIATE).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
 def utc_now() -> datetime:

@@ -28,7 +28,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from loconomics_plumbing.errors import Conflict
-from sqlalchemy import select, text
+from loconomics_plumbing.storage import hold_until_commit
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -80,13 +81,8 @@ def assert_free(
 
 
 def hold_professionals_time(session: Session, professional_id: str) -> None:
-    """PostgreSQL: wait for, then keep until commit or rollback, the lock on this
-    professional's time. SQLite already runs one writing transaction at a time."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-            {"key": f"booking-time:{professional_id}"},
-        )
+    """Wait for, then keep until commit or rollback, the lock on this professional's time."""
+    hold_until_commit(session, f"booking-time:{professional_id}")
 
 
 def is_overlap_refusal(error: IntegrityError) -> bool:

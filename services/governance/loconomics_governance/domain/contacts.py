@@ -14,10 +14,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from loconomics_plumbing.storage import hold_until_commit
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..models import Contact, Departure, Member
+
+
+def hold_person(session: Session, external_id: str) -> None:
+    """What governance keeps of one person (contact, register entry, departure) is written by
+    one transaction at a time: a departure racing a first word about the person (which has no
+    row yet to lock) would otherwise miss it, and an address would outlive the erasure."""
+    hold_until_commit(session, f"governance-person:{external_id}")
 
 
 def remember_contact(
@@ -31,6 +39,7 @@ def remember_contact(
 ) -> None:
     """Keep what the platform says a person is called. `said_at`, when the platform said it:
     an older word arriving after a newer one (a sign-up behind a rename) changes nothing."""
+    hold_person(session, external_id)
     if session.get(Departure, external_id) is not None:
         return
     said_at = said_at or now

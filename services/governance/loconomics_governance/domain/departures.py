@@ -48,6 +48,7 @@ def record_departure(
     if not external_id:
         raise field_error("external_id", "is required")
     left_at = utc("left_at", left_at)
+    contacts.hold_person(session, external_id)
     departure = session.get(Departure, external_id)
     if departure is not None:
         return _view(session, departure, recorded=False, candidacies_withdrawn=[])

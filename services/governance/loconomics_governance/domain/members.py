@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Departure, Election, Member, MemberStatusChange, Proposal, RollEntry
+from . import contacts
 from .access import Caller, is_admin, require_admin, require_signed_in
 from .identifiers import new_id
 from .moments import iso, utc
@@ -55,6 +56,7 @@ def record_member_status(
     if not external_id:
         raise field_error("external_id", "is required")
     occurred_at = utc("occurred_at", occurred_at)
+    contacts.hold_person(session, external_id)
     member = session.scalars(select(Member).where(Member.external_id == external_id)).first()
     if source_event_id is not None and _seen(session, source_event_id):
         return {**member_view(member), "changed": False}

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from loconomics_plumbing.storage import hold_until_commit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,9 +31,17 @@ FORMER_MEMBER = "Former member"
 """What a closed account is called wherever its name was shown (as profiles calls it)."""
 
 
+def hold_contact(session: Session, account_id: str) -> None:
+    """One account's contact is written by one transaction at a time, so a closure racing a
+    sign-up or a change (the contact may have no row yet to lock) always comes after it or
+    sees it: an address never outlives the closure."""
+    hold_until_commit(session, f"notifications-contact:{account_id}")
+
+
 def record_account(session: Session, account: dict[str, Any]) -> Contact:
     """Apply one loaded `account_created` / `account_changed` payload; returns what we now hold.
     A closed contact stays as it is, whatever the snapshot's time."""
+    hold_contact(session, account["account_id"])
     contact = session.get(Contact, account["account_id"])
     occurred_at = account["occurred_at"]
     if contact is not None and (
@@ -60,6 +69,7 @@ def record_account(session: Session, account: dict[str, Any]) -> Contact:
 def learn_zone(session: Session, account_id: str, zone: str, *, settled: bool = False) -> None:
     """Take `zone` as the account's own if we know none yet, or always when `settled` (the
     professional's schedule says so). A contact not heard of yet, or closed, is left alone."""
+    hold_contact(session, account_id)
     contact = session.get(Contact, account_id)
     if contact is None or contact.closed_at is not None or (contact.time_zone and not settled):
         return
@@ -84,6 +94,7 @@ def close_contact(session: Session, closure: dict[str, Any]) -> Contact:
     yet is kept as closed at once, so a sign-up event arriving late cannot fill it in. The
     contact then keeps the id of the event that closed it; a repeat, or a second closure,
     changes nothing."""
+    hold_contact(session, closure["account_id"])
     contact = session.get(Contact, closure["account_id"])
     if contact is not None and contact.closed_at is not None:
         return contact
