@@ -79,9 +79,9 @@ class JobTitleSchema(Schema):
     criteria = fields.List(fields.String(), required=True, **_about(
         "What a client rates 1-5 after a booking."))
     status = fields.String(required=True, validate=validate.OneOf(
-        ("listed", "proposed", "rejected")), **_about(
+        ("listed", "proposed", "rejected", "withdrawn")), **_about(
         "`listed` for everyone; `proposed` waits for an administrator (its proposer may "
-        "already use it); `rejected`."))
+        "already use it); `rejected`; `withdrawn` when its proposer closed their account."))
     proposed_by = fields.String(**_about("Account that proposed it; shown to them and admins."))
     matched = fields.String(**_about("The name or alias the query matched."))
 

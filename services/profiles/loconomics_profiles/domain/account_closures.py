@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Account, Base, EmailConfirmation, PasswordReset
 from ..shop_models import ProfessionalSchedule
-from . import accounts, listings, login_sessions, reviews
+from . import accounts, catalog, listings, login_sessions, reviews
 from .professional_profiles import erase_profile
 from .secret_tokens import new_token
 
@@ -73,6 +73,7 @@ def close_account(
     addressee = {"email": account.email, "name": account.name, "language": account.language}
 
     listings.withdraw_all(session, emit, account.id, now)
+    catalog.withdraw_proposals(session, account.id, now)
     erase_profile(session, account.id)
     reviews.forget_reviews_of_professional(session, account.id)
     schedule = session.get(ProfessionalSchedule, account.id)

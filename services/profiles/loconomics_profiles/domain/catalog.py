@@ -32,6 +32,7 @@ Emit = Callable[[str, dict], None]
 LISTED = "listed"
 PROPOSED = "proposed"
 REJECTED = "rejected"
+WITHDRAWN = "withdrawn"
 
 MAX_PENDING_PROPOSALS = 5
 MAX_ALIASES = 10
@@ -285,3 +286,14 @@ def reject_title(session: Session, emit: Emit, caller: Caller, job_title_id: str
         "reason": reason,
     })
     return title_view(title, caller)
+
+
+def withdraw_proposals(session: Session, proposer_id: str, now: datetime) -> None:
+    """A closed account's proposals still waiting leave the administrators' queue: nobody is
+    left to use the title or be told the decision. Titles already listed stay listed."""
+    pending = session.scalars(
+        select(JobTitle).where(JobTitle.proposed_by == proposer_id, JobTitle.status == PROPOSED)
+    )
+    for title in pending:
+        title.status = WITHDRAWN
+        title.decided_at = now

@@ -20,6 +20,7 @@ from loconomics_profiles import shop_schemas
 from loconomics_profiles.domain import (
     account_closures,
     accounts,
+    catalog,
     listing_services,
     listings,
     login_sessions,
@@ -37,6 +38,7 @@ from loconomics_profiles.schemas import AccountClosedEventSchema, AccountClosure
 from loconomics_profiles.service import ProfilesService
 from loconomics_profiles.shop_models import (
     Credential,
+    JobTitle,
     Listing,
     ListingSearchRow,
     ListingService,
@@ -490,6 +492,29 @@ def test_published_events_that_carried_the_address_leave_the_outbox_at_once(work
     assert events(work, "listing_published"), "events without the address stay"
     everything = "\n".join(work.session.connection().connection.driver_connection.iterdump())
     assert everything.count("ana@example.org") == 2  # the pending change, and account_closed
+
+
+def test_proposals_still_waiting_leave_the_queue_and_listed_ones_stay(work, ana):
+    pro, admin = caller_of(ana), Caller("admin-1", frozenset({"admin"}))
+    waiting = catalog.propose_title(work.session, work.emit, pro, "Beekeeper", "outdoor", NOW)
+    listed = catalog.propose_title(work.session, work.emit, pro, "Muralist", "home", NOW)
+    catalog.approve_title(work.session, work.emit, admin, listed["id"], NOW)
+    bob = sign_up(work, "bob@example.org", "Bob", roles=("professional",))
+    others = catalog.propose_title(
+        work.session, work.emit, caller_of(bob), "Beekeeper", "outdoor", NOW
+    )
+    work.commit()
+
+    close(work, ana)
+
+    queue = catalog.list_proposals(work.session, admin)
+    assert [title["id"] for title in queue] == [others["id"]]
+    statuses = {
+        title.id: (title.status, title.decided_at)
+        for title in work.session.scalars(select(JobTitle))
+        if title.proposed_by == ana.id
+    }
+    assert statuses == {waiting["id"]: ("withdrawn", LATER), listed["id"]: ("listed", NOW)}
 
 
 def test_a_client_closes_too(work):
