@@ -12,8 +12,8 @@ import pytest
 from loconomics_notifications.domain import conversations as talk
 from loconomics_notifications.domain.deliveries import DeliveryError
 from loconomics_notifications.domain.routing import handle_event
-from loconomics_notifications.models import Base
-from sqlalchemy import create_engine
+from loconomics_notifications.models import Base, EmailDelivery, Notification
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -55,6 +55,23 @@ def session() -> Iterator[Session]:
     with Session(engine) as db:
         yield db
     engine.dispose()
+
+
+@pytest.fixture
+def delivery_of(session: Session) -> Callable[..., EmailDelivery]:
+    """`delivery_of(event_id)`: the one email an event made (`recipient` picks one of several)."""
+
+    def find(event_id: str, recipient: str | None = None) -> EmailDelivery:
+        query = (
+            select(EmailDelivery)
+            .join(Notification, Notification.id == EmailDelivery.notification_id)
+            .where(Notification.event_id == event_id)
+        )
+        if recipient is not None:
+            query = query.where(Notification.recipient_id == recipient)
+        return session.scalars(query).one()
+
+    return find
 
 
 @pytest.fixture

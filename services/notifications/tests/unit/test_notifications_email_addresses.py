@@ -39,14 +39,6 @@ def _stored(session) -> str:
     return every_row(session, Base.metadata)
 
 
-def _delivery(session, event_id) -> EmailDelivery:
-    return session.scalars(
-        select(EmailDelivery)
-        .join(Notification, Notification.id == EmailDelivery.notification_id)
-        .where(Notification.event_id == event_id)
-    ).one()
-
-
 def _made(session, event_id) -> set[tuple[str, str, str, bool]]:
     rows = session.scalars(select(Notification).where(Notification.event_id == event_id))
     return {(n.recipient_id, n.channel, n.category, n.transactional) for n in rows}
@@ -321,7 +313,7 @@ def test_the_token_is_kept_until_the_email_has_gone_then_nowhere(
 
 @BOTH
 def test_a_dead_email_forgets_its_token_even_in_the_servers_words_and_cannot_be_replayed(
-    session, now, people, make_event, smtp_server, event_name
+    session, now, people, make_event, smtp_server, event_name, delivery_of
 ):
     _welcomes_sent(session, now, smtp_server)
     event = make_event(event_name)
@@ -333,17 +325,17 @@ def test_a_dead_email_forgets_its_token_even_in_the_servers_words_and_cannot_be_
 
     assert deliver_due(session, now, refuses, MAILBOX).dead == 1
     assert token not in _stored(session)
-    assert "[erased]" in _delivery(session, event["event_id"]).last_error
+    assert "[erased]" in delivery_of(event["event_id"]).last_error
     assert replay_dead(session, people["admin"], now) == 1
     server = smtp_server()
     assert deliver_due(session, now, server, MAILBOX).dead == 1  # nothing to send any more
     assert server.accepted == []
-    assert "one-time link was dropped" in _delivery(session, event["event_id"]).last_error
+    assert "one-time link was dropped" in delivery_of(event["event_id"]).last_error
 
 
 @BOTH
 def test_an_email_not_sent_before_its_link_lapses_is_given_up(
-    session, now, make_event, smtp_server, event_name
+    session, now, make_event, smtp_server, event_name, delivery_of
 ):
     lapses = now + timedelta(minutes=30)
     event = make_event(event_name, **{LAPSES_AT[event_name]: lapses.isoformat()})
@@ -352,7 +344,7 @@ def test_an_email_not_sent_before_its_link_lapses_is_given_up(
     assert deliver_due(session, now, server, MAILBOX).retrying == 1
     assert deliver_due(session, lapses, server, MAILBOX).dead == 1  # the next try is too late
     assert server.accepted == []
-    assert "lapsed" in _delivery(session, event["event_id"]).last_error
+    assert "lapsed" in delivery_of(event["event_id"]).last_error
     assert event[TOKEN_OF[event_name]] not in _stored(session)
 
 
@@ -367,13 +359,13 @@ def test_just_before_it_lapses_it_still_goes(session, now, make_event, smtp_serv
 
 @BOTH
 def test_without_the_apps_url_it_waits_rather_than_go_without_its_link(
-    session, now, make_event, smtp_server, event_name
+    session, now, make_event, smtp_server, event_name, delivery_of
 ):
     event = make_event(event_name)
     handle_event(session, event_name, event, now)
     server = smtp_server()
     assert deliver_due(session, now, server, Mailbox("hello@loconomics.test")).retrying == 1
-    delivery = _delivery(session, event["event_id"])
+    delivery = delivery_of(event["event_id"])
     assert "NOTIFICATIONS_APP_URL" in delivery.last_error and server.accepted == []
     assert event[TOKEN_OF[event_name]] in _stored(session)
     assert deliver_due(session, now + timedelta(minutes=1), server, MAILBOX).sent == 1

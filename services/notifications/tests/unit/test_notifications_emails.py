@@ -5,28 +5,20 @@ import pytest
 from loconomics_notifications.domain.content import compose
 from loconomics_notifications.domain.emails import Mailbox, RecipientUnknown, build_email
 from loconomics_notifications.domain.routing import handle_event
-from loconomics_notifications.models import EmailDelivery, Notification
+from loconomics_notifications.models import Notification
 from sqlalchemy import select
 
 MAILBOX = Mailbox("hello@loconomics.test", link_base="https://app.loconomics.test")
-
-
-def _delivery(session, event_id, recipient):
-    return session.scalars(
-        select(EmailDelivery)
-        .join(Notification, Notification.id == EmailDelivery.notification_id)
-        .where(Notification.event_id == event_id, Notification.recipient_id == recipient)
-    ).one()
 
 
 def _parsed(message):
     return message_from_bytes(message.as_bytes(), policy=policy.default)
 
 
-def test_a_booking_email_is_text_html_and_an_ics(session, now, people, make_booking):
+def test_a_booking_email_is_text_html_and_an_ics(session, now, people, make_booking, delivery_of):
     event = make_booking(refund_cents=1900, fee_cents=500, cancelled_by="professional")
     handle_event(session, "booking_cancelled", event, now)
-    delivery = _delivery(session, event["event_id"], "client1")
+    delivery = delivery_of(event["event_id"], "client1")
     email = _parsed(build_email(session, delivery, MAILBOX, now))
     assert email.get_content_type() == "multipart/mixed"
     body, attachment = email.iter_parts()
@@ -43,15 +35,13 @@ def test_a_booking_email_is_text_html_and_an_ics(session, now, people, make_book
 
 
 def test_french_reader_sees_booking_time_in_the_professionals_zone(
-    session, now, people, make_booking
+    session, now, people, make_booking, delivery_of
 ):
     # 21:30 UTC = 14:30 in Los Angeles (PDT); the client lives in Paris but the appointment
     # is where the professional is.
     event = make_booking(refund_cents=1900, fee_cents=500, cancelled_by="professional")
     handle_event(session, "booking_cancelled", event, now)
-    email = _parsed(
-        build_email(session, _delivery(session, event["event_id"], "client1"), MAILBOX, now)
-    )
+    email = _parsed(build_email(session, delivery_of(event["event_id"], "client1"), MAILBOX, now))
     text = email.get_body(("plain",)).get_content()
     assert "mardi 10 mars 2026, de 14:30 à 15:30 (heure de Los Angeles)" in text
     assert "Remboursement : 19,00\u00a0$US" in text
@@ -60,12 +50,12 @@ def test_french_reader_sees_booking_time_in_the_professionals_zone(
     assert "https://app.loconomics.test/bookings/bk1" in text
 
 
-def test_english_reader_gets_12_hour_times_and_dollar_amounts(session, now, people, make_booking):
+def test_english_reader_gets_12_hour_times_and_dollar_amounts(
+    session, now, people, make_booking, delivery_of
+):
     event = make_booking(refund_cents=1900, fee_cents=500, cancelled_by="professional")
     handle_event(session, "booking_cancelled", event, now)
-    email = _parsed(
-        build_email(session, _delivery(session, event["event_id"], "pro1"), MAILBOX, now)
-    )
+    email = _parsed(build_email(session, delivery_of(event["event_id"], "pro1"), MAILBOX, now))
     text = email.get_body(("plain",)).get_content()
     assert "Tuesday, March 10, 2026, 2:30\u00a0PM – 3:30\u00a0PM (Los Angeles time)" in text
     assert "Refunded to the client: $19.00" in text
@@ -74,10 +64,10 @@ def test_english_reader_gets_12_hour_times_and_dollar_amounts(session, now, peop
     assert '<a href="https://app.loconomics.test/bookings/bk1">View the booking</a>' in html
 
 
-def test_the_message_id_is_stable_across_retries(session, now, people, make_booking):
+def test_the_message_id_is_stable_across_retries(session, now, people, make_booking, delivery_of):
     event = make_booking()
     handle_event(session, "booking_confirmed", event, now)
-    delivery = _delivery(session, event["event_id"], "pro1")
+    delivery = delivery_of(event["event_id"], "pro1")
     first = build_email(session, delivery, MAILBOX, now)
     again = build_email(session, delivery, MAILBOX, now + timedelta(minutes=5))
     assert first["Message-ID"] == again["Message-ID"]
@@ -85,11 +75,11 @@ def test_the_message_id_is_stable_across_retries(session, now, people, make_book
 
 
 def test_an_email_waits_for_a_contact_that_has_not_arrived(
-    session, now, make_booking, make_account
+    session, now, make_booking, make_account, delivery_of
 ):
     event = make_booking(client_id="late")
     handle_event(session, "booking_confirmed", event, now)
-    delivery = _delivery(session, event["event_id"], "late")
+    delivery = delivery_of(event["event_id"], "late")
     with pytest.raises(RecipientUnknown):
         build_email(session, delivery, MAILBOX, now)
     handle_event(session, "account_created", make_account("late", "Léa", language="fr"), now)
@@ -206,13 +196,11 @@ def test_unknown_other_party_gets_a_polite_placeholder(session, now, people, mak
     ],
 )
 def test_what_each_non_booking_email_says(
-    session, now, people, make_event, event_name, overrides, recipient, expected
+    session, now, people, make_event, event_name, overrides, recipient, expected, delivery_of
 ):
     payload = make_event(event_name, **overrides)
     handle_event(session, event_name, payload, now)
-    email = _parsed(
-        build_email(session, _delivery(session, payload["event_id"], recipient), MAILBOX, now)
-    )
+    email = _parsed(build_email(session, delivery_of(payload["event_id"], recipient), MAILBOX, now))
     text = email.get_body(("plain",)).get_content()
     for phrase in expected:
         assert phrase in text
@@ -230,7 +218,7 @@ def test_what_each_non_booking_email_says(
     ],
 )
 def test_a_result_reaches_the_roll_kept_when_the_ballot_opened(
-    session, now, people, make_event, closing, expected
+    session, now, people, make_event, closing, expected, delivery_of
 ):
     opening = closing.replace("closed", "opened")
     handle_event(session, opening, make_event(opening, electorate=["pro1", "stranger"]), now)
@@ -252,15 +240,13 @@ def test_a_result_reaches_the_roll_kept_when_the_ballot_opened(
         )
     ).all()
     assert sorted(told) == ["pro1", "stranger"]
-    email = _parsed(
-        build_email(session, _delivery(session, result["event_id"], "pro1"), MAILBOX, now)
-    )
+    email = _parsed(build_email(session, delivery_of(result["event_id"], "pro1"), MAILBOX, now))
     text = email.get_body(("plain",)).get_content()
     for phrase in expected:
         assert phrase in text
 
 
-def test_each_email_of_a_booking_says_what_happened(session, now, people, make_event):
+def test_each_email_of_a_booking_says_what_happened(session, now, people, make_event, delivery_of):
     subjects = {}
     for name in (
         "booking_requested",
@@ -277,7 +263,7 @@ def test_each_email_of_a_booking_says_what_happened(session, now, people, make_e
     ):
         event = make_event(name)
         handle_event(session, name, event, now)
-        email = build_email(session, _delivery(session, event["event_id"], "client1"), MAILBOX, now)
+        email = build_email(session, delivery_of(event["event_id"], "client1"), MAILBOX, now)
         subjects[name] = email["Subject"]
     assert subjects == {
         "booking_requested": "Demande envoyée : Haircut avec Pat Rivera",
@@ -294,7 +280,9 @@ def test_each_email_of_a_booking_says_what_happened(session, now, people, make_e
     }
 
 
-def test_a_proposer_hears_of_a_declined_or_lapsed_proposal(session, now, people, make_event):
+def test_a_proposer_hears_of_a_declined_or_lapsed_proposal(
+    session, now, people, make_event, delivery_of
+):
     declined = make_event("booking_reschedule_declined")  # proposed by the professional
     lapsed = make_event("booking_reschedule_expired")  # proposed by the client
     handle_event(session, "booking_reschedule_declined", declined, now)
@@ -302,9 +290,7 @@ def test_a_proposer_hears_of_a_declined_or_lapsed_proposal(session, now, people,
     assert _made_for(session, declined["event_id"]) == {"pro1"}
     assert _made_for(session, lapsed["event_id"]) == {"client1"}
     text = (
-        _parsed(
-            build_email(session, _delivery(session, declined["event_id"], "pro1"), MAILBOX, now)
-        )
+        _parsed(build_email(session, delivery_of(declined["event_id"], "pro1"), MAILBOX, now))
         .get_body(("plain",))
         .get_content()
     )
@@ -312,11 +298,13 @@ def test_a_proposer_hears_of_a_declined_or_lapsed_proposal(session, now, people,
     assert "Thursday, March 12, 2026, 10:00\u00a0AM – 11:00\u00a0AM (Los Angeles time)" in text
 
 
-def test_a_request_lists_every_proposed_time_and_the_deadline(session, now, people, make_event):
+def test_a_request_lists_every_proposed_time_and_the_deadline(
+    session, now, people, make_event, delivery_of
+):
     event = make_event("booking_requested")
     handle_event(session, "booking_requested", event, now)
     text = (
-        _parsed(build_email(session, _delivery(session, event["event_id"], "pro1"), MAILBOX, now))
+        _parsed(build_email(session, delivery_of(event["event_id"], "pro1"), MAILBOX, now))
         .get_body(("plain",))
         .get_content()
     )
@@ -325,10 +313,12 @@ def test_a_request_lists_every_proposed_time_and_the_deadline(session, now, peop
     assert "decline by Monday, March 2, 2026 at 4:00\u00a0AM (Los Angeles time)" in text
 
 
-def test_a_service_without_a_known_name_is_still_spoken_of(session, now, people, make_event):
+def test_a_service_without_a_known_name_is_still_spoken_of(
+    session, now, people, make_event, delivery_of
+):
     event = make_event("booking_confirmed", service_id="svc-unknown")
     handle_event(session, "booking_confirmed", event, now)
-    email = build_email(session, _delivery(session, event["event_id"], "pro1"), MAILBOX, now)
+    email = build_email(session, delivery_of(event["event_id"], "pro1"), MAILBOX, now)
     assert email["Subject"] == "Booking confirmed: a service with Chloé Martin"
 
 

@@ -40,14 +40,6 @@ def _stored(session) -> str:
     return every_row(session, Base.metadata)
 
 
-def _delivery(session, event_id) -> EmailDelivery:
-    return session.scalars(
-        select(EmailDelivery)
-        .join(Notification, Notification.id == EmailDelivery.notification_id)
-        .where(Notification.event_id == event_id)
-    ).one()
-
-
 # ---- the reset link ----------------------------------------------------------------------
 
 
@@ -135,7 +127,7 @@ def test_the_token_is_kept_until_the_email_has_gone_then_nowhere(
 
 
 def test_a_dead_reset_email_forgets_its_token_and_cannot_be_replayed(
-    session, now, people, make_event, smtp_server
+    session, now, people, make_event, smtp_server, delivery_of
 ):
     deliver_due(session, now, smtp_server(), MAILBOX)  # the welcome emails of `people`
     event = _reset(make_event)
@@ -147,32 +139,32 @@ def test_a_dead_reset_email_forgets_its_token_and_cannot_be_replayed(
     server = smtp_server()
     assert deliver_due(session, now, server, MAILBOX).dead == 1  # nothing to send any more
     assert server.accepted == []
-    delivery = _delivery(session, event["event_id"])
+    delivery = delivery_of(event["event_id"])
     assert delivery.status == "dead"
     assert "one-time link was dropped" in delivery.last_error
 
 
 def test_a_reset_email_not_sent_before_its_link_lapses_is_given_up(
-    session, now, make_event, smtp_server
+    session, now, make_event, smtp_server, delivery_of
 ):
     event = _reset(make_event, expires_at=(now + timedelta(minutes=30)).isoformat())
     handle_event(session, "password_reset_requested", event, now)
     server = smtp_server()
     run = deliver_due(session, now + timedelta(minutes=30), server, MAILBOX)
     assert (run.sent, run.dead, server.accepted) == (0, 1, [])
-    assert "lapsed" in _delivery(session, event["event_id"]).last_error
+    assert "lapsed" in delivery_of(event["event_id"]).last_error
     assert event["reset_token"] not in _stored(session)
 
 
 def test_without_the_apps_url_a_reset_email_waits_rather_than_go_without_its_link(
-    session, now, make_event, smtp_server
+    session, now, make_event, smtp_server, delivery_of
 ):
     event = _reset(make_event)
     handle_event(session, "password_reset_requested", event, now)
     no_url = Mailbox("hello@loconomics.test")
     server = smtp_server()
     assert deliver_due(session, now, server, no_url).retrying == 1
-    delivery = _delivery(session, event["event_id"])
+    delivery = delivery_of(event["event_id"])
     assert "NOTIFICATIONS_APP_URL" in delivery.last_error and server.accepted == []
     assert event["reset_token"] in _stored(session)
     assert deliver_due(session, now + timedelta(minutes=1), server, MAILBOX).sent == 1
