@@ -3,14 +3,17 @@ a professional with a schedule and a service ready to be booked."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
 from loconomics_booking.domain.availability import set_schedule
 from loconomics_booking.domain.bookable_services import apply_listing_event
 from loconomics_booking.models import Base
+from loconomics_booking.service import BookingService
 from loconomics_plumbing.identity import Caller
+from loconomics_plumbing.storage import UnitOfWork, make_engine, session_factory
+from nameko.testing.services import worker_factory
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
@@ -167,5 +170,38 @@ def setup_pro(session: Session, pro: Caller) -> Callable[..., None]:
         payload["services"][0]["price"]["amount_cents"] = price_cents
         apply_listing_event(session, "listing_published", payload, datetime(2026, 1, 1, tzinfo=UTC))
         session.flush()
+
+    return make
+
+
+@pytest.fixture
+def engine(tmp_path):
+    """A booking database in a file, which several units of work share (as copies do)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'booking.sqlite3'}")
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def units(engine) -> Iterator[Callable[[], UnitOfWork]]:
+    """`units()`: a fresh unit of work per call, as nameko gives each worker."""
+    made: list[UnitOfWork] = []
+
+    def unit() -> UnitOfWork:
+        made.append(UnitOfWork(session_factory(engine)(), Base.metadata))
+        return made[-1]
+
+    yield unit
+    for work in made:
+        work.close()
+
+
+@pytest.fixture
+def worker(units) -> Callable[..., BookingService]:
+    """`worker(caller)`: a worker of the service with a unit of work of its own."""
+
+    def make(caller: Caller = Caller()) -> BookingService:
+        return worker_factory(BookingService, db=units(), caller=caller)
 
     return make

@@ -44,12 +44,10 @@ from loconomics_booking.models import (
     new_id,
 )
 from loconomics_booking.schemas import AccountClosedEventSchema, BookingCancelledEventSchema
-from loconomics_booking.service import BookingService
 from loconomics_plumbing.errors import Conflict, CoopError, Invalid, NotFound
 from loconomics_plumbing.identity import Caller
-from loconomics_plumbing.storage import UnitOfWork, make_engine, session_factory
+from loconomics_plumbing.storage import session_factory
 from loconomics_plumbing.validation import load
-from nameko.testing.services import worker_factory
 from sqlalchemy import select
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday
@@ -405,28 +403,6 @@ def test_a_malformed_event_is_refused(fields, bad):
     with pytest.raises(Invalid) as refused:
         load(AccountClosedEventSchema(), event)
     assert bad in refused.value.errors
-
-
-@pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'booking.sqlite3'}")
-    Base.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def worker(engine):
-    """A worker of the service with a fresh unit of work per call, as nameko gives each."""
-    made: list[UnitOfWork] = []
-
-    def make() -> BookingService:
-        made.append(UnitOfWork(session_factory(engine)(), Base.metadata))
-        return worker_factory(BookingService, db=made[-1], caller=Caller())
-
-    yield make
-    for unit in made:
-        unit.close()
 
 
 def stored(engine) -> str:

@@ -25,12 +25,10 @@ from loconomics_booking.models import (
     WeeklyTimeOffRule,
 )
 from loconomics_booking.schemas import MemberDataSchema
-from loconomics_booking.service import BookingService
 from loconomics_plumbing.errors import Unauthorized
 from loconomics_plumbing.identity import Caller
 from loconomics_plumbing.member_data import unaccounted_tables
-from loconomics_plumbing.storage import UnitOfWork, make_engine, session_factory
-from nameko.testing.services import worker_factory
+from loconomics_plumbing.storage import session_factory
 
 MEMBER = "member-1"
 OTHER = "member-2"
@@ -485,28 +483,6 @@ def test_every_table_feeds_a_section_or_says_why_it_holds_nothing_of_a_member():
 
 
 # --- through the entrypoint -----------------------------------------------------------------
-
-
-@pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'booking.sqlite3'}")
-    Base.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def worker(engine):
-    """A worker of the service for a caller, with a unit of work of its own."""
-    made: list[UnitOfWork] = []
-
-    def make(caller: Caller) -> BookingService:
-        made.append(UnitOfWork(session_factory(engine)(), Base.metadata))
-        return worker_factory(BookingService, db=made[-1], caller=caller)
-
-    yield make
-    for unit in made:
-        unit.close()
 
 
 def test_the_entrypoint_answers_for_the_caller_only(engine, worker):

@@ -12,7 +12,7 @@ from loconomics_booking.models import Base, BookableService, BusyInterval, Calen
 from loconomics_booking.service import BOOKINGS_CREATED, BookingService, feed_base_url
 from loconomics_plumbing.errors import Conflict, Invalid, NotFound, Unauthorized
 from loconomics_plumbing.identity import Caller
-from loconomics_plumbing.storage import UnitOfWork, make_engine, session_factory
+from loconomics_plumbing.storage import session_factory
 from nameko.testing.services import worker_factory
 from sqlalchemy import select, update
 
@@ -26,28 +26,6 @@ FEED = (
     b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:busy-1\r\n"
     b"DTSTART:{start}\r\nDTEND:{end}\r\nSUMMARY:Dentist\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 )
-
-
-@pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'booking.sqlite3'}")
-    Base.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def units(engine):
-    """A fresh unit of work per call, as nameko gives each worker."""
-    made: list[UnitOfWork] = []
-
-    def unit() -> UnitOfWork:
-        made.append(UnitOfWork(session_factory(engine)(), Base.metadata))
-        return made[-1]
-
-    yield unit
-    for work in made:
-        work.close()
 
 
 class Worker:

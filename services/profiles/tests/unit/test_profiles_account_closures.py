@@ -14,7 +14,6 @@ import eventlet
 import pytest
 from loconomics_plumbing.errors import Conflict, Invalid, NotFound, Unauthorized, Unavailable
 from loconomics_plumbing.identity import Caller
-from loconomics_plumbing.storage import UnitOfWork, make_engine, session_factory
 from loconomics_profiles import service as service_module
 from loconomics_profiles import shop_schemas
 from loconomics_profiles.domain import (
@@ -30,7 +29,7 @@ from loconomics_profiles.domain import (
 )
 from loconomics_profiles.domain import professional_profiles as profiles
 from loconomics_profiles.domain import search as listing_search
-from loconomics_profiles.domain.catalog import job_title_id_for, seed_catalog
+from loconomics_profiles.domain.catalog import job_title_id_for
 from loconomics_profiles.domain.public_profiles import PublicProfiles
 from loconomics_profiles.domain.service_areas import set_service_area
 from loconomics_profiles.models import Base, LoginSession, PasswordReset
@@ -78,17 +77,8 @@ CLIENT_RATINGS = {"communication": 5, "punctuality": 5, "respect": 5}
 
 
 @pytest.fixture
-def work(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'profiles.sqlite3'}")
-    Base.metadata.create_all(engine)
-    sessions = session_factory(engine)
-    with sessions() as session:
-        seed_catalog(session, NOW)
-        session.commit()
-    unit = UnitOfWork(sessions(), Base.metadata, clock=lambda: LATER)
-    yield unit
-    unit.close()
-    engine.dispose()
+def work(make_work):
+    return make_work(LATER, catalog_seeded_at=NOW)
 
 
 def sign_up(work, email: str, name: str, roles=("client",), language="en"):

@@ -6,20 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from loconomics_plumbing.errors import Unauthorized
-from loconomics_plumbing.storage import UnitOfWork, make_engine, session_factory
 from loconomics_profiles.domain import accounts, login_sessions
-from loconomics_profiles.models import Base, LoginSession
+from loconomics_profiles.models import LoginSession
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def work(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'profiles.sqlite3'}")
-    Base.metadata.create_all(engine)
-    unit = UnitOfWork(session_factory(engine)(), Base.metadata)
-    yield unit
-    unit.close()
 
 
 @pytest.fixture

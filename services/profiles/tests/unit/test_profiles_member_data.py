@@ -13,7 +13,6 @@ import pytest
 from loconomics_plumbing.errors import Invalid, Unauthorized
 from loconomics_plumbing.identity import Caller
 from loconomics_plumbing.member_data import unaccounted_tables
-from loconomics_plumbing.storage import UnitOfWork, make_engine, session_factory
 from loconomics_profiles import service as service_module
 from loconomics_profiles.domain import (
     account_closures,
@@ -28,7 +27,7 @@ from loconomics_profiles.domain import (
     reviews,
 )
 from loconomics_profiles.domain import professional_profiles as profiles
-from loconomics_profiles.domain.catalog import job_title_id_for, seed_catalog
+from loconomics_profiles.domain.catalog import job_title_id_for
 from loconomics_profiles.domain.service_areas import set_service_area
 from loconomics_profiles.models import Account, Base, EmailConfirmation, LoginSession, PasswordReset
 from loconomics_profiles.schemas import DataExportRequestedEventSchema, MemberDataSchema
@@ -66,17 +65,8 @@ def iso(hours: float) -> str:
 
 
 @pytest.fixture
-def work(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'profiles.sqlite3'}")
-    Base.metadata.create_all(engine)
-    sessions = session_factory(engine)
-    with sessions() as session:
-        seed_catalog(session, T0)
-        session.commit()
-    unit = UnitOfWork(sessions(), Base.metadata, clock=lambda: EXPORTED)
-    yield unit
-    unit.close()
-    engine.dispose()
+def work(make_work):
+    return make_work(EXPORTED, catalog_seeded_at=T0)
 
 
 def caller_of(account) -> Caller:
