@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from loconomics_profiles.service import ProfilesService
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = ROOT / "deploy/prometheus"
@@ -262,7 +263,7 @@ def test_the_alerted_jobs_exist_in_both_configurations(config):
     assert re.search(r'job=~"gateway\|services"', down["expr"])
 
 
-def test_the_dashboard_shows_the_funnel_membership_and_governance():
+def test_the_dashboard_shows_the_funnel_membership_governance_and_accounts():
     panels = {p["title"]: p for p in dashboard()["panels"]}
     funnel = " ".join(t["expr"] for t in panels["Booking funnel (dashboard time range)"]["targets"])
     for step in ("search", "find_slots", "create_booking", "confirm_booking", "complete_booking"):
@@ -274,3 +275,7 @@ def test_the_dashboard_shows_the_funnel_membership_and_governance():
     )
     assert "governance_votes_cast_total" in governance
     assert "governance_ballots_closed_total" in governance
+    accounts = panels["Accounts: sign-ups, closures and copies of data per day"]["targets"]
+    for entrypoint in ("sign_up", "close_account", "export_member_data"):
+        assert entrypoint in accounts[0]["expr"]
+        assert callable(getattr(ProfilesService, entrypoint)), entrypoint
