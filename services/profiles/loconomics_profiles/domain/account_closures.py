@@ -12,7 +12,7 @@ the public profile no longer know them. Reviews the member wrote stay.
 `account_closed` tells the other services, and carries the original email, name and language
 for the goodbye email only: its outbox row is deleted once published
 (`Database(forget_once_published=...)`). The outbox rows of earlier events that carried the
-address and are already published go at once, rather than a week later.
+address go at once, sent or not, rather than a week after they are sent.
 
 Bookings not finished block a closure (the member cancels them or waits), so the caller asks
 booking first and passes the count: the domain cannot reach another service.
@@ -87,7 +87,7 @@ def close_account(
     login_sessions.revoke_all(session, account.id, now)
     session.execute(delete(PasswordReset).where(PasswordReset.account_id == account.id))
     session.execute(delete(EmailConfirmation).where(EmailConfirmation.account_id == account.id))
-    _forget_published_addresses(session, account.id)
+    _forget_addresses_in_outbox(session, account.id)
     session.flush()
     emit(
         "account_closed",
@@ -101,24 +101,22 @@ def close_account(
     return account
 
 
-def _forget_published_addresses(session: Session, account_id: str) -> None:
-    """Delete the outbox rows of this account's events that carried its address and that the
-    broker already has: the outbox keeps published rows a week, and nobody needs these again.
-    Rows not yet published stay, to reach the other services in order (before
-    `account_closed`, which erases what they carried)."""
+def _forget_addresses_in_outbox(session: Session, account_id: str) -> None:
+    """Delete the outbox rows of this account's events that carried its address, published or
+    not: the outbox keeps published rows a week, and nobody needs these again. One not yet
+    published is not needed either: its readers (governance, notifications) take a closure of
+    an account they never heard of, and ignore what arrives about it afterwards. A row the
+    relay is sending at this moment goes out and is erased by `account_closed` after it."""
     outbox = Base.metadata.tables[OUTBOX]
     rows = session.execute(
         select(outbox.c.event_id, outbox.c.payload).where(
             outbox.c.event_type.in_(ADDRESSED_EVENTS),
-            outbox.c.published_at.is_not(None),
             outbox.c.payload.contains(account_id, autoescape=True),
         )
     )
-    published = [
-        row.event_id for row in rows if json.loads(row.payload)["account_id"] == account_id
-    ]
-    if published:
-        session.execute(delete(outbox).where(outbox.c.event_id.in_(published)))
+    theirs = [row.event_id for row in rows if json.loads(row.payload)["account_id"] == account_id]
+    if theirs:
+        session.execute(delete(outbox).where(outbox.c.event_id.in_(theirs)))
 
 
 def _unfinished(count: int) -> str:
