@@ -135,6 +135,8 @@ def make_engine(url: str) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # an erasure (a closed account) zeroes what it frees, rather than leave it in the file
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     def _release(info: dict) -> None:

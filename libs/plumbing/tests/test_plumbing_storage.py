@@ -347,3 +347,23 @@ def test_read_one_sees_the_sessions_own_changes_and_leaves_the_pool_as_it_was(st
     other.rollback()
     with engine.connect() as conn:
         assert conn.execute(select(members.c.id)).all() == []
+
+
+def test_erased_data_does_not_stay_in_the_sqlite_file(tmp_path):
+    """An erasure (a closed account) zeroes the bytes SQLite frees, instead of leaving them in
+    free pages of the file where a copy of the file would still show them. (The write-ahead
+    log keeps old page images until SQLite writes over it after a checkpoint.)"""
+    path = tmp_path / "erasure.sqlite3"
+    metadata = MetaData()
+    people = Table(
+        "people", metadata, Column("id", Integer, primary_key=True), Column("email", String)
+    )
+    engine = make_engine(f"sqlite:///{path}")
+    metadata.create_all(engine)
+    secret = "erase-me-" + "x" * 64 + "@example.org"
+    with engine.begin() as conn:
+        conn.execute(insert(people), [{"id": n, "email": f"{n}-{secret}"} for n in range(200)])
+    with engine.begin() as conn:
+        conn.execute(people.delete())
+    engine.dispose()  # the last connection to close moves the log into the file
+    assert secret.encode() not in path.read_bytes()
