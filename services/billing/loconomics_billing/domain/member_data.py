@@ -254,6 +254,8 @@ def _booking_payments(session: Session, user_id: str) -> list[dict]:
 
 
 def _booking_payment(p: BookingPayment, role: str) -> dict:
+    """Each side's Stripe objects are its own: the client's customer and card in the payer's
+    copy only, the professional's Connect account in the payee's only."""
     payer = role == "payer"
     return {
         "id": p.id,
@@ -268,7 +270,7 @@ def _booking_payment(p: BookingPayment, role: str) -> dict:
         "stripe_customer_id": p.stripe_customer_id if payer else None,
         "payment_method_id": p.payment_method_id if payer else None,
         "payment_intent_id": p.payment_intent_id,
-        "destination_account": p.destination_account,
+        "destination_account": None if payer else p.destination_account,
         "application_fee_cents": p.application_fee_cents,
         "authorise_at": p.authorise_at,
         "authorisation_attempts": p.authorisation_attempts,
@@ -290,6 +292,7 @@ def _receipts(session: Session, user_id: str) -> list[dict]:
 
 
 def _receipt(r: Receipt, role: str) -> dict:
+    """The professional's Stripe account is theirs: in the payee's copy only."""
     return {
         "id": r.id,
         "role": role,
@@ -303,7 +306,7 @@ def _receipt(r: Receipt, role: str) -> dict:
         "processor_fee_cents": r.processor_fee_cents,
         "platform_fee_cents": r.platform_fee_cents,
         "currency": r.currency,
-        "destination_account": r.destination_account,
+        "destination_account": r.destination_account if role == "payee" else None,
         "issued_at": r.issued_at,
     }
 

@@ -389,7 +389,7 @@ def test_booking_payments_and_receipts_say_whether_the_member_paid_or_was_paid(s
         "stripe_customer_id": "cus_ada",
         "payment_method_id": "pm_ada",
         "payment_intent_id": "pi_bk-ada-carl",
-        "destination_account": "acct_carl",
+        "destination_account": None,
         "application_fee_cents": 0,
         "authorise_at": at(now, 3),
         "authorisation_attempts": 1,
@@ -401,12 +401,15 @@ def test_booking_payments_and_receipts_say_whether_the_member_paid_or_was_paid(s
         "created_at": at(now, 3),
         "updated_at": at(now, 4),
     }
-    # As the professional, the client's Stripe customer and card are not hers to take.
+    # As the professional, the client's Stripe customer and card are not hers to take, and as
+    # the client, the professional's Connect account is not either; her own is in her copy.
     as_payee = payments[1]
     assert (as_payee["client_user_id"], as_payee["professional_user_id"]) == ("carl", "ada")
     assert (as_payee["stripe_customer_id"], as_payee["payment_method_id"]) == (None, None)
+    assert as_payee["destination_account"] == "acct_ada"
     assert "cus_carl" not in json.dumps(part)
     assert "pm_carl" not in json.dumps(part)
+    assert "acct_carl" not in json.dumps(part)
 
     receipts = records(part, "receipts")
     assert [(r["id"], r["role"]) for r in receipts] == [
@@ -426,7 +429,7 @@ def test_booking_payments_and_receipts_say_whether_the_member_paid_or_was_paid(s
         "processor_fee_cents": 320,
         "platform_fee_cents": 0,
         "currency": "USD",
-        "destination_account": "acct_carl",
+        "destination_account": None,
         "issued_at": at(now, 4),
     }
 
