@@ -24,6 +24,15 @@ def new_password() -> fields.String:
     )
 
 
+def confirming_password(what: str | None = None) -> fields.String:
+    """The account's password asked again before what a stolen access token must not be
+    enough for: one rule for a password change, an address change, a closure, an export."""
+    metadata = {"description": f"The account's password, to confirm {what}."} if what else {}
+    return fields.String(
+        required=True, load_only=True, validate=validate.Length(max=200), metadata=metadata
+    )
+
+
 def account_name(**options) -> fields.String:
     """How the member is named to the other party and in the cooperative's register."""
     return fields.String(
@@ -135,9 +144,7 @@ class ResetPasswordSchema(StrictSchema):
 class ChangePasswordSchema(StrictSchema):
     """`PUT /v1/me/password`: the session kept open is the gateway's to tell, not the body's."""
 
-    current_password = fields.String(
-        required=True, load_only=True, validate=validate.Length(max=200)
-    )
+    current_password = confirming_password()
     password = new_password()
 
 
@@ -153,24 +160,14 @@ class ChangePasswordArgsSchema(ChangePasswordSchema):
 class CloseAccountSchema(StrictSchema):
     """`POST /v1/me/closure`: the member confirms with their password that it is them."""
 
-    current_password = fields.String(
-        required=True,
-        load_only=True,
-        validate=validate.Length(max=200),
-        metadata={"description": "The account's password, to confirm the closure."},
-    )
+    current_password = confirming_password("the closure")
 
 
 class ExportMemberDataSchema(StrictSchema):
     """`POST /v1/me/data-export`: an access token alone must not be enough to carry off a
     member's history, so the password is asked again."""
 
-    current_password = fields.String(
-        required=True,
-        load_only=True,
-        validate=validate.Length(max=200),
-        metadata={"description": "The account's password, to confirm the export."},
-    )
+    current_password = confirming_password("the export")
 
 
 class ConfirmEmailSchema(StrictSchema):
@@ -200,12 +197,7 @@ class EmailChangeSchema(StrictSchema):
             "example": "ana.rivera@example.org",
         },
     )
-    current_password = fields.String(
-        required=True,
-        load_only=True,
-        validate=validate.Length(max=200),
-        metadata={"description": "The account's password, to confirm the change."},
-    )
+    current_password = confirming_password("the change")
 
 
 class AccountClosureSchema(Schema):
