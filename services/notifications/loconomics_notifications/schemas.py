@@ -788,25 +788,6 @@ class MemberPreferenceSchema(Schema):
     updated_at = instant("When you made it.")
 
 
-class MemberNotificationSchema(Schema):
-    id = _id("The notification.")
-    kind = fields.String(metadata={"description": "What happened, e.g. booking_confirmed."})
-    category = fields.String(
-        validate=validate.OneOf(CATEGORIES), metadata={"description": "Preference category."}
-    )
-    transactional = fields.Boolean(metadata={"description": "Sent whatever the preferences."})
-    title = fields.String(metadata={"description": "One line, as the inbox shows it."})
-    body = fields.String(metadata={"description": "The text, as the inbox shows it."})
-    link = fields.String(allow_none=True, metadata={"description": "App path it opens."})
-    refs = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(),
-        metadata={"description": "Ids of what it is about (booking_id, proposal_id...)."},
-    )
-    created_at = instant("When it was created.")
-    read_at = instant("When you marked it read; null while unread.", allow_none=True)
-
-
 class MemberEmailSchema(Schema):
     id = _id("The email delivery.")
     template = fields.String(metadata={"description": "Which email, e.g. password_changed."})
@@ -871,7 +852,7 @@ class MemberConversationSchema(Schema):
 class MemberDataSectionsSchema(Schema):
     contact = section(MemberContactSchema, "The copy used to address email.")
     preferences = section(MemberPreferenceSchema, "Your notification choices.")
-    notifications = section(MemberNotificationSchema, "The in-app inbox.")
+    notifications = section(NotificationSchema, "The in-app inbox.")
     email_deliveries = section(MemberEmailSchema, "Emails made for you.")
     conversations = section(MemberConversationSchema, "Your conversations and messages.")
 

@@ -19,7 +19,8 @@ from .paging import beyond, clamp_limit, decode_cursor, encode_cursor
 from .wording import DEFAULT_ZONE
 
 
-def _as_item(session: Session, notification: Notification, default_zone: str) -> dict:
+def inbox_item(session: Session, notification: Notification, default_zone: str) -> dict:
+    """One notification as the inbox shows it (the list, one read, the member's copy)."""
     rendered = compose(session, notification, default_zone=default_zone)
     return {
         "id": notification.id,
@@ -35,7 +36,8 @@ def _as_item(session: Session, notification: Notification, default_zone: str) ->
     }
 
 
-def _mine(account_id: str):
+def in_inbox_of(account_id: str):
+    """The conditions of the account's own in-app notifications."""
     return (Notification.recipient_id == account_id, Notification.channel == "in_app")
 
 
@@ -48,7 +50,7 @@ def list_notifications(
     default_zone: str = DEFAULT_ZONE,
 ) -> dict:
     account_id = signed_in(caller)
-    query = select(Notification).where(*_mine(account_id))
+    query = select(Notification).where(*in_inbox_of(account_id))
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     if cursor:
@@ -61,7 +63,7 @@ def list_notifications(
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
     return {
-        "items": [_as_item(session, n, default_zone) for n in page],
+        "items": [inbox_item(session, n, default_zone) for n in page],
         "next_cursor": next_cursor,
         "unread_count": unread_count(session, caller),
     }
@@ -72,7 +74,7 @@ def unread_count(session: Session, caller: Caller) -> int:
     return session.scalar(
         select(func.count())
         .select_from(Notification)
-        .where(*_mine(account_id), Notification.read_at.is_(None))
+        .where(*in_inbox_of(account_id), Notification.read_at.is_(None))
     )
 
 
@@ -94,14 +96,14 @@ def mark_read(
     if notification.read_at is None:
         notification.read_at = now
         session.flush()
-    return _as_item(session, notification, default_zone)
+    return inbox_item(session, notification, default_zone)
 
 
 def mark_all_read(session: Session, caller: Caller, now: datetime) -> int:
     account_id = signed_in(caller)
     result = session.execute(
         update(Notification)
-        .where(*_mine(account_id), Notification.read_at.is_(None))
+        .where(*in_inbox_of(account_id), Notification.read_at.is_(None))
         .values(read_at=now)
         .execution_options(synchronize_session="fetch")
     )

@@ -28,7 +28,8 @@ from ..models import (
 )
 from .callers import Caller, signed_in
 from .contacts import contact_for, contacts_by_id
-from .content import compose, refs, subject_of
+from .content import subject_of
+from .inbox import in_inbox_of, inbox_item
 from .routing import route_of
 from .wording import DEFAULT_ZONE
 
@@ -134,27 +135,10 @@ def _preferences(session: Session, account_id: str) -> list[dict[str, Any]]:
 def _inbox(session: Session, account_id: str, default_zone: str) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(Notification)
-        .where(Notification.recipient_id == account_id, Notification.channel == "in_app")
+        .where(*in_inbox_of(account_id))
         .order_by(Notification.created_at, Notification.id)
     )
-    records = []
-    for notification in rows:
-        rendered = compose(session, notification, default_zone=default_zone)
-        records.append(
-            {
-                "id": notification.id,
-                "kind": notification.template,
-                "category": notification.category,
-                "transactional": notification.transactional,
-                "title": rendered.subject,
-                "body": rendered.body,
-                "link": rendered.link,
-                "refs": refs(notification),
-                "created_at": notification.created_at,
-                "read_at": notification.read_at,
-            }
-        )
-    return records
+    return [inbox_item(session, notification, default_zone) for notification in rows]
 
 
 def _address(notification: Notification, contact: Contact | None) -> tuple[str | None, str]:
