@@ -643,15 +643,9 @@ class TimetableRunSchema(Schema):
 # A member's copy of their data (docs/data-export.md): one record schema per section
 
 
-class ExportedMemberSchema(Schema):
-    member_id = fields.String(metadata={"description": "Governance's own id for the member."})
-    external_id = fields.String(metadata={"description": "The id the feeding system uses."})
-    name = fields.String(allow_none=True)
+class ExportedMemberSchema(MemberSchema):
     email = fields.String(allow_none=True, metadata={"description": "Null once erased."})
     status = fields.String(metadata={"description": ", ".join(MEMBER_STATUSES)})
-    in_good_standing = fields.Boolean()
-    status_since = instant("When the current status began.")
-    joined_at = instant("When first reported active.", allow_none=True)
     reported_at = instant("The time of the latest status report applied.")
     created_at = instant("When the entry was made.")
     updated_at = instant("When the entry last changed.")

@@ -34,8 +34,8 @@ from ..models import (
     Proposal,
     RollEntry,
 )
+from . import members
 from .access import Caller, require_signed_in
-from .statuses import GOOD_STANDING
 
 SERVICE = "governance"
 
@@ -140,15 +140,10 @@ def export_member_data(session: Session, caller: Caller) -> dict:
 
 
 def _member(member: Member) -> dict:
+    """The register entry as `get_member` shows it, with when it was reported, made and
+    changed."""
     return {
-        "member_id": member.id,
-        "external_id": member.external_id,
-        "name": member.name,
-        "email": member.email,
-        "status": member.status,
-        "in_good_standing": member.status == GOOD_STANDING,
-        "status_since": member.status_since,
-        "joined_at": member.joined_at,
+        **members.member_view(member),
         "reported_at": member.reported_at,
         "created_at": member.created_at,
         "updated_at": member.updated_at,
