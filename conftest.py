@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from local_platform import listening
+from loconomics_plumbing.migrate import upgrade
+from loconomics_plumbing.storage import make_engine, session_factory
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent
@@ -73,3 +75,19 @@ def postgres_url(postgres_server: str) -> str:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def migrated_sessions(postgres_url: str):
+    """`migrated_sessions("governance")`: sessions on this test's PostgreSQL database, brought
+    up by that service's own migrations (as a deployment does)."""
+    engines = []
+
+    def migrated(service: str):
+        upgrade(service, postgres_url)
+        engines.append(make_engine(postgres_url))
+        return session_factory(engines[-1])
+
+    yield migrated
+    for engine in engines:
+        engine.dispose()

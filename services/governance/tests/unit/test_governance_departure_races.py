@@ -13,8 +13,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from loconomics_governance.domain import contacts, departures, members
 from loconomics_governance.models import Contact, Departure, Member
-from loconomics_plumbing.migrate import upgrade
-from loconomics_plumbing.storage import make_engine, session_factory
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from transaction_races import race
@@ -31,11 +29,8 @@ def drop(*_) -> None:
 
 
 @pytest.fixture
-def sessions(postgres_url):
-    upgrade("governance", postgres_url)
-    engine = make_engine(postgres_url)
-    yield session_factory(engine)
-    engine.dispose()
+def sessions(migrated_sessions):
+    return migrated_sessions("governance")
 
 
 def first_word(session: Session) -> None:

@@ -11,8 +11,6 @@ import pytest
 from loconomics_governance.domain import members, proposals, timetable
 from loconomics_plumbing.errors import Conflict
 from loconomics_plumbing.identity import Caller
-from loconomics_plumbing.migrate import upgrade
-from loconomics_plumbing.storage import make_engine, session_factory
 from sqlalchemy import text
 
 pytestmark = pytest.mark.postgres
@@ -26,11 +24,8 @@ def drop(*_) -> None:
 
 
 @pytest.fixture
-def sessions(postgres_url):
-    upgrade("governance", postgres_url)
-    engine = make_engine(postgres_url)
-    yield session_factory(engine)
-    engine.dispose()
+def sessions(migrated_sessions):
+    return migrated_sessions("governance")
 
 
 def open_proposal(sessions, *user_ids: str) -> str:

@@ -8,8 +8,6 @@ from __future__ import annotations
 import pytest
 from loconomics_notifications.domain.routing import handle_event
 from loconomics_notifications.models import Contact
-from loconomics_plumbing.migrate import upgrade
-from loconomics_plumbing.storage import make_engine, session_factory
 from transaction_races import race
 
 pytestmark = pytest.mark.postgres
@@ -18,11 +16,8 @@ ACCOUNT = "acc-racing"
 
 
 @pytest.fixture
-def sessions(postgres_url):
-    upgrade("notifications", postgres_url)
-    engine = make_engine(postgres_url)
-    yield session_factory(engine)
-    engine.dispose()
+def sessions(migrated_sessions):
+    return migrated_sessions("notifications")
 
 
 @pytest.fixture
