@@ -23,6 +23,7 @@ from loconomics_billing.models import Base
 from loconomics_billing.schemas import EMITTED_EVENTS
 from loconomics_billing.stripe_gateway import CardDeclined, StripeRejected
 from loconomics_plumbing.identity import Caller
+from loconomics_plumbing.storage import UnitOfWork, make_engine, session_factory
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 from stripe_local import card_made_in
@@ -597,3 +598,14 @@ def browser_card(localstripe_url, stripe_client):
         )
 
     return make
+
+
+@pytest.fixture
+def unit(tmp_path):
+    """A unit of work on a fresh billing database in a file, as a worker gets."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'billing.sqlite3'}")
+    Base.metadata.create_all(engine)
+    work = UnitOfWork(session_factory(engine)(), Base.metadata)
+    yield work
+    work.close()
+    engine.dispose()

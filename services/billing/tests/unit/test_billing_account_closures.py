@@ -51,7 +51,7 @@ from loconomics_billing.service import BillingService
 from loconomics_billing.stripe_gateway import StripeRejected, StripeSdkGateway, StripeUnavailable
 from loconomics_plumbing.errors import Invalid
 from loconomics_plumbing.identity import Caller
-from loconomics_plumbing.storage import UnitOfWork, make_engine, session_factory
+from loconomics_plumbing.storage import UnitOfWork
 from loconomics_plumbing.validation import load
 from loconomics_profiles.schemas import AccountClosedEventSchema
 from nameko.testing.services import worker_factory
@@ -342,16 +342,6 @@ def test_a_renewal_reported_late_still_lands_in_the_closed_members_records(
 
 
 # the entrypoint
-
-
-@pytest.fixture
-def unit(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'billing.sqlite3'}")
-    Base.metadata.create_all(engine)
-    work = UnitOfWork(session_factory(engine)(), Base.metadata)
-    yield work
-    work.close()
-    engine.dispose()
 
 
 @pytest.fixture

@@ -38,7 +38,6 @@ from loconomics_billing.service import BillingService
 from loconomics_plumbing.errors import Unauthorized
 from loconomics_plumbing.identity import Caller
 from loconomics_plumbing.member_data import unaccounted_tables
-from loconomics_plumbing.storage import UnitOfWork, make_engine, session_factory
 from nameko.testing.services import worker_factory
 from sqlalchemy import insert, text
 
@@ -537,16 +536,6 @@ def test_every_table_feeds_a_section_or_says_why_it_holds_nothing():
 
 
 # the entrypoint
-
-
-@pytest.fixture
-def unit(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'billing.sqlite3'}")
-    Base.metadata.create_all(engine)
-    work = UnitOfWork(session_factory(engine)(), Base.metadata)
-    yield work
-    work.close()
-    engine.dispose()
 
 
 class NoStripe:

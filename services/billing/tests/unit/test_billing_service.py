@@ -29,23 +29,13 @@ from loconomics_plumbing.errors import (
     Unavailable,
 )
 from loconomics_plumbing.identity import Caller
-from loconomics_plumbing.storage import UnitOfWork, make_engine, session_factory
+from loconomics_plumbing.storage import UnitOfWork
 from nameko.testing.services import worker_factory
 from sqlalchemy import select
 
 MEMBER = Caller("member-7", frozenset({"professional"}))
 CLIENT = Caller("client-7", frozenset({"client"}))
 ADMIN = Caller("ops-1", frozenset({"admin"}))
-
-
-@pytest.fixture
-def unit(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'billing.sqlite3'}")
-    Base.metadata.create_all(engine)
-    work = UnitOfWork(session_factory(engine)(), Base.metadata)
-    yield work
-    work.close()
-    engine.dispose()
 
 
 @pytest.fixture

@@ -10,9 +10,12 @@ import pytest
 from loconomics_governance.domain.members import record_member_status
 from loconomics_governance.models import Base
 from loconomics_governance.schemas import EVENT_SCHEMAS
+from loconomics_plumbing import clock
 from loconomics_plumbing.identity import Caller
+from loconomics_plumbing.storage import UnitOfWork
 from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 ADMIN = Caller("admin-1", frozenset({"admin"}))
@@ -89,3 +92,16 @@ def enrol(session: Session):
             )
 
     return enrol_members
+
+
+@pytest.fixture
+def unit():
+    """A unit of work, as a worker gets, on a fresh in-memory governance database."""
+    engine = create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
+    Base.metadata.create_all(engine)
+    session = sessionmaker(bind=engine, expire_on_commit=False)()
+    yield UnitOfWork(session, Base.metadata, clock=clock.now)
+    session.close()
+    engine.dispose()

@@ -23,15 +23,12 @@ from loconomics_governance.models import (
     RollEntry,
 )
 from loconomics_governance.schemas import MemberDataSchema
-from loconomics_plumbing import clock
 from loconomics_plumbing.errors import Invalid, Unauthorized
 from loconomics_plumbing.identity import Caller
 from loconomics_plumbing.member_data import unaccounted_tables
-from loconomics_plumbing.storage import OUTBOX, PROCESSED, UnitOfWork
+from loconomics_plumbing.storage import OUTBOX, PROCESSED
 from nameko.testing.services import worker_factory
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import select
 
 SECTIONS = (
     "member",
@@ -549,18 +546,6 @@ def test_each_record_schema_dumps_exactly_the_fields_the_domain_gives(
 
 
 # The entrypoint
-
-
-@pytest.fixture
-def unit():
-    engine = create_engine(
-        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-    )
-    Base.metadata.create_all(engine)
-    session = sessionmaker(bind=engine, expire_on_commit=False)()
-    yield UnitOfWork(session, Base.metadata, clock=clock.now)
-    session.close()
-    engine.dispose()
 
 
 def test_the_entrypoint_answers_for_the_caller_and_refuses_no_caller(unit):

@@ -17,26 +17,12 @@ from loconomics_governance.settings import GovernanceSettings, SettingError
 from loconomics_plumbing import clock
 from loconomics_plumbing.errors import Conflict, Forbidden, Invalid
 from loconomics_plumbing.identity import Caller
-from loconomics_plumbing.storage import OUTBOX, UnitOfWork
+from loconomics_plumbing.storage import OUTBOX
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.testing.services import worker_factory
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import select
 
 ADMIN = Caller("board-1", frozenset({"admin"}))
-
-
-@pytest.fixture
-def unit():
-    engine = create_engine(
-        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-    )
-    Base.metadata.create_all(engine)
-    session = sessionmaker(bind=engine, expire_on_commit=False)()
-    yield UnitOfWork(session, Base.metadata, clock=clock.now)
-    session.close()
-    engine.dispose()
 
 
 @pytest.fixture
