@@ -155,6 +155,22 @@ class ListingState(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class BlockedPair(Base):
+    """A block between two members, as notifications reported it: no new booking across it.
+
+    The newest change applied wins (`changed_at`), and an unblock keeps its row with
+    `blocked` false, so a late or repeated `member_blocked` cannot block again."""
+
+    __tablename__ = "blocked_pairs"
+
+    blocker_id: Mapped[str] = mapped_column(String(FOREIGN_ID), primary_key=True)
+    blocked_id: Mapped[str] = mapped_column(String(FOREIGN_ID), primary_key=True)
+    blocked: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_blocked_pairs_blocked", "blocked_id"),)
+
+
 class Booking(Base):
     """One booking, from request to completion.
 

@@ -761,6 +761,26 @@ class AccountClosedEventSchema(Schema):
     )
 
 
+class MemberBlockEventSchema(Schema):
+    """`member_blocked` and `member_unblocked` from notifications: what booking reads of them
+    (docs/reports-and-blocks.md). The time of the change is `blocked_at` or `unblocked_at`."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    event_id = fields.String()
+    occurred_at = Instant(format="iso")
+    blocker_id = fields.String(required=True, validate=ID)
+    blocked_id = fields.String(required=True, validate=ID)
+    blocked_at = Instant(format="iso")
+    unblocked_at = Instant(format="iso")
+
+    @validates_schema
+    def _one_time(self, data: dict, **kwargs) -> None:
+        if ("blocked_at" in data) == ("unblocked_at" in data):
+            raise ValidationError("Give blocked_at or unblocked_at.", "_schema")
+
+
 # --- a member's copy of their data (docs/data-export.md) ------------------------------------
 
 

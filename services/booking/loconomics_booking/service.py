@@ -23,6 +23,7 @@ from .calendar_fetch import fetch_calendar
 from .domain import (
     account_closures,
     availability,
+    blocks,
     bookable_services,
     booking_queries,
     bookings,
@@ -48,6 +49,7 @@ from .schemas import (
     FreeProfessionalsSchema,
     ListBookingsSchema,
     ListingEventSchema,
+    MemberBlockEventSchema,
     MemberDataSchema,
     ProfessionalIdSchema,
     ReasonSchema,
@@ -378,6 +380,26 @@ class BookingService(Health):
         closure = load(AccountClosedEventSchema(), payload)
         account_closures.close_account(
             self.db.session, self.db.emit, closure["account_id"], clock.now()
+        )
+
+    # blocks from notifications
+
+    @handles("notifications", "member_blocked")
+    def on_member_blocked(self, payload: dict) -> None:
+        change = load(MemberBlockEventSchema(), payload)
+        blocks.apply_block_change(
+            self.db.session, change["blocker_id"], change["blocked_id"], True, change["blocked_at"]
+        )
+
+    @handles("notifications", "member_unblocked")
+    def on_member_unblocked(self, payload: dict) -> None:
+        change = load(MemberBlockEventSchema(), payload)
+        blocks.apply_block_change(
+            self.db.session,
+            change["blocker_id"],
+            change["blocked_id"],
+            False,
+            change["unblocked_at"],
         )
 
     # time

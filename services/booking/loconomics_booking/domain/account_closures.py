@@ -11,7 +11,8 @@ party's history and the cooperative's records.
 
 Of a professional, everything that describes their time goes: schedule, time off,
 weekly time-off rules, the calendar link (its export token and the imported URL) and
-the busy time read from it; their bookable services stop taking bookings. Without a
+the busy time read from it; their bookable services stop taking bookings. The blocks
+made by the account or of it go too. Without a
 schedule no slot is offered, so even a late listing event that revives a service
 before profiles' `listing_removed` arrives cannot lead to a booking.
 
@@ -36,7 +37,7 @@ from ..models import (
     TimeOff,
     WeeklyTimeOffRule,
 )
-from . import bookable_services, policies
+from . import blocks, bookable_services, policies
 from .bookings import cancel, check_cancellable
 from .lifecycle import OPEN, UNFINISHED
 
@@ -78,6 +79,7 @@ def close_account(session: Session, emit: Emit, account_id: str, now: datetime) 
     for model in PROFESSIONAL_TIME:
         session.execute(delete(model).where(model.professional_id == account_id))
     bookable_services.withdraw_professional(session, account_id, now)
+    blocks.forget_blocks_of(session, account_id)
     for booking in _open_bookings(session, account_id):
         try:
             check_cancellable(booking, now)

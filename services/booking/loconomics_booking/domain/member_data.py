@@ -75,6 +75,9 @@ NOTHING_TO_SHOW: dict[str, str] = {
     "professional id, event version and time, removed or not), kept only to ignore late or "
     "repeated events; it copies what profiles keeps of the listing and exports in its "
     "`listings` section, and the listings' services are in `bookable_services`.",
+    "blocked_pairs": "Booking's copy of the blocks between members (who blocked whom, blocked "
+    "or lifted, when), kept from notifications' events only to refuse a booking across a "
+    "block; notifications keeps the blocks and exports a member's in its `blocks` section.",
     "outbox_events": "Events booking sent to the other services, a relay log: each payload "
     "is the booking, schedule or calendar state of the moment, which the sections above "
     "export from the rows themselves.",
