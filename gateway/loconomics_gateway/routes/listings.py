@@ -1,11 +1,24 @@
 """The professional's shop window (profiles): job titles, the professional profile and its
-credentials, listings with their services and service area, search, and reviews.
+credentials, listings with their services and service area, search, and reviews, with their
+reports and moderation (docs/reports-and-blocks.md).
 
 Every route calls one profiles RPC method; the id in the path joins the validated body.
 """
 
 from __future__ import annotations
 
+from loconomics_plumbing.moderation import (
+    DismissalArgsSchema,
+    RemovalArgsSchema,
+    ReportArgsSchema,
+    ReportQueueArgsSchema,
+)
+from loconomics_profiles.schemas import (
+    ModeratedReviewReportSchema,
+    ModeratedReviewSchema,
+    ReviewReportPageSchema,
+    ReviewReportSchema,
+)
 from loconomics_profiles.shop_schemas import (
     AddCredentialArgsSchema,
     CreateListingArgsSchema,
@@ -173,6 +186,28 @@ def list_client_reviews(call: Call) -> dict:
     return profiles(call, "list_client_reviews", client_id=call.params["id"], **call.query)
 
 
+# reports of reviews, and their moderation
+
+def report_review(call: Call) -> dict:
+    return profiles(call, "report_review", review_id=call.params["id"], **call.body)
+
+
+def list_review_reports(call: Call) -> dict:
+    return profiles(call, "list_review_reports", **call.query)
+
+
+def remove_review(call: Call) -> dict:
+    return profiles(call, "remove_review", review_id=call.params["id"], **call.body)
+
+
+def restore_review(call: Call) -> dict:
+    return profiles(call, "restore_review", review_id=call.params["id"])
+
+
+def dismiss_review_report(call: Call) -> dict:
+    return profiles(call, "dismiss_review_report", report_id=call.params["id"], **call.body)
+
+
 CHECKLIST = ("A listing turns `on` only with at least one service open to every client (not "
              "only an add-on), a service area, weekly hours in the schedule (booking) and a "
              "bio; otherwise 422 names each missing item (`services`, `service_area`, "
@@ -191,6 +226,7 @@ SCORE = ("Matches listings that are `on`, offer the job title (id, name or alias
          "items, only a null `next_cursor` means the end.")
 BLIND = ("Reviews are double-blind: published when both the client and the professional have "
          "reviewed the booking, or 7 days after one side did.")
+MODERATORS = "Administrators only (403 for anyone else)."
 
 OPERATIONS = [
     Operation("GET", "/v1/job-titles", "The job-title catalog, best match first",
@@ -307,4 +343,35 @@ OPERATIONS = [
               list_client_reviews, tag=REVIEWS, query=PageQuerySchema,
               response=ReviewPageSchema, errors=(403,),
               description="For professionals deciding on a request, and the client themself."),
+    Operation("POST", "/v1/reviews/{id}/reports", "Report a published review to the moderators",
+              report_review, tag=REVIEWS, body=ReportArgsSchema, response=ReviewReportSchema,
+              status=201, errors=(403, 404, 409, 422),
+              description="Any signed-in member who can read the review (a professional's "
+              "review of a client: professionals and that client), once per review: 409 for a "
+              "second report, whatever became of the first. 403 for your own review; 404 for "
+              "a review you cannot read (unknown, not yet published, removed). The review "
+              "stays published until a moderator decides, and nobody else is told."),
+    Operation("GET", "/v1/admin/review-reports", "Reports of reviews, oldest first",
+              list_review_reports, tag=ADMIN, query=ReportQueueArgsSchema,
+              response=ReviewReportPageSchema, errors=(403, 422),
+              description=f"{MODERATORS} Reports in one status (`open` by default), first "
+              "come, first answered, each with the review it is about and how many reports "
+              "that review had."),
+    Operation("POST", "/v1/admin/reviews/{id}/removal", "Remove a published review",
+              remove_review, tag=ADMIN, body=RemovalArgsSchema, response=ModeratedReviewSchema,
+              errors=(403, 404, 409, 422),
+              description=f"{MODERATORS} The review leaves every page and rating (its text is "
+              "kept) and every open report of it is upheld; its author is told the reason and "
+              "the note, each reporter the outcome. 409 when it is already removed."),
+    Operation("DELETE", "/v1/admin/reviews/{id}/removal", "Restore a removed review",
+              restore_review, tag=ADMIN, response=ModeratedReviewSchema,
+              errors=(403, 404, 409),
+              description=f"{MODERATORS} For a moderator's mistake: the review is shown and "
+              "counted again; its reports stay resolved and nobody is told. 409 when it is "
+              "not removed."),
+    Operation("POST", "/v1/admin/review-reports/{id}/dismissal", "Dismiss a report of a review",
+              dismiss_review_report, tag=ADMIN, body=DismissalArgsSchema,
+              response=ModeratedReviewReportSchema, errors=(403, 404, 409, 422),
+              description=f"{MODERATORS} The review stays; the reporter is told, with the "
+              "note. 409 when the report is not open."),
 ]

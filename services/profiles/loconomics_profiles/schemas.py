@@ -6,8 +6,18 @@ The gateway builds its OpenAPI document from these same schemas.
 from __future__ import annotations
 
 from loconomics_plumbing.member_data import MemberDataPartSchema, section
+from loconomics_plumbing.moderation import (
+    REPORT_REASONS,
+    REPORT_STATUSES,
+    DismissalArgsSchema,
+    RemovalArgsSchema,
+    ReportArgsSchema,
+    ReportQueueArgsSchema,
+)
 from loconomics_plumbing.validation import Day, Instant, StrictSchema
 from marshmallow import Schema, fields, validate
+
+from .shop_schemas import ReviewSchema
 
 ACCOUNT_ROLES = ("client", "professional")
 LANGUAGES = ("en", "fr")
@@ -322,6 +332,160 @@ class DataExportRequestedEventSchema(Schema):
     requested_at = Instant(required=True)
 
 
+# Reports of reviews and their moderation (docs/reports-and-blocks.md). The request bodies are
+# the shared ones of `loconomics_plumbing.moderation`; the RPC arguments add the id of the path.
+
+
+def _review_id(description: str = "Review id.") -> fields.String:
+    return fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": description},
+    )
+
+
+class ReportReviewArgsSchema(ReportArgsSchema):
+    review_id = _review_id("The published review reported.")
+
+
+ReviewReportQueueArgsSchema = ReportQueueArgsSchema
+
+
+class RemoveReviewArgsSchema(RemovalArgsSchema):
+    review_id = _review_id()
+
+
+class RestoreReviewArgsSchema(StrictSchema):
+    review_id = _review_id()
+
+
+class DismissReviewReportArgsSchema(DismissalArgsSchema):
+    report_id = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "Report id."},
+    )
+
+
+def _reason(description: str, **options) -> fields.String:
+    return fields.String(
+        validate=validate.OneOf(REPORT_REASONS),
+        metadata={"description": f"{description} One of: {', '.join(REPORT_REASONS)}."},
+        **options,
+    )
+
+
+class ReviewReportSchema(Schema):
+    """A report as its reporter sees it."""
+
+    id = fields.String(required=True, metadata={"description": "Report id."})
+    review_id = fields.String(required=True, metadata={"description": "The review reported."})
+    reason = _reason("Why it was reported.", required=True)
+    details = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The reporter's own words (erased if they close their account)."},
+    )
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(REPORT_STATUSES),
+        metadata={
+            "description": "`open` until a moderator decides; `upheld` (the review was removed) "
+            "or `dismissed` (it stays)."
+        },
+    )
+    created_at = Instant(required=True, metadata={"description": "When it was reported."})
+    resolved_at = Instant(
+        allow_none=True, required=True, metadata={"description": "When a moderator decided."}
+    )
+
+
+class ModeratedReviewSchema(ReviewSchema):
+    """A review as a moderator sees it: its text whatever its state, and its removal."""
+
+    removed_at = Instant(
+        allow_none=True,
+        required=True,
+        metadata={"description": "When a moderator removed it; null while it is shown."},
+    )
+    removal_reason = _reason("Why it was removed; null unless removed.", allow_none=True)
+    removal_note = fields.String(
+        allow_none=True, metadata={"description": "The moderator's note to the author."}
+    )
+    removed_by = fields.String(
+        allow_none=True, metadata={"description": "The moderator who removed it."}
+    )
+    report_count = fields.Integer(
+        required=True, metadata={"description": "Reports of this review, in any status."}
+    )
+
+
+class ModeratedReviewReportSchema(ReviewReportSchema):
+    """A report as a moderator sees it, with the review it is about."""
+
+    reporter_id = fields.String(required=True, metadata={"description": "Who reported it."})
+    resolved_by = fields.String(
+        allow_none=True, required=True, metadata={"description": "The moderator who decided."}
+    )
+    resolution_note = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "The note told to the reporter: the removal's note when upheld, the "
+            "dismissal's when dismissed."
+        },
+    )
+    review = fields.Nested(
+        ModeratedReviewSchema, required=True, metadata={"description": "The review reported."}
+    )
+
+
+class ReviewReportPageSchema(Schema):
+    items = fields.List(
+        fields.Nested(ModeratedReviewReportSchema),
+        required=True,
+        metadata={"description": "Oldest first: first come, first answered."},
+    )
+    next_cursor = fields.String(
+        allow_none=True,
+        metadata={"description": "Pass back as `cursor` for the next page; null at the end."},
+    )
+
+
+class ReviewRemovedEventSchema(Schema):
+    """`review_removed`: a moderator removed a published review; its author is told (inbox
+    and email, transactional), with the reason and the note."""
+
+    review_id = fields.String(required=True)
+    booking_id = fields.String(required=True)
+    author_id = fields.String(required=True, metadata={"description": "Who is told."})
+    author_role = fields.String(required=True, validate=validate.OneOf(("client", "professional")))
+    subject_id = fields.String(required=True, metadata={"description": "Who was reviewed."})
+    professional_id = fields.String(required=True)
+    client_id = fields.String(required=True)
+    reason = _reason("Why it was removed.", required=True)
+    note = fields.String(
+        allow_none=True, required=True, metadata={"description": "The moderator's note."}
+    )
+    removed_at = Instant(required=True)
+
+
+class ReviewReportResolvedEventSchema(Schema):
+    """`review_report_resolved`: one per report a moderator's decision resolved; the reporter
+    is told the outcome."""
+
+    report_id = fields.String(required=True)
+    review_id = fields.String(required=True)
+    reporter_id = fields.String(required=True, metadata={"description": "Who is told."})
+    outcome = fields.String(required=True, validate=validate.OneOf(("upheld", "dismissed")))
+    note = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The removal's note when upheld, the dismissal's when dismissed."},
+    )
+    resolved_at = Instant(required=True)
+
+
 # A member's copy of their data (docs/data-export.md): one schema per section's record, each
 # field named, so a new column never reaches the copy unless a field is added here.
 
@@ -480,6 +644,30 @@ class ReviewRecordSchema(Schema):
     replied_at = Instant(allow_none=True, required=True)
 
 
+class WrittenReviewRecordSchema(ReviewRecordSchema):
+    """A review the member wrote, and whether a moderator removed it (it keeps its text)."""
+
+    removed_at = Instant(
+        allow_none=True,
+        required=True,
+        metadata={"description": "When a moderator removed it from the app; null if shown."},
+    )
+    removal_reason = fields.String(allow_none=True, required=True)
+    removal_note = fields.String(allow_none=True, required=True)
+
+
+class ReviewReportRecordSchema(Schema):
+    """A report the member made (who decided is not shown)."""
+
+    id = fields.String(required=True)
+    review_id = fields.String(required=True)
+    reason = fields.String(required=True)
+    details = fields.String(allow_none=True, required=True)
+    status = fields.String(required=True)
+    created_at = Instant(required=True)
+    resolved_at = Instant(allow_none=True, required=True)
+
+
 class MemberDataSectionsSchema(Schema):
     account = section(AccountRecordSchema)
     log_ins = section(LogInRecordSchema)
@@ -490,8 +678,9 @@ class MemberDataSectionsSchema(Schema):
     service_areas = section(ServiceAreaRecordSchema)
     listings = section(ListingRecordSchema)
     job_title_proposals = section(JobTitleProposalRecordSchema)
-    reviews_written = section(ReviewRecordSchema)
+    reviews_written = section(WrittenReviewRecordSchema)
     reviews_received = section(ReviewRecordSchema)
+    review_reports = section(ReviewReportRecordSchema)
 
 
 class MemberDataSchema(MemberDataPartSchema):

@@ -30,6 +30,7 @@ from .domain import (
     member_data,
     member_facts,
     password_resets,
+    review_reports,
     reviews,
     service_areas,
     weekly_hours,
@@ -45,14 +46,23 @@ from .schemas import (
     ChangePasswordArgsSchema,
     CloseAccountSchema,
     ConfirmEmailSchema,
+    DismissReviewReportArgsSchema,
     EmailChangeSchema,
     ExportMemberDataSchema,
     LogInSchema,
     MemberDataSchema,
+    ModeratedReviewReportSchema,
+    ModeratedReviewSchema,
     OwnerStatusChangedEventSchema,
     RefreshSchema,
+    RemoveReviewArgsSchema,
+    ReportReviewArgsSchema,
     RequestPasswordResetSchema,
     ResetPasswordSchema,
+    RestoreReviewArgsSchema,
+    ReviewReportPageSchema,
+    ReviewReportQueueArgsSchema,
+    ReviewReportSchema,
     SessionCheckSchema,
     SessionSchema,
     SignUpSchema,
@@ -505,6 +515,47 @@ class ProfilesService(Health):
         data = load(shop.ClientReviewsArgsSchema(), fields)
         page = reviews.reviews_of_client(self.db.session, self.caller, **data)
         return shop.ReviewPageSchema().dump(page)
+
+    # reports of reviews, and their moderation
+
+    @rpc
+    def report_review(self, **fields) -> dict:
+        data = load(ReportReviewArgsSchema(), fields)
+        report = review_reports.report_review(
+            self.db.session, self.caller, data["review_id"], data["reason"], data["details"],
+            clock.now(),
+        )
+        return ReviewReportSchema().dump(report)
+
+    @rpc
+    def list_review_reports(self, **fields) -> dict:
+        data = load(ReviewReportQueueArgsSchema(), fields)
+        page = review_reports.list_review_reports(self.db.session, self.caller, **data)
+        return ReviewReportPageSchema().dump(page)
+
+    @rpc
+    def remove_review(self, **fields) -> dict:
+        data = load(RemoveReviewArgsSchema(), fields)
+        review = review_reports.remove_review(
+            self.db.session, self.db.emit, self.caller, data["review_id"], data["reason"],
+            data["note"], clock.now(),
+        )
+        return ModeratedReviewSchema().dump(review)
+
+    @rpc
+    def restore_review(self, **fields) -> dict:
+        data = load(RestoreReviewArgsSchema(), fields)
+        review = review_reports.restore_review(self.db.session, self.caller, data["review_id"])
+        return ModeratedReviewSchema().dump(review)
+
+    @rpc
+    def dismiss_review_report(self, **fields) -> dict:
+        data = load(DismissReviewReportArgsSchema(), fields)
+        report = review_reports.dismiss_review_report(
+            self.db.session, self.db.emit, self.caller, data["report_id"], data["note"],
+            clock.now(),
+        )
+        return ModeratedReviewReportSchema().dump(report)
 
     @every(REVIEW_PUBLICATION_SECONDS)
     def publish_due_reviews(self) -> None:

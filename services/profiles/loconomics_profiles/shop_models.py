@@ -227,6 +227,34 @@ class Review(Base):
     replied_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Set by a moderator (docs/reports-and-blocks.md): the review leaves every view and rating
+    # but keeps its text (and its row, which still blocks a second review of the booking).
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    removal_reason: Mapped[str | None] = mapped_column(String(32))
+    removal_note: Mapped[str | None] = mapped_column(Text)
+    removed_by: Mapped[str | None] = mapped_column(ID)
+
+
+class ReviewReport(Base):
+    """A member's report of a published review, one per member and review, until a moderator
+    upholds it (removing the review) or dismisses it."""
+
+    __tablename__ = "review_reports"
+    __table_args__ = (
+        UniqueConstraint("review_id", "reporter_id", name="uq_review_reports_reporter"),
+        Index("ix_review_reports_queue", "status", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    review_id: Mapped[str] = mapped_column(ForeignKey("reviews.id"))
+    reporter_id: Mapped[str] = mapped_column(ID, index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    details: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(ID)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
 
 
 class ProfessionalRating(Base):

@@ -7,7 +7,9 @@ nobody has (`accounts.closed_email`, which frees the member's own for a new sign
 `Former member` and a password nobody knows. Every log-in ends, and its reset and email
 confirmation links go (so none of them ever works again). A
 professional's shop goes as a deleted listing goes, and their profile with it, so search and
-the public profile no longer know them. Reviews the member wrote stay.
+the public profile no longer know them. Reviews the member wrote stay. Reports the member made
+stay for the moderators' record, without the member's own words (`details`); reports of the
+reviews deleted with a professional go with them.
 
 `account_closed` tells the other services, and carries the original email, name and language
 for the goodbye email only: its outbox row is deleted once published
@@ -31,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Account, Base, EmailConfirmation, PasswordReset
 from ..shop_models import ProfessionalSchedule
-from . import accounts, catalog, listings, login_sessions, reviews
+from . import accounts, catalog, listings, login_sessions, review_reports, reviews
 from .professional_profiles import erase_profile
 from .secret_tokens import new_token
 
@@ -76,6 +78,7 @@ def close_account(
     catalog.withdraw_proposals(session, account.id, now)
     erase_profile(session, account.id)
     reviews.forget_reviews_of_professional(session, account.id)
+    review_reports.forget_reporter_details(session, account.id)
     schedule = session.get(ProfessionalSchedule, account.id)
     if schedule is not None:
         session.delete(schedule)

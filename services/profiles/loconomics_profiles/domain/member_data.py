@@ -10,7 +10,9 @@ Every record is built here field by field (and dumped by a schema per section), 
 column never reaches the copy by accident. Secrets stay out (the password hash, refresh and
 link token hashes): a record says one exists instead. Another member's data appears only as
 the member sees it in the app: the other party of a review by account id and name, and a
-review about the member only once it is published (a blind review is not theirs to read yet).
+review about the member only once it is published (a blind review is not theirs to read yet)
+and while a moderator has not removed it. The reports a member made are theirs (without who
+decided them); reports about the member's reviews are not: they would tell who reported them.
 
 `SECTIONS_BY_TABLE` and `NOTHING_TO_SHOW` name every table of the database, so a new table cannot
 be forgotten (a unit test compares them with the metadata).
@@ -34,9 +36,11 @@ from ..shop_models import (
     ListingService,
     ProfessionalProfile,
     Review,
+    ReviewReport,
     ServiceArea,
 )
 from . import accounts
+from . import reviews as reviews_domain
 
 Emit = Callable[[str, dict], object]
 
@@ -76,11 +80,17 @@ ABOUT: dict[str, str] = {
     "job_title_proposals": ("Job titles you proposed for the catalog, and what became of them."),
     "reviews_written": (
         "Reviews you wrote after a completed booking, with the other party's answer; one not "
-        "yet published is still blind to them."
+        "yet published is still blind to them. A review the moderators removed keeps its text "
+        "here, with when and why it was removed; nobody else sees it any more."
     ),
     "reviews_received": (
         "Published reviews of you, with your answers. A review still blind (until both sides "
-        "wrote or 7 days passed) is not shown until it is published, as in the app."
+        "wrote or 7 days passed) is not shown until it is published, as in the app, and one "
+        "the moderators removed is not shown either."
+    ),
+    "review_reports": (
+        "Reviews you reported to the moderators: why, in your words, and what they decided. "
+        "Kept as the moderators' record of what was reported and answered."
     ),
 }
 """Every section profiles answers, in the order it answers them."""
@@ -100,6 +110,7 @@ SECTIONS_BY_TABLE: dict[str, tuple[str, ...]] = {
     "listing_services": ("listings",),
     "job_titles": ("job_title_proposals",),  # the rest is the catalog everyone shares
     "reviews": ("reviews_written", "reviews_received"),
+    "review_reports": ("review_reports",),  # the reports the member made, not those about them
 }
 """The tables holding something of a member's, and the sections they feed."""
 
@@ -157,6 +168,7 @@ def export_member_data(
         "job_title_proposals": _job_title_proposals(session, account.id),
         "reviews_written": _reviews_written(session, account.id),
         "reviews_received": _reviews_received(session, account.id),
+        "review_reports": _review_reports(session, account.id),
     }
     emit("data_export_requested", {"account_id": account.id, "requested_at": now.isoformat()})
     return member_data_part(SERVICE, ABOUT, records)
@@ -402,14 +414,22 @@ def _reviews_written(session: Session, account_id: str) -> list[dict]:
         )
     )
     names = _names(session, (review.subject_id for review in reviews))
-    return [_review(review, review.subject_id, names) for review in reviews]
+    return [
+        {
+            **_review(review, review.subject_id, names),
+            "removed_at": review.removed_at,
+            "removal_reason": review.removal_reason,
+            "removal_note": review.removal_note,
+        }
+        for review in reviews
+    ]
 
 
 def _reviews_received(session: Session, account_id: str) -> list[dict]:
     reviews = list(
         session.scalars(
             select(Review)
-            .where(Review.subject_id == account_id, Review.published_at.is_not(None))
+            .where(Review.subject_id == account_id, reviews_domain.SHOWN)
             .order_by(Review.created_at, Review.id)
         )
     )
@@ -442,3 +462,24 @@ def _review(review: Review, other_party_id: str, names: dict[str, str]) -> dict:
         "reply_text": review.reply_text,
         "replied_at": review.replied_at,
     }
+
+
+def _review_reports(session: Session, account_id: str) -> list[dict]:
+    """Which moderator decided is not shown in the app, so not here."""
+    reports = session.scalars(
+        select(ReviewReport)
+        .where(ReviewReport.reporter_id == account_id)
+        .order_by(ReviewReport.created_at, ReviewReport.id)
+    )
+    return [
+        {
+            "id": report.id,
+            "review_id": report.review_id,
+            "reason": report.reason,
+            "details": report.details,
+            "status": report.status,
+            "created_at": report.created_at,
+            "resolved_at": report.resolved_at,
+        }
+        for report in reports
+    ]

@@ -7,6 +7,9 @@ writes, it is published `BLIND_PERIOD` after it was written (by the `publish_due
 timer), and from then on the other side can no longer review that booking, for the same reason.
 Averages count published client reviews only and are recomputed from the reviews on each
 publication, so they cannot drift.
+
+A review a moderator removed (`domain.review_reports`) keeps its row and text but leaves every
+view, page and rating here, and cannot be replied to.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from loconomics_plumbing.errors import (
 )
 from loconomics_plumbing.identity import Caller
 from loconomics_plumbing.validation import decode_cursor, encode_cursor
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,6 +41,7 @@ from loconomics_profiles.shop_models import (
     Listing,
     ProfessionalRating,
     Review,
+    ReviewReport,
 )
 
 Emit = Callable[[str, dict], None]
@@ -122,8 +126,19 @@ def review_view(review: Review) -> dict:
     }
 
 
-def _refresh_ratings(session: Session, professional_id: str, listing_id: str | None) -> None:
-    published_client = (Review.author_role == CLIENT) & Review.published_at.is_not(None)
+def shown(review: Review) -> bool:
+    """Published and not removed by a moderator: what members may see of it."""
+    return review.published_at is not None and review.removed_at is None
+
+
+SHOWN = Review.published_at.is_not(None) & Review.removed_at.is_(None)
+"""`shown` as a query condition."""
+
+
+def refresh_ratings(session: Session, professional_id: str, listing_id: str | None) -> None:
+    """Recompute the listing's and the professional's averages from the client reviews shown
+    (published, not removed), and reindex the listing for search."""
+    published_client = (Review.author_role == CLIENT) & SHOWN
     if listing_id:
         listing = session.get(Listing, listing_id)
         if listing is not None:
@@ -152,7 +167,7 @@ def _publish(session: Session, emit: Emit, reviews: list[Review], now: datetime)
     session.flush()
     for review in reviews:
         if review.author_role == CLIENT:
-            _refresh_ratings(session, review.professional_id, review.listing_id)
+            refresh_ratings(session, review.professional_id, review.listing_id)
         emit("review_published", {
             "review_id": review.id,
             "booking_id": review.booking_id,
@@ -223,8 +238,12 @@ def _closed(session: Session, account_id: str) -> bool:
 
 def forget_reviews_of_professional(session: Session, professional_id: str) -> None:
     """A closed professional's reviews by clients go with their profile (with the replies
-    they wrote), and so does their rating. The reviews they wrote of their clients stay, as every
-    review a closed member wrote does."""
+    they wrote), and so does their rating; reports of those reviews go with them. The reviews
+    they wrote of their clients stay, as every review a closed member wrote does."""
+    about_them = select(Review.id).where(
+        Review.subject_id == professional_id, Review.author_role == CLIENT
+    )
+    session.execute(delete(ReviewReport).where(ReviewReport.review_id.in_(about_them)))
     for review in session.scalars(
         select(Review).where(Review.subject_id == professional_id, Review.author_role == CLIENT)
     ):
@@ -250,7 +269,7 @@ def reply_to_review(session: Session, emit: Emit, caller: Caller, review_id: str
                     now: datetime) -> dict:
     """The professional answers a published client review, once."""
     review = session.get(Review, review_id)
-    if review is None or review.published_at is None:
+    if review is None or not shown(review):
         raise NotFound("no such published review")
     if review.author_role != CLIENT or caller.user_id != review.professional_id:
         raise Forbidden("only the reviewed professional may reply")
@@ -285,8 +304,7 @@ def _page(session: Session, subject_id: str, author_role: str, limit: int,
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
         raise field_error("limit", f"must be 1 to {MAX_PAGE}")
     query = select(Review).where(
-        Review.subject_id == subject_id, Review.author_role == author_role,
-        Review.published_at.is_not(None),
+        Review.subject_id == subject_id, Review.author_role == author_role, SHOWN,
     )
     if cursor:
         moment, review_id = _decode_position(cursor)
@@ -319,6 +337,13 @@ def reviews_of_client(session: Session, caller: Caller, client_id: str,
     for the client themself."""
     if not caller.user_id:
         raise Unauthorized("sign in to read client reviews")
-    if caller.user_id != client_id and "professional" not in caller.roles:
+    if not may_read_client_reviews(caller, client_id):
         raise Forbidden("only professionals and the client may read these reviews")
     return _page(session, client_id, PROFESSIONAL, limit, cursor)
+
+
+def may_read_client_reviews(caller: Caller, client_id: str) -> bool:
+    """Professionals' reviews of a client are for professionals and that client."""
+    return bool(caller.user_id) and (
+        caller.user_id == client_id or "professional" in caller.roles
+    )

@@ -53,6 +53,7 @@ SECTION_NAMES = [
     "job_title_proposals",
     "reviews_written",
     "reviews_received",
+    "review_reports",
 ]
 
 
@@ -462,6 +463,9 @@ def test_every_row_of_the_member_is_there_with_its_values(work, world):
             "published_at": iso(22),
             "reply_text": None,
             "replied_at": None,
+            "removed_at": None,
+            "removal_reason": None,
+            "removal_note": None,
         },
         {
             "id": written["ana_on_cleo"]["id"],
@@ -477,6 +481,9 @@ def test_every_row_of_the_member_is_there_with_its_values(work, world):
             "published_at": None,
             "reply_text": None,
             "replied_at": None,
+            "removed_at": None,
+            "removal_reason": None,
+            "removal_note": None,
         },
     ]
     assert records(part, "reviews_received") == [
