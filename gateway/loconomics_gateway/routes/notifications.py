@@ -1,17 +1,25 @@
 """Notifications, preferences and messaging (the notifications service), plus the operators'
-dead-letter list. Each route is one RPC; the service decides who may see what (another
-member's conversation or notification is a 404, never a 403)."""
+dead-letter list, a member's blocks, reports of messages and the moderators' answers to them
+(docs/reports-and-blocks.md). Each route is one RPC; the service decides who may see what
+(another member's conversation or notification is a 404, never a 403; the moderation routes
+are for administrators)."""
 
 from __future__ import annotations
 
 from loconomics_notifications.schemas import (
+    BlockPageSchema,
+    BlockSchema,
     ConversationDetailSchema,
     ConversationPageSchema,
     ConversationSchema,
     DeliveryPageSchema,
     ListNotificationsArgsSchema,
     MarkedCountSchema,
+    MessageReportPageSchema,
+    MessageReportSchema,
     MessageSchema,
+    ModeratorMessageReportSchema,
+    ModeratorMessageSchema,
     NotificationPageSchema,
     NotificationSchema,
     PageArgsSchema,
@@ -23,13 +31,20 @@ from loconomics_notifications.schemas import (
     StartedConversationSchema,
     UnreadCountSchema,
 )
+from loconomics_plumbing.moderation import (
+    DismissalArgsSchema,
+    RemovalArgsSchema,
+    ReportArgsSchema,
+    ReportQueueArgsSchema,
+)
 from loconomics_plumbing.validation import StrictSchema
 from marshmallow import fields, validate
 
-from ..operations import Call, Operation
+from ..operations import Call, Operation, Reply
 
 TAG = "Notifications and messaging"
 OPERATORS = "Operations"
+ADMIN = "Administration"
 
 
 class MessageBodySchema(StrictSchema):
@@ -93,6 +108,47 @@ def post_message(call: Call) -> dict:
 def mark_conversation_read(call: Call) -> dict:
     return call.rpc(
         "notifications", "mark_conversation_read", conversation_id=call.params["conversation_id"]
+    )
+
+
+def block_member(call: Call) -> dict:
+    return call.rpc("notifications", "block_member", account_id=call.params["account_id"])
+
+
+def unblock_member(call: Call) -> Reply:
+    call.rpc("notifications", "unblock_member", account_id=call.params["account_id"])
+    return Reply(status=204)
+
+
+def list_my_blocks(call: Call) -> dict:
+    return call.rpc("notifications", "list_blocks", **call.query)
+
+
+def report_message(call: Call) -> dict:
+    return call.rpc(
+        "notifications",
+        "report_message",
+        conversation_id=call.params["conversation_id"],
+        message_id=call.params["message_id"],
+        **call.body,
+    )
+
+
+def list_message_reports(call: Call) -> dict:
+    return call.rpc("notifications", "list_message_reports", **call.query)
+
+
+def withhold_message(call: Call) -> dict:
+    return call.rpc("notifications", "withhold_message", message_id=call.params["id"], **call.body)
+
+
+def restore_message(call: Call) -> dict:
+    return call.rpc("notifications", "restore_message", message_id=call.params["id"])
+
+
+def dismiss_message_report(call: Call) -> dict:
+    return call.rpc(
+        "notifications", "dismiss_message_report", report_id=call.params["id"], **call.body
     )
 
 
@@ -210,6 +266,96 @@ OPERATIONS = [
         tag=TAG,
         response=ConversationSchema,
         errors=(404,),
+    ),
+    Operation(
+        "PUT",
+        "/v1/me/blocks/{account_id}",
+        "Block a member: neither of you can write to the other, nor book the other",
+        block_member,
+        tag=TAG,
+        response=BlockSchema,
+        errors=(404, 422),
+        description="Idempotent: blocking again answers the same block. An account we do not "
+        "know: 404; yourself: 422. Conversations already there stay readable.",
+    ),
+    Operation(
+        "DELETE",
+        "/v1/me/blocks/{account_id}",
+        "Unblock a member",
+        unblock_member,
+        tag=TAG,
+        status=204,
+        errors=(404,),
+        description="404 when you had not blocked them.",
+    ),
+    Operation(
+        "GET",
+        "/v1/me/blocks",
+        "The members I blocked, newest first",
+        list_my_blocks,
+        tag=TAG,
+        query=PageArgsSchema,
+        response=BlockPageSchema,
+        errors=(422,),
+    ),
+    Operation(
+        "POST",
+        "/v1/conversations/{conversation_id}/messages/{message_id}/reports",
+        "Report a message I received to the moderators",
+        report_message,
+        tag=TAG,
+        body=ReportArgsSchema,
+        response=MessageReportSchema,
+        status=201,
+        errors=(403, 404, 409, 422),
+        description="Only its recipient may report a message: your own is 403, a conversation "
+        "not yours 404. One report per message: a second is 409. Nothing changes until a "
+        "moderator decides, and its sender is not told.",
+    ),
+    Operation(
+        "GET",
+        "/v1/admin/message-reports",
+        "Reports of messages in one status, oldest first, each with the message and the five "
+        "before it (moderators)",
+        list_message_reports,
+        tag=ADMIN,
+        query=ReportQueueArgsSchema,
+        response=MessageReportPageSchema,
+        errors=(403, 422),
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/messages/{id}/withholding",
+        "Withhold a message: its text is hidden from both participants, its open reports "
+        "upheld (moderators)",
+        withhold_message,
+        tag=ADMIN,
+        body=RemovalArgsSchema,
+        response=ModeratorMessageSchema,
+        errors=(403, 404, 409, 422),
+        description="Its sender is told the reason and the note, each reporter the outcome. "
+        "Already withheld: 409.",
+    ),
+    Operation(
+        "DELETE",
+        "/v1/admin/messages/{id}/withholding",
+        "Show a withheld message again (moderators)",
+        restore_message,
+        tag=ADMIN,
+        response=ModeratorMessageSchema,
+        errors=(403, 404, 409),
+        description="Its reports stay resolved; nobody is told. Not withheld: 409.",
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/message-reports/{id}/dismissal",
+        "Dismiss a report of a message: the message stays (moderators)",
+        dismiss_message_report,
+        tag=ADMIN,
+        body=DismissalArgsSchema,
+        response=ModeratorMessageReportSchema,
+        errors=(403, 404, 409, 422),
+        description="The reporter is told, with the note. A report already resolved: 409.",
     ),
     Operation(
         "GET",

@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from loconomics_plumbing.moderation import REPORT_STATUSES
 from loconomics_plumbing.storage import UtcDateTime, add_plumbing_tables
 from sqlalchemy import (
     DDL,
@@ -202,6 +203,62 @@ class Message(Base):
     seq: Mapped[int] = mapped_column(Integer)
     sender_id: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class MessageWithholding(Base):
+    """A message a moderator withheld (docs/reports-and-blocks.md): its own table, since
+    `messages` is append-only. The message keeps its text; it is shown to nobody but its
+    author (in their copy of their data) and the moderators. Restoring deletes the row."""
+
+    __tablename__ = "message_withholdings"
+
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    withheld_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    withheld_by: Mapped[str] = mapped_column(String(64))
+
+
+class MessageReport(Base):
+    """A participant's report of a message they received, one per member and message.
+    `details` is erased (null) when the reporter closes their account; the report stays."""
+
+    __tablename__ = "message_reports"
+    __table_args__ = (
+        UniqueConstraint("message_id", "reporter_id", name="uq_message_report"),
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s}'" for s in REPORT_STATUSES) + ")",
+            name="ck_message_report_status",
+        ),
+        Index("ix_message_reports_queue", "status", "created_at", "id"),
+        Index("ix_message_reports_reporter", "reporter_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"))
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
+    reporter_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(40))
+    details: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    resolution_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Block(Base):
+    """One member blocking another: while it exists, neither writes to the other."""
+
+    __tablename__ = "blocks"
+    __table_args__ = (
+        Index("ix_blocks_blocker", "blocker_id", "created_at"),
+        Index("ix_blocks_blocked", "blocked_id"),
+    )
+
+    blocker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    blocked_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

@@ -8,6 +8,16 @@ contract the producing services follow.
 from __future__ import annotations
 
 from loconomics_plumbing.member_data import MemberDataPartSchema, section
+from loconomics_plumbing.moderation import (
+    DISMISSED,
+    NOTE_MAX,
+    REPORT_REASONS,
+    REPORT_STATUSES,
+    UPHELD,
+    DismissalArgsSchema,
+    RemovalArgsSchema,
+    ReportArgsSchema,
+)
 from loconomics_plumbing.validation import PageArgsSchema as _PlumbingPageArgs
 from loconomics_plumbing.validation import StrictSchema, instant, is_time_zone
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
@@ -499,6 +509,48 @@ class PatronageAllocatedSchema(EventSchema):
     )
 
 
+def _moderation_note(description: str) -> fields.String:
+    return fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=NOTE_MAX),
+        metadata={"description": description},
+    )
+
+
+class ReviewRemovedSchema(EventSchema):
+    """profiles `review_removed` (docs/reports-and-blocks.md): a moderator removed a review;
+    its author is told which booking's review, why, and the moderator's note."""
+
+    review_id = _id("The review.", required=True)
+    booking_id = _id("The booking it was about.", required=True)
+    author_id = _id("Who wrote it: the one told.", required=True)
+    subject_id = _id("Who it was about.", required=True)
+    reason = fields.String(
+        required=True,
+        validate=validate.OneOf(REPORT_REASONS),
+        metadata={"description": "Why it was removed (plumbing's REPORT_REASONS)."},
+    )
+    note = _moderation_note("The moderator's note to the author, if any.")
+    removed_at = instant("When it was removed.", required=True)
+
+
+class ReviewReportResolvedSchema(EventSchema):
+    """profiles `review_report_resolved` (docs/reports-and-blocks.md): one per report resolved;
+    its reporter is told the outcome."""
+
+    report_id = _id("The report.", required=True)
+    review_id = _id("The review reported.", required=True)
+    reporter_id = _id("Who reported it: the one told.", required=True)
+    outcome = fields.String(
+        required=True,
+        validate=validate.OneOf([UPHELD, DISMISSED]),
+        metadata={"description": "`upheld` (the review was removed) or `dismissed` (it stays)."},
+    )
+    note = _moderation_note("The removal's note when upheld, the dismissal's when dismissed.")
+    resolved_at = instant("When the report was resolved.", required=True)
+
+
 # ---- Events emitted ------------------------------------------------------------------------
 
 
@@ -521,9 +573,27 @@ class MessageSentSchema(Schema):
     recipient_id = _id("Who it is for.", required=True)
 
 
+class MemberBlockedSchema(Schema):
+    """Emitted as `member_blocked` (booking refuses new bookings between the two)."""
+
+    blocker_id = _id("Who blocked.", required=True)
+    blocked_id = _id("Who is blocked.", required=True)
+    blocked_at = instant("When the block was made.", required=True)
+
+
+class MemberUnblockedSchema(Schema):
+    """Emitted as `member_unblocked`."""
+
+    blocker_id = _id("Who had blocked.", required=True)
+    blocked_id = _id("Who was blocked.", required=True)
+    unblocked_at = instant("When the block was lifted.", required=True)
+
+
 EMITTED_EVENTS: dict[str, type[Schema]] = {
     "conversation_started": ConversationStartedSchema,
     "message_sent": MessageSentSchema,
+    "member_blocked": MemberBlockedSchema,
+    "member_unblocked": MemberUnblockedSchema,
 }
 """Published on `notifications.events` (the plumbing adds `event_id` and `occurred_at`)."""
 
@@ -679,6 +749,15 @@ class ConversationSchema(Schema):
     unread_count = fields.Integer(metadata={"description": "Messages the reader has not seen."})
     created_at = instant("Started at.")
     last_message_at = instant("Latest message at.")
+    can_write = fields.Boolean(
+        metadata={
+            "description": "Whether the reader can write here: false once either side closed "
+            "their account, or while either blocks the other."
+        }
+    )
+    blocked_by_me = fields.Boolean(
+        metadata={"description": "Whether the reader blocked the other party."}
+    )
 
 
 class MessageSchema(Schema):
@@ -687,7 +766,13 @@ class MessageSchema(Schema):
     seq = fields.Integer(metadata={"description": "1, 2, 3... within the conversation."})
     sender_id = _id("Who wrote it.")
     mine = fields.Boolean(metadata={"description": "Whether the reader wrote it."})
-    body = fields.String(metadata={"description": "The text, as written."})
+    body = fields.String(
+        allow_none=True,
+        metadata={"description": "The text, as written; null when the moderators withheld it."},
+    )
+    withheld = fields.Boolean(
+        metadata={"description": "Whether the moderators withheld it (its text is not shown)."}
+    )
     created_at = instant("Sent at.")
 
 
@@ -713,6 +798,121 @@ class ConversationDetailSchema(Schema):
 class StartedConversationSchema(Schema):
     conversation = fields.Nested(ConversationSchema, metadata={"description": "The thread."})
     message = fields.Nested(MessageSchema, metadata={"description": "The message just sent."})
+
+
+# ---- RPC: blocks ---------------------------------------------------------------------------
+
+
+class AccountIdArgsSchema(StrictSchema):
+    """`notifications.block_member` / `unblock_member` (PUT|DELETE /v1/me/blocks/{account_id})."""
+
+    account_id = _id("The member to block or unblock.", required=True)
+
+
+class BlockSchema(Schema):
+    account_id = _id("The member blocked.")
+    name = fields.String(allow_none=True, metadata={"description": "Their name, if known."})
+    blocked_at = instant("When they were blocked.")
+
+
+class BlockPageSchema(Schema):
+    items = fields.List(fields.Nested(BlockSchema), metadata={"description": "Newest first."})
+    next_cursor = fields.String(allow_none=True, metadata={"description": "Null on the last page."})
+
+
+# ---- RPC: reports of messages (docs/reports-and-blocks.md) ---------------------------------
+
+
+class ReportMessageArgsSchema(ReportArgsSchema):
+    """`notifications.report_message`
+    (POST /v1/conversations/{conversation_id}/messages/{message_id}/reports)."""
+
+    conversation_id = _id("The conversation.", required=True)
+    message_id = _id("The message reported.", required=True)
+
+
+class MessageIdArgsSchema(StrictSchema):
+    """`notifications.restore_message` (DELETE /v1/admin/messages/{id}/withholding)."""
+
+    message_id = _id("The message.", required=True)
+
+
+class WithholdMessageArgsSchema(RemovalArgsSchema):
+    """`notifications.withhold_message` (POST /v1/admin/messages/{id}/withholding)."""
+
+    message_id = _id("The message.", required=True)
+
+
+class DismissMessageReportArgsSchema(DismissalArgsSchema):
+    """`notifications.dismiss_message_report` (POST /v1/admin/message-reports/{id}/dismissal)."""
+
+    report_id = _id("The report.", required=True)
+
+
+class MessageReportSchema(Schema):
+    """A report of a message, as its reporter sees it."""
+
+    id = _id("The report.")
+    message_id = _id("The message reported.")
+    conversation_id = _id("Its conversation.")
+    reason = fields.String(
+        validate=validate.OneOf(REPORT_REASONS), metadata={"description": "Why it was reported."}
+    )
+    details = fields.String(
+        allow_none=True, metadata={"description": "The reporter's own words, if any."}
+    )
+    status = fields.String(
+        validate=validate.OneOf(REPORT_STATUSES),
+        metadata={"description": "open, upheld (the message was withheld) or dismissed."},
+    )
+    created_at = instant("When it was reported.")
+    resolved_at = instant("When a moderator decided; null while open.", allow_none=True)
+
+
+class ModeratorMessageSchema(Schema):
+    """A message as the moderators see it: always its text."""
+
+    id = _id("The message.")
+    conversation_id = _id("The conversation.")
+    seq = fields.Integer(metadata={"description": "1, 2, 3... within the conversation."})
+    sender_id = _id("Who wrote it.")
+    body = fields.String(metadata={"description": "The text, as written, withheld or not."})
+    created_at = instant("Sent at.")
+    withheld_at = instant("When it was withheld; null when shown.", allow_none=True)
+    withheld_reason = fields.String(
+        allow_none=True, metadata={"description": "Why it was withheld; null when shown."}
+    )
+    withheld_note = fields.String(
+        allow_none=True, metadata={"description": "The moderator's note to its sender, if any."}
+    )
+    report_count = fields.Integer(metadata={"description": "Reports of it, in any status."})
+
+
+class ModeratorMessageReportSchema(MessageReportSchema):
+    """A report as the moderators see it, with the message reported."""
+
+    reporter_id = _id("Who reported it.")
+    resolved_by = _id("The moderator who decided; null while open.", allow_none=True)
+    resolution_note = fields.String(
+        allow_none=True, metadata={"description": "The note given with the decision, if any."}
+    )
+    message = fields.Nested(ModeratorMessageSchema, metadata={"description": "What was reported."})
+
+
+class QueuedMessageReportSchema(ModeratorMessageReportSchema):
+    context = fields.List(
+        fields.Nested(ModeratorMessageSchema),
+        metadata={
+            "description": "Up to the 5 messages before it in its conversation, oldest first."
+        },
+    )
+
+
+class MessageReportPageSchema(Schema):
+    items = fields.List(
+        fields.Nested(QueuedMessageReportSchema), metadata={"description": "Oldest first."}
+    )
+    next_cursor = fields.String(allow_none=True, metadata={"description": "Null on the last page."})
 
 
 # ---- RPC: operators ------------------------------------------------------------------------
@@ -824,7 +1024,18 @@ class MemberMessageSchema(Schema):
     seq = fields.Integer(metadata={"description": "1, 2, 3... within the conversation."})
     sender_id = _id("Who wrote it.")
     mine = fields.Boolean(metadata={"description": "Whether you wrote it."})
-    body = fields.String(metadata={"description": "The text, as written."})
+    body = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The text, as written; null for the other party's message the "
+            "moderators withheld (yours keep their text)."
+        },
+    )
+    withheld = fields.Boolean(metadata={"description": "Whether the moderators withheld it."})
+    withheld_at = instant("When your message was withheld; null otherwise.", allow_none=True)
+    withheld_reason = fields.String(
+        allow_none=True, metadata={"description": "Why your message was withheld; null otherwise."}
+    )
     created_at = instant("Sent at.")
 
 
@@ -855,6 +1066,8 @@ class MemberDataSectionsSchema(Schema):
     notifications = section(NotificationSchema, "The in-app inbox.")
     email_deliveries = section(MemberEmailSchema, "Emails made for you.")
     conversations = section(MemberConversationSchema, "Your conversations and messages.")
+    blocks = section(BlockSchema, "The members you blocked.")
+    message_reports = section(MessageReportSchema, "The messages you reported.")
 
 
 class MemberDataSchema(MemberDataPartSchema):

@@ -14,23 +14,42 @@ from loconomics_plumbing import clock
 from loconomics_plumbing.dependencies import CallerIdentity, Database
 from loconomics_plumbing.entrypoints import every, handles, rpc
 from loconomics_plumbing.health import Health
+from loconomics_plumbing.moderation import ReportQueueArgsSchema
 from loconomics_plumbing.telemetry import Telemetry
 from loconomics_plumbing.validation import load
 from prometheus_client import Counter
 
-from .domain import conversations, deliveries, inbox, member_data, preferences, routing
+from .domain import (
+    blocks,
+    conversations,
+    deliveries,
+    inbox,
+    member_data,
+    message_reports,
+    preferences,
+    routing,
+)
 from .models import Base
 from .schemas import (
+    AccountIdArgsSchema,
+    BlockPageSchema,
+    BlockSchema,
     ConversationArgsSchema,
     ConversationDetailSchema,
     ConversationIdArgsSchema,
     ConversationPageSchema,
     ConversationSchema,
     DeliveryPageSchema,
+    DismissMessageReportArgsSchema,
     ListNotificationsArgsSchema,
     MarkedCountSchema,
     MemberDataSchema,
+    MessageIdArgsSchema,
+    MessageReportPageSchema,
+    MessageReportSchema,
     MessageSchema,
+    ModeratorMessageReportSchema,
+    ModeratorMessageSchema,
     NotificationIdArgsSchema,
     NotificationPageSchema,
     NotificationSchema,
@@ -40,9 +59,11 @@ from .schemas import (
     PreferencesUpdateSchema,
     ReplayArgsSchema,
     ReplayResultSchema,
+    ReportMessageArgsSchema,
     StartConversationArgsSchema,
     StartedConversationSchema,
     UnreadCountSchema,
+    WithholdMessageArgsSchema,
 )
 from .settings import NotificationSettings
 from .smtp_sender import SmtpSender
@@ -152,6 +173,66 @@ class NotificationsService(Health):
         )
         return ConversationSchema().dump(summary)
 
+    # ---- blocks --------------------------------------------------------------------------
+
+    @rpc
+    def block_member(self, **fields) -> dict:
+        data = load(AccountIdArgsSchema(), fields)
+        block = blocks.block_member(
+            self.db.session, self.caller, data["account_id"], clock.now(), self.db.emit
+        )
+        return BlockSchema().dump(block)
+
+    @rpc
+    def unblock_member(self, **fields) -> None:
+        data = load(AccountIdArgsSchema(), fields)
+        blocks.unblock_member(
+            self.db.session, self.caller, data["account_id"], clock.now(), self.db.emit
+        )
+
+    @rpc
+    def list_blocks(self, **fields) -> dict:
+        data = load(PageArgsSchema(), fields)
+        return BlockPageSchema().dump(blocks.list_blocks(self.db.session, self.caller, **data))
+
+    # ---- reports of messages and the moderators (docs/reports-and-blocks.md) ---------------
+
+    @rpc
+    def report_message(self, **fields) -> dict:
+        data = load(ReportMessageArgsSchema(), fields)
+        report = message_reports.report_message(
+            self.db.session, self.caller, now=clock.now(), **data
+        )
+        return MessageReportSchema().dump(report)
+
+    @rpc
+    def list_message_reports(self, **fields) -> dict:
+        data = load(ReportQueueArgsSchema(), fields)
+        page = message_reports.list_message_reports(self.db.session, self.caller, **data)
+        return MessageReportPageSchema().dump(page)
+
+    @rpc
+    def withhold_message(self, **fields) -> dict:
+        data = load(WithholdMessageArgsSchema(), fields)
+        message = message_reports.withhold_message(
+            self.db.session, self.caller, now=clock.now(), **data
+        )
+        return ModeratorMessageSchema().dump(message)
+
+    @rpc
+    def restore_message(self, **fields) -> dict:
+        data = load(MessageIdArgsSchema(), fields)
+        message = message_reports.restore_message(self.db.session, self.caller, data["message_id"])
+        return ModeratorMessageSchema().dump(message)
+
+    @rpc
+    def dismiss_message_report(self, **fields) -> dict:
+        data = load(DismissMessageReportArgsSchema(), fields)
+        report = message_reports.dismiss_message_report(
+            self.db.session, self.caller, data["report_id"], data["note"], clock.now()
+        )
+        return ModeratorMessageReportSchema().dump(report)
+
     # ---- a member's copy of their data -----------------------------------------------------
 
     @rpc
@@ -253,6 +334,14 @@ class NotificationsService(Health):
     @handles("profiles", "data_export_requested")
     def on_data_export_requested(self, payload: dict) -> None:
         self._take("data_export_requested", payload)
+
+    @handles("profiles", "review_removed")
+    def on_review_removed(self, payload: dict) -> None:
+        self._take("review_removed", payload)
+
+    @handles("profiles", "review_report_resolved")
+    def on_review_report_resolved(self, payload: dict) -> None:
+        self._take("review_report_resolved", payload)
 
     @handles("booking", "schedule_changed")
     def on_schedule_changed(self, payload: dict) -> None:

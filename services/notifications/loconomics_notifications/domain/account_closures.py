@@ -7,19 +7,22 @@ delivery, whatever its state: the inbox, the emails not sent yet, and those sent
 which hold the member's data (a welcome or a password notice keeps the address it went to)
 and could otherwise be replayed to a closed account. Their preferences go as well.
 
-Conversations stay: they are the other party's too. The goodbye email is the event's own
-notification (`routing.ROUTES["account_closed"]`), made after this runs, so it is kept;
-a repeated event deletes nothing of it.
+Conversations stay: they are the other party's too, and so do the reports of messages
+(docs/reports-and-blocks.md): the moderators' record, without what a closed reporter wrote
+(`details` erased). The member's blocks, made by them or of them, are deleted. The goodbye
+email is the event's own notification (`routing.ROUTES["account_closed"]`), made after this
+runs, so it is kept; a repeated event deletes nothing of it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ..models import EmailDelivery, Notification, NotificationPreference
+from ..models import EmailDelivery, MessageReport, Notification, NotificationPreference
+from .blocks import forget_blocks_of
 from .contacts import close_contact
 
 GOODBYE_EVENT = "account_closed"
@@ -38,4 +41,11 @@ def close_account(session: Session, closure: dict[str, Any]) -> None:
     session.execute(delete(Notification).where(*theirs))
     session.execute(
         delete(NotificationPreference).where(NotificationPreference.account_id == account_id)
+    )
+    forget_blocks_of(session, account_id)
+    session.execute(
+        update(MessageReport)
+        .where(MessageReport.reporter_id == account_id, MessageReport.details.is_not(None))
+        .values(details=None)
+        .execution_options(synchronize_session="fetch")
     )

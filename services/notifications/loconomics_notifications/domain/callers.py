@@ -25,3 +25,11 @@ def operator(caller: Caller) -> str:
     if "admin" not in caller.roles:
         raise Forbidden("only an operator (admin) may do this")
     return user_id
+
+
+def moderator(caller: Caller) -> str:
+    """Reports and what they are about are for the moderators: administrators only."""
+    user_id = signed_in(caller)
+    if "admin" not in caller.roles:
+        raise Forbidden("only a moderator (admin) may do this")
+    return user_id

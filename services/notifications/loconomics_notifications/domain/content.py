@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..models import Contact, Notification
+from ..models import Contact, MessageWithholding, Notification
 from .calendar_invites import booking_calendar
 from .contacts import contact_for
 from .known_services import service_name
@@ -184,10 +184,57 @@ def _patronage(data: dict[str, Any], role: str, reader: _Reader) -> Values:
 
 
 def _message(data: dict[str, Any], role: str, reader: _Reader) -> Values:
+    """A message withheld since keeps its notification, without its text."""
+    withheld = reader.session.get(MessageWithholding, data["message_id"]) is not None
     return {
         "sender_name": reader.name_of(data["sender_id"], "member_fallback"),
         "subject": data["subject"],
-        "excerpt": data["excerpt"],
+        "excerpt": phrase(reader.language, "withheld_excerpt") if withheld else data["excerpt"],
+    }
+
+
+def _reason(reader: _Reader, reason: str) -> str:
+    return _label(reader.language, "reason", reason)
+
+
+def _note_line(reader: _Reader, note: str | None) -> str:
+    """The moderator's note as a paragraph of its own, or nothing."""
+    return "\n\n" + phrase(reader.language, "moderators_note", note=note) if note else ""
+
+
+def _review_removed(data: dict[str, Any], role: str, reader: _Reader) -> Values:
+    return {
+        "subject_name": reader.name_of(data["subject_id"], "member_fallback"),
+        "removed_on": format_moment(_when(data["removed_at"]), reader.zone, reader.language),
+        "reason": _reason(reader, data["reason"]),
+        "note_line": _note_line(reader, data.get("note")),
+    }
+
+
+def _message_withheld(data: dict[str, Any], role: str, reader: _Reader) -> Values:
+    return {
+        "subject": data["subject"],
+        "other_name": reader.name_of(data["other_id"], "member_fallback"),
+        "sent_on": format_moment(_when(data["sent_at"]), reader.zone, reader.language),
+        "reason": _reason(reader, data["reason"]),
+        "note_line": _note_line(reader, data.get("note")),
+    }
+
+
+def _report_resolved(data: dict[str, Any], role: str, reader: _Reader) -> Values:
+    """What was reported and what the moderators decided; a dismissal's note is for the
+    reporter, a removal's for the author alone."""
+    lang, outcome = reader.language, data["outcome"]
+    if data["kind"] == "message":
+        sender = reader.name_of(data["sender_id"], "member_fallback")
+        what = phrase(lang, "reported_message", sender_name=sender, subject=data["subject"])
+    else:
+        what = phrase(lang, "reported_review")
+    return {
+        "what": what,
+        "decision": phrase(lang, f"report_decision_{outcome}"),
+        "outcome": phrase(lang, f"report_outcome_{outcome}"),
+        "note_line": _note_line(reader, data.get("note") if outcome == "dismissed" else None),
     }
 
 
@@ -246,6 +293,9 @@ _VALUES: dict[str, Callable[[dict[str, Any], str, _Reader], Values]] = {
     "owner_status_changed": _owner_status,
     "patronage_allocated": _patronage,
     "message_received": _message,
+    "review_removed": _review_removed,
+    "message_withheld": _message_withheld,
+    "report_resolved": _report_resolved,
     **{
         name: _vote
         for name in (
@@ -266,6 +316,8 @@ REF_KEYS = (
     "allocation_id",
     "conversation_id",
     "message_id",
+    "review_id",
+    "report_id",
 )
 
 

@@ -8,7 +8,12 @@ and by email as their preferences say.
 
 A conversation with a member who closed their account stays for the other party, the closed
 one shown as `Former member` (our erased contact's name); nobody writes to or from a closed
-account any more (Conflict).
+account any more (Conflict). Nor across a block, either way (`blocks`, Conflict worded for the
+writer's side); what was written stays readable. A summary says whether the reader can write
+(`can_write`) and whether they blocked the other party (`blocked_by_me`).
+
+A message a moderator withheld (`message_reports`) stays in the thread for both participants
+with `withheld: true` and no body: the text is kept (messages never change), shown to nobody.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from loconomics_plumbing.errors import Conflict, NotFound, field_error
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from ..models import Conversation, Message
+from ..models import Conversation, Message, MessageWithholding
+from .blocks import blocks_among, refuse_across_block
 from .callers import Caller, signed_in
 from .contacts import closed_accounts, contact_for, contacts_by_id
 from .known_bookings import booking_parties
@@ -50,7 +56,23 @@ def _visible(session: Session, caller: Caller, conversation_id: str) -> tuple[Co
     return conversation, role
 
 
-def _summary(conversation: Conversation, role: str, names: dict[str, str]) -> dict:
+class _Standing:
+    """What the reader may do in their conversations: who is closed, who is blocked."""
+
+    def __init__(self, session: Session, me: str, conversations: list[Conversation]):
+        everyone = {c.client_id for c in conversations} | {c.professional_id for c in conversations}
+        self.closed = closed_accounts(session, everyone)
+        self.blocked_by_me, self.blocking_me = blocks_among(session, me, everyone - {me})
+
+    def can_write(self, conversation: Conversation, other: str) -> bool:
+        parties = {conversation.client_id, conversation.professional_id}
+        blocked = other in self.blocked_by_me or other in self.blocking_me
+        return not (parties & self.closed) and not blocked
+
+
+def _summary(
+    conversation: Conversation, role: str, names: dict[str, str], standing: _Standing
+) -> dict:
     other = conversation.professional_id if role == "client" else conversation.client_id
     read_seq = (
         conversation.client_read_seq if role == "client" else conversation.professional_read_seq
@@ -65,27 +87,50 @@ def _summary(conversation: Conversation, role: str, names: dict[str, str]) -> di
         "unread_count": conversation.message_count - read_seq,
         "created_at": conversation.created_at,
         "last_message_at": conversation.last_message_at,
+        "can_write": standing.can_write(conversation, other),
+        "blocked_by_me": other in standing.blocked_by_me,
     }
+
+
+def _summary_of(session: Session, conversation: Conversation, me: str) -> dict:
+    names = _names(session, [conversation.client_id, conversation.professional_id])
+    role = _role_in(conversation, me)
+    return _summary(conversation, role, names, _Standing(session, me, [conversation]))
 
 
 def _names(session: Session, account_ids: list[str]) -> dict[str, str]:
     return {k: c.name for k, c in contacts_by_id(session, account_ids).items()}
 
 
-def _open_to_messages(session: Session, client_id: str, professional_id: str) -> None:
-    """Refuse a new message when either side has closed their account."""
+def _open_to_messages(session: Session, client_id: str, professional_id: str, writer: str) -> None:
+    """Refuse a new message when either side has closed their account, or blocked the other."""
     if closed_accounts(session, [client_id, professional_id]):
         raise Conflict(CLOSED)
+    refuse_across_block(session, writer, professional_id if writer == client_id else client_id)
 
 
-def _as_message(message: Message, reader_id: str) -> dict:
+def withheld_among(session: Session, message_ids: list[str]) -> set[str]:
+    """Those of the messages a moderator withheld."""
+    if not message_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(MessageWithholding.message_id).where(
+                MessageWithholding.message_id.in_(message_ids)
+            )
+        )
+    )
+
+
+def _as_message(message: Message, reader_id: str, withheld: bool = False) -> dict:
     return {
         "id": message.id,
         "conversation_id": message.conversation_id,
         "seq": message.seq,
         "sender_id": message.sender_id,
         "mine": message.sender_id == reader_id,
-        "body": message.body,
+        "body": None if withheld else message.body,
+        "withheld": withheld,
         "created_at": message.created_at,
     }
 
@@ -191,7 +236,8 @@ def start_conversation(
 ) -> dict[str, Any]:
     """Open a conversation with its first message; about a booking, reuse the one it has."""
     client_id, professional_id = _sides(session, caller, to, booking_id)
-    _open_to_messages(session, client_id, professional_id)
+    me = signed_in(caller)
+    _open_to_messages(session, client_id, professional_id, me)
     conversation = None
     if booking_id is not None:
         conversation = session.scalars(
@@ -222,11 +268,9 @@ def start_conversation(
                 "booking_id": booking_id,
             },
         )
-    me = signed_in(caller)
     message = _append(session, conversation, me, body, now, emit)
-    role = _role_in(conversation, me)
     return {
-        "conversation": _summary(conversation, role, _names(session, [client_id, professional_id])),
+        "conversation": _summary_of(session, conversation, me),
         "message": _as_message(message, me),
     }
 
@@ -235,8 +279,8 @@ def post_message(
     session: Session, caller: Caller, conversation_id: str, body: str, now: datetime, emit: Emit
 ) -> dict:
     conversation, _ = _visible(session, caller, conversation_id)
-    _open_to_messages(session, conversation.client_id, conversation.professional_id)
     me = signed_in(caller)
+    _open_to_messages(session, conversation.client_id, conversation.professional_id, me)
     return _as_message(_append(session, conversation, me, body, now, emit), me)
 
 
@@ -257,8 +301,9 @@ def list_conversations(
     rows = list(session.scalars(query.limit(clamp_limit(limit) + 1)))
     page = rows[:limit]
     names = _names(session, [c.client_id for c in page] + [c.professional_id for c in page])
+    standing = _Standing(session, me, page)
     return {
-        "items": [_summary(c, _role_in(c, me), names) for c in page],
+        "items": [_summary(c, _role_in(c, me), names, standing) for c in page],
         "next_cursor": (
             encode_cursor(page[-1].last_message_at, page[-1].id) if len(rows) > limit else None
         ),
@@ -273,7 +318,7 @@ def get_conversation(
     cursor: str | None = None,
 ) -> dict:
     """A conversation and a page of its messages, newest first."""
-    conversation, role = _visible(session, caller, conversation_id)
+    conversation, _ = _visible(session, caller, conversation_id)
     me = signed_in(caller)
     query = select(Message).where(Message.conversation_id == conversation.id)
     if cursor:
@@ -281,11 +326,11 @@ def get_conversation(
         query = query.where(Message.seq < before_seq)
     rows = list(session.scalars(query.order_by(Message.seq.desc()).limit(clamp_limit(limit) + 1)))
     page = rows[:limit]
-    names = _names(session, [conversation.client_id, conversation.professional_id])
+    withheld = withheld_among(session, [m.id for m in page])
     return {
-        "conversation": _summary(conversation, role, names),
+        "conversation": _summary_of(session, conversation, me),
         "messages": {
-            "items": [_as_message(m, me) for m in page],
+            "items": [_as_message(m, me, m.id in withheld) for m in page],
             "next_cursor": encode_cursor(page[-1].seq) if len(rows) > limit else None,
         },
     }
@@ -299,8 +344,7 @@ def mark_conversation_read(session: Session, caller: Caller, conversation_id: st
     else:
         conversation.professional_read_seq = conversation.message_count
     session.flush()
-    names = _names(session, [conversation.client_id, conversation.professional_id])
-    return _summary(conversation, role, names)
+    return _summary_of(session, conversation, signed_in(caller))
 
 
 def unread_messages(session: Session, caller: Caller) -> int:

@@ -7,7 +7,10 @@ table is in neither, so a new one cannot be forgotten.
 What stays out: a one-time token an email still waiting keeps in its data (a password reset,
 an address confirmation, an undo link) and every email's rendered body (which holds such a
 link); only the subject, the address and the sending state of each email go in. Of the other
-party of a conversation, the account id and the name shown in the app; nothing else of theirs.
+party of a conversation, the account id and the name shown in the app; nothing else of theirs,
+not even the text of a message of theirs the moderators withheld. The member's own withheld
+messages keep their text, marked withheld. The reports the member made are theirs (never who
+resolved them); reports of the member's messages are not: they would tell who reported them.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..models import (
+    Block,
     Contact,
     Conversation,
     EmailDelivery,
     Message,
+    MessageWithholding,
     Notification,
     NotificationPreference,
 )
@@ -30,6 +35,7 @@ from .callers import Caller, signed_in
 from .contacts import contact_for, contacts_by_id
 from .content import subject_of
 from .inbox import in_inbox_of, inbox_item
+from .message_reports import reports_by
 from .routing import route_of
 from .wording import DEFAULT_ZONE
 
@@ -55,7 +61,16 @@ ABOUT: dict[str, str] = {
     ),
     "conversations": (
         "Your conversations with clients or professionals, with every message both ways; "
-        "kept for you and the other party, who sees the same thread."
+        "kept for you and the other party, who sees the same thread. A message the "
+        "moderators withheld is marked so: yours keep their text, the other party's do not."
+    ),
+    "blocks": (
+        "The members you blocked: while a block stands, neither of you can write to the other "
+        "or book the other."
+    ),
+    "message_reports": (
+        "The messages you reported to the moderators, what you told them, and what became of "
+        "each report."
     ),
 }
 SECTIONS = tuple(ABOUT)
@@ -67,6 +82,9 @@ SECTIONS_BY_TABLE: dict[str, tuple[str, ...]] = {
     "email_deliveries": ("email_deliveries",),
     "conversations": ("conversations",),
     "messages": ("conversations",),
+    "message_withholdings": ("conversations",),
+    "blocks": ("blocks",),
+    "message_reports": ("message_reports",),
 }
 """The tables that feed the member's sections."""
 
@@ -205,19 +223,24 @@ def _conversations(session: Session, account_id: str) -> list[dict[str, Any]]:
     names = {k: contact.name for k, contact in contacts_by_id(session, others).items()}
     messages: dict[str, list[dict[str, Any]]] = {c.id: [] for c in threads}
     if threads:
-        rows = session.scalars(
-            select(Message)
+        rows = session.execute(
+            select(Message, MessageWithholding)
+            .outerjoin(MessageWithholding, MessageWithholding.message_id == Message.id)
             .where(Message.conversation_id.in_(list(messages)))
             .order_by(Message.conversation_id, Message.seq)
         )
-        for message in rows:
+        for message, withholding in rows:
+            mine = message.sender_id == account_id
             messages[message.conversation_id].append(
                 {
                     "id": message.id,
                     "seq": message.seq,
                     "sender_id": message.sender_id,
-                    "mine": message.sender_id == account_id,
-                    "body": message.body,
+                    "mine": mine,
+                    "body": message.body if mine or withholding is None else None,
+                    "withheld": withholding is not None,
+                    "withheld_at": withholding.withheld_at if mine and withholding else None,
+                    "withheld_reason": withholding.reason if mine and withholding else None,
                     "created_at": message.created_at,
                 }
             )
@@ -243,6 +266,21 @@ def _conversations(session: Session, account_id: str) -> list[dict[str, Any]]:
     return records
 
 
+def _blocks(session: Session, account_id: str) -> list[dict[str, Any]]:
+    rows = list(
+        session.scalars(
+            select(Block)
+            .where(Block.blocker_id == account_id)
+            .order_by(Block.created_at, Block.blocked_id)
+        )
+    )
+    names = {k: c.name for k, c in contacts_by_id(session, [b.blocked_id for b in rows]).items()}
+    return [
+        {"account_id": b.blocked_id, "name": names.get(b.blocked_id), "blocked_at": b.created_at}
+        for b in rows
+    ]
+
+
 def export_member_data(
     session: Session, caller: Caller, default_zone: str = DEFAULT_ZONE
 ) -> dict[str, Any]:
@@ -256,5 +294,7 @@ def export_member_data(
         "notifications": _inbox(session, account_id, default_zone),
         "email_deliveries": _emails(session, account_id, default_zone),
         "conversations": _conversations(session, account_id),
+        "blocks": _blocks(session, account_id),
+        "message_reports": reports_by(session, account_id),
     }
     return member_data_part(SERVICE, ABOUT, records)

@@ -151,6 +151,14 @@ def _allocated_member(session: Session, data: dict[str, Any]) -> Audience:
     return [(data["external_id"], "member", data)]
 
 
+def _review_author(session: Session, data: dict[str, Any]) -> Audience:
+    return [(data["author_id"], "member", data)]
+
+
+def _review_reporter(session: Session, data: dict[str, Any]) -> Audience:
+    return [(data["reporter_id"], "member", {**data, "kind": "review"})]
+
+
 def _closing_account(session: Session, data: dict[str, Any]) -> Audience:
     """The account, told once: by the event that closed it, not by a second closure."""
     contact = contact_for(session, data["account_id"])
@@ -393,6 +401,24 @@ ROUTES: dict[str, Route] = {
         lapses_after=timedelta(days=1),
         reaches_closed_account=True,
     ),
+    # The moderators' decisions (docs/reports-and-blocks.md): the author of a removed review is
+    # told why, and each reporter the outcome, whatever their choices (transactional).
+    "review_removed": Route(
+        template="review_removed",
+        category="account",
+        transactional=True,
+        link="/bookings/{booking_id}",
+        schema=schemas.ReviewRemovedSchema,
+        audience=_review_author,
+    ),
+    "review_report_resolved": Route(
+        template="report_resolved",
+        category="account",
+        transactional=True,
+        link="/reviews/{review_id}",
+        schema=schemas.ReviewReportResolvedSchema,
+        audience=_review_reporter,
+    ),
     # A written notice of allocation is owed to each member (Subchapter T), so it always goes.
     "patronage_allocated": Route(
         template="patronage_allocated",
@@ -410,14 +436,36 @@ MESSAGE_RECEIVED = Route(
     transactional=False,
     link="/conversations/{conversation_id}",
 )
+MESSAGE_WITHHELD = Route(
+    template="message_withheld",
+    category="account",
+    transactional=True,
+    link="/conversations/{conversation_id}",
+)
+MESSAGE_REPORT_RESOLVED = Route(
+    template="report_resolved",
+    category="account",
+    transactional=True,
+    link="/conversations/{conversation_id}",
+)
+OWN_ROUTES: dict[str, Route] = {
+    "message_received": MESSAGE_RECEIVED,
+    "message_withheld": MESSAGE_WITHHELD,
+    "message_report_resolved": MESSAGE_REPORT_RESOLVED,
+}
+"""Notifications of what happens here (a message, a moderator's decision), by event name."""
 ROUTES_BY_TEMPLATE: dict[str, Route] = {
-    route.template: route for route in [*ROUTES.values(), MESSAGE_RECEIVED]
+    route.template: route for route in [*ROUTES.values(), *OWN_ROUTES.values()]
 }
 
 
 def route_of(notification: Notification) -> Route:
     """The route a stored notification was made by."""
-    return ROUTES.get(notification.event_name) or ROUTES_BY_TEMPLATE[notification.template]
+    return (
+        ROUTES.get(notification.event_name)
+        or OWN_ROUTES.get(notification.event_name)
+        or ROUTES_BY_TEMPLATE[notification.template]
+    )
 
 
 def forget_secrets(notification: Notification) -> list[str]:
@@ -460,6 +508,8 @@ PRODUCERS: dict[str, tuple[str, ...]] = {
         "email_confirmation_requested",
         "email_changed",
         "data_export_requested",
+        "review_removed",
+        "review_report_resolved",
     ),
     "booking": (
         *(

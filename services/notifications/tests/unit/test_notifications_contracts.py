@@ -19,6 +19,8 @@ from loconomics_profiles.schemas import (
     EmailConfirmationRequestedEventSchema,
     PasswordChangedEventSchema,
     PasswordResetRequestedEventSchema,
+    ReviewRemovedEventSchema,
+    ReviewReportResolvedEventSchema,
 )
 from loconomics_profiles.shop_schemas import ListingEventSchema
 from nameko.events import EventHandler
@@ -35,6 +37,8 @@ PRODUCER_SCHEMAS = {
         "email_confirmation_requested": EmailConfirmationRequestedEventSchema,
         "email_changed": EmailChangedEventSchema,
         "data_export_requested": DataExportRequestedEventSchema,
+        "review_removed": ReviewRemovedEventSchema,
+        "review_report_resolved": ReviewReportResolvedEventSchema,
     },
     "booking": BOOKING_EVENTS,
     "billing": BILLING_EVENTS,

@@ -33,7 +33,15 @@ from sqlalchemy import select
 
 APP = "https://app.loconomics.test"
 MAILBOX = Mailbox("hello@loconomics.test", link_base=APP)
-SECTION_NAMES = ["contact", "preferences", "notifications", "email_deliveries", "conversations"]
+SECTION_NAMES = [
+    "contact",
+    "preferences",
+    "notifications",
+    "email_deliveries",
+    "conversations",
+    "blocks",
+    "message_reports",
+]
 RESET_TOKEN = "R3set-Xo0Zr9_KmWb2QeLs5NaVh8UcJd3GfRi7OkT4w"
 PENDING_RESET_TOKEN = "Pend1ng-Zr9_KmWb2QeLs5NaVh8UcJd3GfRi7OkT4w"
 CONFIRMATION_TOKEN = "C0nf1rm-Zr9_KmWb2QeLs5NaVh8UcJd3GfRi7OkT4w"

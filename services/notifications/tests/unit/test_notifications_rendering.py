@@ -2,8 +2,9 @@ import re
 from importlib import resources
 
 import pytest
-from loconomics_notifications.domain.rendering import has_template, phrase, render
+from loconomics_notifications.domain.rendering import has_template, phrase, phrasebook, render
 from loconomics_notifications.domain.routing import ROUTES_BY_TEMPLATE
+from loconomics_plumbing.moderation import REPORT_REASONS
 
 TEMPLATES = resources.files("loconomics_notifications.domain") / "templates"
 ROLES = ("client", "professional", "member", "account")
@@ -57,6 +58,13 @@ SAMPLE = {
     "changed_on": "Sunday, March 1, 2026 at 12:00 PM (UTC)",
     "undo_until": "Sunday, March 8, 2026 at 12:00 PM (UTC)",
     "requested_on": "Sunday, March 1, 2026 at 12:00 PM (UTC)",
+    "subject_name": "Pat",
+    "removed_on": "Sunday, March 1, 2026 at 12:00 PM (UTC)",
+    "sent_on": "Sunday, March 1, 2026 at 11:00 AM (UTC)",
+    "reason": "harassment or bullying",
+    "note_line": "\n\nA note from the moderators: keep it civil.",
+    "what": "a review",
+    "decision": "it stays",
 }
 
 
@@ -140,3 +148,39 @@ def test_the_body_is_the_message_without_signature():
     assert rendered.body.startswith("Hello Chloé,")
     assert phrase("en", "signature") not in rendered.body
     assert phrase("en", "signature") in rendered.text
+
+
+# ---- moderation (docs/reports-and-blocks.md) -----------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_every_report_reason_has_words_of_its_own_in_each_language(language):
+    words = [phrasebook(language).get(f"reason_{reason}") for reason in REPORT_REASONS]
+    assert all(words), dict(zip(REPORT_REASONS, words, strict=True))
+    assert len(set(words)) == len(REPORT_REASONS)
+    if language == "fr":
+        english = {phrasebook("en")[f"reason_{reason}"] for reason in REPORT_REASONS}
+        assert not english & set(words)
+
+
+@pytest.mark.parametrize(
+    ("template", "language", "subject", "says"),
+    [
+        ("review_removed", "en", "Your review of Pat was removed", "The reason: harassment"),
+        ("review_removed", "fr", "Votre avis sur Pat a été retiré", "Motif : harassment"),
+        ("message_withheld", "en", 'Your message in "Parking" was withheld', "to Pat on Sunday"),
+        ("message_withheld", "fr", "Votre message dans « Parking » a été masqué", "à Pat le"),
+        ("report_resolved", "en", "Your report: it stays", "Thank you for reporting a review."),
+        ("report_resolved", "fr", "Votre signalement : it stays", "Merci d'avoir signalé"),
+    ],
+)
+def test_moderation_notices_render_with_the_note_as_its_own_paragraph(
+    template, language, subject, says
+):
+    rendered = render(template, "member", language, SAMPLE, link="https://app.test/x")
+    assert rendered.subject == subject
+    assert says in rendered.text
+    assert "\n\nA note from the moderators: keep it civil." in rendered.body
+    assert "<p>A note from the moderators: keep it civil.</p>" in rendered.html
+    without = render(template, "member", language, {**SAMPLE, "note_line": ""})
+    assert "note from the moderators" not in without.text

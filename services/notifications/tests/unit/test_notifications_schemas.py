@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from loconomics_notifications import schemas
+from loconomics_notifications.domain import blocks
 from loconomics_notifications.domain import conversations as talk
 from loconomics_notifications.domain.inbox import list_notifications
 from loconomics_notifications.domain.preferences import get_preferences
@@ -113,6 +114,8 @@ def test_emitted_events_match_their_schemas(session, now, people, emit, emitted)
         now=now,
         emit=emit,
     )
+    blocks.block_member(session, people["client"], "stranger", now, emit)
+    blocks.unblock_member(session, people["client"], "stranger", now, emit)
     shapes = schemas.EMITTED_EVENTS
     assert {name for name, _ in emitted} == set(shapes)
     for name, payload in emitted:
