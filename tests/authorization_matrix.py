@@ -24,6 +24,7 @@ from authorization_world import (
     PROFESSIONAL,
     SCHEDULE,
     World,
+    expect,
     iso,
 )
 from stripe_webhooks import stripe_signature
@@ -461,6 +462,42 @@ def write_to(world: World, actor: str) -> Request:
     )
 
 
+def admin_makes_sure(method: str, path: str, body: dict | None = None) -> Callable[[World], None]:
+    """An administrator's step before the request, which may already have been taken (409)."""
+
+    def step(world: World) -> None:
+        answer = world.api.request(
+            method,
+            path.format(**world.ids),
+            token=world.people[ADMIN].token,
+            json=body,
+        )
+        assert answer.status_code in (200, 409), answer.text
+
+    return step
+
+
+def after(step: Callable[[World], None], build: Builder) -> Builder:
+    def built(world: World, actor: str) -> Request:
+        step(world)
+        return build(world, actor)
+
+    return built
+
+
+REMOVAL = "/v1/admin/reviews/{moderated_review}/removal"
+WITHHOLDING = "/v1/admin/messages/{moderated_message}/withholding"
+SPAM = {"reason": "spam"}
+
+
+def unblock(world: World, actor: str) -> Request:
+    """Lifting a block the actor has just made."""
+    blockable = world.ids["blockable"]
+    if actor != ANONYMOUS:
+        expect(world.api.put(f"/v1/me/blocks/{blockable}", token=world.token(actor)), 200)
+    return Request(params={"account_id": blockable})
+
+
 PROPOSAL = {"proposal_id": "proposal_open"}
 CLOSED_PROPOSAL = {"proposal_id": "proposal_closed"}
 ELECTION = {"election_id": "election_open"}
@@ -558,6 +595,26 @@ MATRIX: dict[tuple[str, str], Rule] = {
         admin=FORBIDDEN,
     ),
     ("GET", "/v1/professionals/{id}/reviews"): public(ids(id=f"person:{PROFESSIONAL}")),
+    ("POST", "/v1/reviews/{id}/reports"): signed_in(
+        with_body(ids(id="review"), SPAM),
+        other_client=OK,
+        professional=OK,
+        owner=FORBIDDEN,
+        admin=OK,
+    ),
+    ("GET", "/v1/admin/review-reports"): admin_only(nothing),
+    ("POST", "/v1/admin/reviews/{id}/removal"): admin_only(
+        after(
+            admin_makes_sure("DELETE", REMOVAL),
+            with_body(ids(id="moderated_review"), SPAM),
+        )
+    ),
+    ("DELETE", "/v1/admin/reviews/{id}/removal"): admin_only(
+        after(admin_makes_sure("POST", REMOVAL, SPAM), ids(id="moderated_review"))
+    ),
+    ("POST", "/v1/admin/review-reports/{id}/dismissal"): admin_only(
+        with_body(shared("review_report", World.fresh_review_report), {"note": "It stays."})
+    ),
     ("GET", "/v1/clients/{id}/reviews"): signed_in(
         ids(id=f"person:{OWNER}"),
         other_client=FORBIDDEN,
@@ -776,6 +833,29 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/conversations/{conversation_id}/read"): signed_in(
         ids(**CONVERSATION), other_client=HIDDEN, professional=OK, owner=OK, admin=HIDDEN
     ),
+    ("POST", "/v1/conversations/{conversation_id}/messages/{message_id}/reports"): signed_in(
+        with_body(ids(**CONVERSATION, message_id="reported_message"), SPAM),
+        other_client=HIDDEN,
+        professional=OK,
+        owner=FORBIDDEN,
+        admin=HIDDEN,
+    ),
+    ("GET", "/v1/admin/message-reports"): admin_only(nothing),
+    ("POST", "/v1/admin/messages/{id}/withholding"): admin_only(
+        after(
+            admin_makes_sure("DELETE", WITHHOLDING),
+            with_body(ids(id="moderated_message"), SPAM),
+        )
+    ),
+    ("DELETE", "/v1/admin/messages/{id}/withholding"): admin_only(
+        after(admin_makes_sure("POST", WITHHOLDING, SPAM), ids(id="moderated_message"))
+    ),
+    ("POST", "/v1/admin/message-reports/{id}/dismissal"): admin_only(
+        with_body(shared("message_report", World.fresh_message_report), {"note": "It stays."})
+    ),
+    ("PUT", "/v1/me/blocks/{account_id}"): mine(ids(account_id="blockable")),
+    ("DELETE", "/v1/me/blocks/{account_id}"): mine(unblock),
+    ("GET", "/v1/me/blocks"): mine(nothing),
     ("GET", "/v1/admin/email-dead-letters"): admin_only(nothing),
     ("POST", "/v1/admin/email-dead-letters/replay"): admin_only(
         lambda w, a: Request(json={"delivery_ids": []})

@@ -66,7 +66,15 @@ HOUR_OF_CLEANING = {
 }
 AREA = {"lat": 46.8139, "lng": -71.2080, "radius_km": 12}
 PAST = timedelta(days=2)
-PAST_BOOKINGS = {"complete": 4, "no_show": 4, "dispute": 4, "resolve": 4, "review": 1, "reply": 1}
+PAST_BOOKINGS = {
+    "complete": 4,
+    "no_show": 4,
+    "dispute": 4,
+    "resolve": 4,
+    "review": 1,
+    "reply": 1,
+    "moderate": 1,
+}
 """Bookings that are over, per use: one per signed-in actor for each destructive action."""
 VOTING_LEAD = timedelta(seconds=15)
 VOTING_SPAN = timedelta(seconds=10)
@@ -435,6 +443,7 @@ class World:
         self._book_the_past()
         self._book_and_talk()
         self._review_past_bookings()
+        self._make_things_to_moderate()
         self._record_patronage()
         return self
 
@@ -614,27 +623,13 @@ class World:
         return {"ratings": {criterion: 5 for criterion in criteria}, "text": "Lovely to work with."}
 
     def _review_past_bookings(self) -> None:
-        owner, pro, other = (self.people[a] for a in (OWNER, PROFESSIONAL, OTHER_CLIENT))
+        owner, other = self.people[OWNER], self.people[OTHER_CLIENT]
         to_review = self.ids["reviewed_booking"] = self.past_booking("review")
-        to_reply = self.past_booking("reply")
-        for booking_id in (to_review, to_reply):
+        to_reply, to_moderate = self.past_booking("reply"), self.past_booking("moderate")
+        for booking_id in (to_review, to_reply, to_moderate):
             expect(self.api.post(f"/v1/bookings/{booking_id}/complete", token=owner.token), 200)
-
-        def reviewed() -> dict | None:
-            answer = self.api.post(
-                f"/v1/bookings/{to_reply}/review", token=owner.token, json=self.review_body(OWNER)
-            )
-            return answer.json() if answer.status_code == 201 else None
-
-        self.ids["review"] = wait_for(reviewed, "profiles to learn the completion")["id"]
-        expect(
-            self.api.post(
-                f"/v1/bookings/{to_reply}/review",
-                token=pro.token,
-                json=self.review_body(PROFESSIONAL),
-            ),
-            201,
-        )
+        self.ids["review"] = self._reviewed_by_both(to_reply)
+        self.ids["moderated_review"] = self._reviewed_by_both(to_moderate)
         wait_for(
             lambda: (
                 self.api.post(
@@ -646,6 +641,76 @@ class World:
             ),
             "profiles to learn the second completion",
         )
+
+    def _reviewed_by_both(self, booking_id: str) -> str:
+        """The owner's review of the professional, published: both sides reviewed."""
+
+        def reviewed() -> dict | None:
+            answer = self.api.post(
+                f"/v1/bookings/{booking_id}/review",
+                token=self.people[OWNER].token,
+                json=self.review_body(OWNER),
+            )
+            return answer.json() if answer.status_code == 201 else None
+
+        review_id = wait_for(reviewed, "profiles to learn the completion")["id"]
+        expect(
+            self.api.post(
+                f"/v1/bookings/{booking_id}/review",
+                token=self.people[PROFESSIONAL].token,
+                json=self.review_body(PROFESSIONAL),
+            ),
+            201,
+        )
+        return review_id
+
+    # reports, moderation and blocks
+
+    def _make_things_to_moderate(self) -> None:
+        """A member to block nobody talks to, and the owner's messages to the professional."""
+        proposer = self.people["proposer"]
+        blockable = self.ids["blockable"] = self.new_account()
+        wait_for(
+            lambda: (
+                self.api.put(f"/v1/me/blocks/{blockable}", token=proposer.token).status_code == 200
+            ),
+            "notifications to know the member to block",
+        )
+        expect(self.api.delete(f"/v1/me/blocks/{blockable}", token=proposer.token), 204)
+        conversation = self.ids["conversation"]
+        answer = self.api.get(
+            f"/v1/conversations/{conversation}", token=self.people[PROFESSIONAL].token
+        )
+        self.ids["reported_message"] = expect(answer, 200)["messages"]["items"][-1]["id"]
+        self.ids["moderated_message"] = self.owners_message()
+
+    def owners_message(self) -> str:
+        answer = self.api.post(
+            f"/v1/conversations/{self.ids['conversation']}/messages",
+            token=self.people[OWNER].token,
+            json={"body": "One more thing."},
+        )
+        return expect(answer, 201)["id"]
+
+    def fresh_review_report(self) -> str:
+        """An open report of the world's review, by a newcomer."""
+        reporter = self.api.sign_up(name="A reporter")
+        answer = self.api.post(
+            f"/v1/reviews/{self.ids['review']}/reports",
+            token=reporter.token,
+            json={"reason": "spam"},
+        )
+        return expect(answer, 201)["id"]
+
+    def fresh_message_report(self) -> str:
+        """An open report, by the professional, of a new message from the owner."""
+        message_id = self.owners_message()
+        answer = self.api.post(
+            f"/v1/conversations/{self.ids['conversation']}/messages/{message_id}/reports",
+            token=self.people[PROFESSIONAL].token,
+            json={"reason": "spam"},
+        )
+        return expect(answer, 201)["id"]
 
     def _record_patronage(self) -> None:
         # Far-future years no other test touches, up to the last year an instant may have:

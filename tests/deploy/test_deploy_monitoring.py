@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from loconomics_notifications.service import NotificationsService
 from loconomics_profiles.service import ProfilesService
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -279,3 +280,20 @@ def test_the_dashboard_shows_the_funnel_membership_governance_and_accounts():
     for entrypoint in ("sign_up", "close_account", "export_member_data"):
         assert entrypoint in accounts[0]["expr"]
         assert callable(getattr(ProfilesService, entrypoint)), entrypoint
+
+
+def test_the_dashboard_shows_the_moderators_work():
+    panels = {p["title"]: p for p in dashboard()["panels"]}
+    targets = panels["Moderation: reports made and decided, and blocks, per day"]["targets"]
+    expressions = {t["expr"] for t in targets}
+    for service, entrypoints in (
+        (ProfilesService, ("report_review", "remove_review", "dismiss_review_report")),
+        (
+            NotificationsService,
+            ("report_message", "withhold_message", "dismiss_message_report", "block_member"),
+        ),
+    ):
+        [expr] = [e for e in expressions if f'service="{service.name}"' in e]
+        for entrypoint in entrypoints:
+            assert entrypoint in expr, entrypoint
+            assert callable(getattr(service, entrypoint)), entrypoint

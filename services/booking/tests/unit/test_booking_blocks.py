@@ -16,6 +16,7 @@ from loconomics_booking.domain.blocks import (
 from loconomics_booking.domain.bookings import create_booking
 from loconomics_booking.models import BlockedPair, Booking
 from loconomics_booking.schemas import MemberBlockEventSchema
+from loconomics_notifications.schemas import EMITTED_EVENTS as NOTIFICATIONS_EVENTS
 from loconomics_plumbing.errors import Conflict, Invalid
 from loconomics_plumbing.storage import session_factory
 from loconomics_plumbing.validation import load
@@ -147,3 +148,14 @@ def test_a_malformed_event_is_refused(event, bad):
     with pytest.raises(Invalid) as refused:
         load(MemberBlockEventSchema(), event)
     assert bad in refused.value.errors
+
+
+@pytest.mark.parametrize(
+    ("name", "sample"),
+    [("member_blocked", blocked_event()), ("member_unblocked", unblocked_event())],
+)
+def test_our_samples_are_what_notifications_sends_and_we_take_them(name, sample):
+    producer = NOTIFICATIONS_EVENTS[name]()
+    assert producer.validate({k: v for k, v in sample.items() if k in producer.fields}) == {}
+    assert set(producer.fields) - {"event_id", "occurred_at"} <= set(sample)
+    assert load(MemberBlockEventSchema(), producer.dump(producer.load(sample, unknown="exclude")))
