@@ -92,6 +92,8 @@ def report_message(
     if message.sender_id == me:
         raise Forbidden(OWN_MESSAGE)
     _check_reason(reason)
+    # a report made in the instant of a withholding is refused or upheld by it, never left open
+    hold_until_commit(session, _withholding_key(message.id))
     reported = session.scalar(
         select(MessageReport.id).where(
             MessageReport.message_id == message.id, MessageReport.reporter_id == me
@@ -233,9 +235,13 @@ def list_message_reports(
     }
 
 
+def _withholding_key(message_id: str) -> str:
+    return f"notifications-withholding:{message_id}"
+
+
 def _held_message(session: Session, message_id: str) -> Message:
     """The message, its withholding written by one moderator at a time."""
-    hold_until_commit(session, f"notifications-withholding:{message_id}")
+    hold_until_commit(session, _withholding_key(message_id))
     message = session.get(Message, message_id)
     if message is None:
         raise NotFound("no such message")
@@ -366,9 +372,12 @@ def dismiss_message_report(
 ) -> dict[str, Any]:
     """Dismiss one open report: the message stays, its reporter is told."""
     admin = moderator(caller)
-    report = session.get(MessageReport, report_id, with_for_update=True)
+    report = session.get(MessageReport, report_id)
     if report is None:
         raise NotFound("no such report")
+    # one decision at a time about a message: a withholding upholds this report or waits
+    hold_until_commit(session, _withholding_key(report.message_id))
+    session.refresh(report)
     if report.status != OPEN:
         raise Conflict(NOT_OPEN)
     report.status = DISMISSED

@@ -35,6 +35,7 @@ from loconomics_plumbing.moderation import (
     REPORT_STATUSES,
     UPHELD,
 )
+from loconomics_plumbing.storage import hold_until_commit
 from loconomics_plumbing.validation import decode_cursor, encode_cursor
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -122,8 +123,15 @@ def _raise_if(errors: dict[str, list[str]]) -> None:
         raise Invalid("The input is not valid.", errors)
 
 
+def _held(session: Session, review_id: str) -> None:
+    """Reports of a review and its removal are written one transaction at a time, so a report
+    made in the instant of a removal is either refused or upheld by it, never left open."""
+    hold_until_commit(session, f"profiles-review-moderation:{review_id}")
+
+
 def _readable_review(session: Session, caller: Caller, review_id: str) -> Review:
     """The review as the caller may read it; anything else is `NotFound`, never a hint."""
+    _held(session, review_id)
     review = session.get(Review, review_id)
     if review is None or not reviews.shown(review):
         raise NotFound("No such review.")
@@ -136,6 +144,7 @@ def _readable_review(session: Session, caller: Caller, review_id: str) -> Review
 
 def _published_review(session: Session, review_id: str) -> Review:
     """A review a moderator may act on: published (a blind one is nobody's to read yet)."""
+    _held(session, review_id)
     review = session.get(Review, review_id)
     if review is None or review.published_at is None:
         raise NotFound("No such published review.")
@@ -332,6 +341,8 @@ def dismiss_review_report(
     report = session.get(ReviewReport, report_id)
     if report is None:
         raise NotFound("No such report.")
+    _held(session, report.review_id)  # a removal upholds this report first, or waits
+    session.refresh(report)
     if report.status != OPEN:
         raise Conflict("This report is already resolved.")
     _resolve(report, DISMISSED, moderator_id, note, now)
