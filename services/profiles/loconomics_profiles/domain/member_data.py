@@ -39,7 +39,7 @@ from ..shop_models import (
     ReviewReport,
     ServiceArea,
 )
-from . import accounts
+from . import accounts, review_reports
 from . import reviews as reviews_domain
 
 Emit = Callable[[str, dict], object]
@@ -465,21 +465,10 @@ def _review(review: Review, other_party_id: str, names: dict[str, str]) -> dict:
 
 
 def _review_reports(session: Session, account_id: str) -> list[dict]:
-    """Which moderator decided is not shown in the app, so not here."""
+    """As the reporter sees them: which moderator decided is not shown in the app, so not here."""
     reports = session.scalars(
         select(ReviewReport)
         .where(ReviewReport.reporter_id == account_id)
         .order_by(ReviewReport.created_at, ReviewReport.id)
     )
-    return [
-        {
-            "id": report.id,
-            "review_id": report.review_id,
-            "reason": report.reason,
-            "details": report.details,
-            "status": report.status,
-            "created_at": report.created_at,
-            "resolved_at": report.resolved_at,
-        }
-        for report in reports
-    ]
+    return [review_reports.report_view(report) for report in reports]

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from loconomics_plumbing.errors import Conflict, Forbidden, Invalid, NotFound, field_error
+from loconomics_plumbing.errors import Conflict, Forbidden, Invalid, NotFound
 from loconomics_plumbing.identity import Caller
 from loconomics_plumbing.moderation import (
     DETAILS_MAX,
@@ -36,7 +36,7 @@ from loconomics_plumbing.moderation import (
     UPHELD,
 )
 from loconomics_plumbing.storage import hold_until_commit
-from loconomics_plumbing.validation import decode_cursor, encode_cursor
+from loconomics_plumbing.validation import encode_cursor
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -199,18 +199,6 @@ def report_review(
 # the moderators
 
 
-def _decode_position(cursor: str) -> tuple[datetime, str]:
-    values = decode_cursor(cursor)
-    try:
-        stamp, report_id = values
-        moment = datetime.fromisoformat(stamp)
-    except (ValueError, TypeError):
-        moment, report_id = None, None
-    if moment is None or moment.tzinfo is None or not isinstance(report_id, str):
-        raise field_error("cursor", "Not a cursor we gave.")
-    return moment, report_id
-
-
 def list_review_reports(
     session: Session,
     caller: Caller,
@@ -230,7 +218,7 @@ def list_review_reports(
     query = select(ReviewReport, Review).join(Review, Review.id == ReviewReport.review_id)
     query = query.where(ReviewReport.status == status)
     if cursor:
-        moment, report_id = _decode_position(cursor)
+        moment, report_id = reviews.decode_position(cursor)
         query = query.where(
             (ReviewReport.created_at > moment)
             | ((ReviewReport.created_at == moment) & (ReviewReport.id > report_id))

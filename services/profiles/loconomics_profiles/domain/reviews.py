@@ -287,16 +287,17 @@ def reply_to_review(session: Session, emit: Emit, caller: Caller, review_id: str
     return review_view(review)
 
 
-def _decode_position(cursor: str) -> tuple[datetime, str]:
+def decode_position(cursor: str) -> tuple[datetime, str]:
+    """A (time, id) page position from a cursor we gave; `Invalid` naming `cursor` otherwise."""
     values = decode_cursor(cursor)
     try:
-        stamp, review_id = values
+        stamp, item_id = values
         moment = datetime.fromisoformat(stamp)
     except (ValueError, TypeError):
-        moment, review_id = None, None
-    if moment is None or moment.tzinfo is None or not isinstance(review_id, str):
+        moment, item_id = None, None
+    if moment is None or moment.tzinfo is None or not isinstance(item_id, str):
         raise field_error("cursor", "Not a cursor we gave.")
-    return moment, review_id
+    return moment, item_id
 
 
 def _page(session: Session, subject_id: str, author_role: str, limit: int,
@@ -307,7 +308,7 @@ def _page(session: Session, subject_id: str, author_role: str, limit: int,
         Review.subject_id == subject_id, Review.author_role == author_role, SHOWN,
     )
     if cursor:
-        moment, review_id = _decode_position(cursor)
+        moment, review_id = decode_position(cursor)
         query = query.where(
             (Review.published_at < moment)
             | ((Review.published_at == moment) & (Review.id < review_id))
