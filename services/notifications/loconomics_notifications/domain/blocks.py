@@ -4,7 +4,9 @@ A member blocks another account we know (a contact, not closed): unknown is NotF
 Invalid. Blocking is idempotent (a repeat answers the same block, same `blocked_at`, and emits
 nothing); unblocking a member one has not blocked is NotFound. While a block exists either
 way, neither member starts a conversation with the other nor posts in one of theirs
-(`refuse_across_block`, asked by `conversations`); what they already wrote stays readable.
+(`refuse_across_block`, asked by `conversations` with both contacts held, so a message
+written in the instant of a block comes before it or is refused); what they already wrote stays
+readable.
 Booking keeps the pairs from `member_blocked` / `member_unblocked` to refuse new bookings.
 
 A closing member's blocks, made by them or of them, are deleted at closure
@@ -31,9 +33,10 @@ BLOCKED_BY_YOU = "You blocked this member; unblock them to write."
 BLOCKED_BY_THEM = "This member is not accepting messages from you."
 
 
-def _hold_pair(session: Session, one: str, other: str) -> None:
-    """Both contacts, always in the same order: a repeat racing itself waits and then sees
-    the block, and a closure of either waits for it (or it for the closure)."""
+def hold_pair(session: Session, one: str, other: str) -> None:
+    """Both contacts, always in the same order (every transaction that holds two contacts
+    takes them sorted, so none waits in a circle): a block racing itself, a message or a
+    closure of either member waits for it, or it for them, and then sees what they wrote."""
     for account_id in sorted({one, other}):
         hold_contact(session, account_id)
 
@@ -49,7 +52,7 @@ def block_member(
     me = signed_in(caller)
     if account_id == me:
         raise field_error("account_id", "you cannot block yourself")
-    _hold_pair(session, me, account_id)
+    hold_pair(session, me, account_id)
     contact = contact_for(session, account_id)
     if contact is None or contact.closed_at is not None:
         raise NotFound("no such member")
@@ -70,7 +73,7 @@ def unblock_member(
 ) -> None:
     """Lift one's block of `account_id`; NotFound when there is none."""
     me = signed_in(caller)
-    _hold_pair(session, me, account_id)
+    hold_pair(session, me, account_id)
     block = session.get(Block, (me, account_id))
     if block is None:
         raise NotFound("you have not blocked this member")

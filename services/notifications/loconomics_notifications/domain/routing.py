@@ -550,8 +550,9 @@ def _remember_booking(session: Session, route: Route, data: dict[str, Any], stat
     """Keep the parties and their zones; give a calendar-bearing email its SEQUENCE/STATUS
     (a request moved before anyone confirmed it is still tentative)."""
     sequence = note_booking_event(session, data, route.changes_calendar)
-    for party in ("client_id", "professional_id"):
-        learn_zone(session, data[party], data["time_zone"])
+    # sorted, as every transaction holding two contacts takes them (`blocks.hold_pair`)
+    for account_id in sorted({data["client_id"], data["professional_id"]}):
+        learn_zone(session, account_id, data["time_zone"])
     if route.calendar_status is not None:
         data["calendar_sequence"] = sequence
         tentative = route.calendar_status == "CONFIRMED" and status == "requested"

@@ -2,7 +2,8 @@
 decisions and reports about one message are written one transaction at a time, so a report made
 in the instant of a withholding is refused or upheld by it, never left open on a withheld
 message, and a dismissal and a withholding never both resolve one report. Two blocks of the same
-member at once make one block and one event."""
+member at once make one block and one event, and a message written in the instant of a block
+or of a closure is refused (both contacts are held, sorted, by whoever writes about the pair)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from loconomics_notifications.domain import blocks
 from loconomics_notifications.domain import conversations as talk
 from loconomics_notifications.domain import message_reports as reports
 from loconomics_notifications.domain.routing import handle_event
-from loconomics_notifications.models import Block, MessageReport
+from loconomics_notifications.models import Block, Message, MessageReport
 from loconomics_plumbing.errors import Conflict
 from loconomics_plumbing.identity import Caller
-from sqlalchemy import select
+from sqlalchemy import func, select
 from transaction_races import race
 
 from .conftest import account_event
@@ -134,3 +135,48 @@ def test_two_blocks_of_one_member_at_once_make_one_block_and_one_event(sessions,
             (PRO.user_id, CLIENT.user_id)
         ]
     assert [name for name, _ in emitted] == ["member_blocked"]
+
+
+def post(conversation_id: str, writer: Caller, now, refused: list):
+    def write(session) -> None:
+        try:
+            talk.post_message(
+                session, writer, conversation_id, "Still there?", now, lambda *e: None
+            )
+        except Conflict as error:
+            refused.append(error.detail)
+
+    return write
+
+
+def message_count(sessions) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(Message))
+
+
+def test_a_message_written_as_its_writer_is_blocked_is_refused(sessions, message, now):
+    refused: list = []
+    before = message_count(sessions)
+
+    def block(session) -> None:
+        blocks.block_member(session, PRO, CLIENT.user_id, now, lambda *e: None)
+
+    race(sessions, block, post(message[0], CLIENT, now, refused))
+    assert refused == [blocks.BLOCKED_BY_THEM]
+    assert message_count(sessions) == before
+
+
+def test_a_message_written_as_the_other_member_closes_is_refused(
+    sessions, message, now, make_event
+):
+    refused: list = []
+    before = message_count(sessions)
+    closure = {**make_event("account_closed"), "account_id": CLIENT.user_id}
+
+    race(
+        sessions,
+        lambda session: handle_event(session, "account_closed", closure, now),
+        post(message[0], PRO, now, refused),
+    )
+    assert refused == [talk.CLOSED]
+    assert message_count(sessions) == before
