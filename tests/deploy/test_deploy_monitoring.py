@@ -297,3 +297,23 @@ def test_the_dashboard_shows_the_moderators_work():
         for entrypoint in entrypoints:
             assert entrypoint in expr, entrypoint
             assert callable(getattr(service, entrypoint)), entrypoint
+
+
+def test_the_moderators_queues_are_shown_and_a_day_long_wait_opens_a_ticket():
+    panels = {p["title"]: p for p in dashboard()["panels"]}
+    waiting = panels["Moderation queues: reports waiting"]["targets"][0]["expr"]
+    oldest = panels["Moderation queues: how long the oldest report has waited"]["targets"]
+    assert "loconomics_moderation_open_reports" in waiting
+    assert "loconomics_moderation_oldest_open_report_age_seconds" in oldest[0]["expr"]
+    alerts = {
+        rule["alert"]: rule
+        for group in rules()["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    }
+    assert (
+        "loconomics_moderation_oldest_open_report_age_seconds"
+        in (alerts["ModerationQueueWaiting"]["expr"])
+    )
+    for service in (ProfilesService, NotificationsService):
+        assert callable(service.measure_moderation_queue), service.name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
@@ -30,6 +31,26 @@ OUTBOX_PENDING = Gauge(
     "Events committed but not yet published to the broker.",
     ["service"],
 )
+
+MODERATION_OPEN_REPORTS = Gauge(
+    "loconomics_moderation_open_reports",
+    "Members' reports waiting for a moderator's decision, per kind of thing reported.",
+    ["service", "subject"],
+)
+MODERATION_OLDEST_WAIT = Gauge(
+    "loconomics_moderation_oldest_open_report_age_seconds",
+    "How long the oldest report still open has waited for a moderator (0 when none waits).",
+    ["service", "subject"],
+)
+
+
+def show_moderation_queue(
+    service: str, subject: str, waiting: int, oldest: datetime | None, now: datetime
+) -> None:
+    """Publish a moderators' queue as it stands: how many reports wait, and since when."""
+    MODERATION_OPEN_REPORTS.labels(service, subject).set(waiting)
+    age = (now - oldest).total_seconds() if oldest is not None else 0.0
+    MODERATION_OLDEST_WAIT.labels(service, subject).set(max(age, 0.0))
 
 
 def entrypoint_kind(entrypoint: object) -> str:

@@ -15,7 +15,7 @@ from loconomics_plumbing.dependencies import CallerIdentity, Database
 from loconomics_plumbing.entrypoints import every, handles, rpc
 from loconomics_plumbing.health import Health
 from loconomics_plumbing.moderation import ReportQueueArgsSchema
-from loconomics_plumbing.telemetry import Telemetry
+from loconomics_plumbing.telemetry import Telemetry, show_moderation_queue
 from loconomics_plumbing.validation import load
 from prometheus_client import Counter
 
@@ -258,6 +258,12 @@ class NotificationsService(Health):
         )
         log.info("operator %s replayed %d dead email(s)", self.caller.user_id, replayed)
         return ReplayResultSchema().dump({"replayed": replayed})
+
+    @every(SETTINGS.moderation_queue_interval)
+    def measure_moderation_queue(self) -> None:
+        """How many reports of messages wait for a moderator, and for how long (Prometheus)."""
+        waiting, oldest = message_reports.open_queue(self.db.session)
+        show_moderation_queue(self.name, "message", waiting, oldest, clock.now())
 
     # ---- email delivery ------------------------------------------------------------------
 

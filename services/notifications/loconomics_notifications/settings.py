@@ -57,6 +57,8 @@ class NotificationSettings:
     default_zone: str = DEFAULT_ZONE
     delivery_interval: float = 2.0
     delivery_batch: int = 20
+    moderation_queue_interval: float = 60.0
+    """How often the moderators' queue is measured for Prometheus."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> NotificationSettings:
@@ -70,4 +72,7 @@ class NotificationSettings:
             default_zone=zone,
             delivery_interval=float(env.get("NOTIFICATIONS_DELIVERY_INTERVAL_SECONDS", "2")),
             delivery_batch=int(env.get("NOTIFICATIONS_DELIVERY_BATCH", "20")),
+            moderation_queue_interval=float(
+                env.get("NOTIFICATIONS_MODERATION_QUEUE_SECONDS", "60")
+            ),
         )

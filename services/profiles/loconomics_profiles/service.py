@@ -11,7 +11,7 @@ from loconomics_plumbing.dependencies import CallerIdentity, Database
 from loconomics_plumbing.entrypoints import every, handles, rpc
 from loconomics_plumbing.errors import CoopError, Unavailable
 from loconomics_plumbing.health import Health
-from loconomics_plumbing.telemetry import Telemetry
+from loconomics_plumbing.telemetry import Telemetry, show_moderation_queue
 from loconomics_plumbing.tokens import issue_access_token
 from loconomics_plumbing.validation import load
 from nameko.exceptions import MethodNotFound, RemoteError, UnknownService
@@ -74,6 +74,8 @@ REVIEW_PUBLICATION_SECONDS = float(config.setting("PROFILES_REVIEW_PUBLICATION_S
 """How often reviews still blind after the 7-day period are published."""
 AVAILABILITY_TIMEOUT_SECONDS = float(config.setting("PROFILES_AVAILABILITY_TIMEOUT_SECONDS", "2"))
 """How long a search waits for booking's free-slot answer before using weekly hours instead."""
+MODERATION_QUEUE_SECONDS = float(config.setting("PROFILES_MODERATION_QUEUE_SECONDS", "60"))
+"""How often the moderators' queue of review reports is measured for Prometheus."""
 LINK_CLEANUP_SECONDS = float(config.setting("PROFILES_LINK_CLEANUP_SECONDS", "3600"))
 """How often password-reset and email links expired a week ago are deleted."""
 BOOKING_TIMEOUT_SECONDS = float(config.setting("PROFILES_BOOKING_TIMEOUT_SECONDS", "2"))
@@ -560,6 +562,12 @@ class ProfilesService(Health):
     @every(REVIEW_PUBLICATION_SECONDS)
     def publish_due_reviews(self) -> None:
         reviews.publish_due_reviews(self.db.session, self.db.emit, clock.now())
+
+    @every(MODERATION_QUEUE_SECONDS)
+    def measure_moderation_queue(self) -> None:
+        """How many reports of reviews wait for a moderator, and for how long (Prometheus)."""
+        waiting, oldest = review_reports.open_queue(self.db.session)
+        show_moderation_queue(self.name, "review", waiting, oldest, clock.now())
 
     @every(LINK_CLEANUP_SECONDS)
     def forget_expired_links(self) -> None:

@@ -391,6 +391,14 @@ def dismiss_message_report(
     return _moderator_report(session, report, message)
 
 
+def open_queue(session: Session) -> tuple[int, datetime | None]:
+    """How many reports wait for a moderator, and when the oldest of them was made."""
+    waiting, oldest = session.execute(
+        select(func.count(), func.min(MessageReport.created_at)).where(MessageReport.status == OPEN)
+    ).one()
+    return waiting, oldest
+
+
 # ---- the member's copy ---------------------------------------------------------------------
 
 

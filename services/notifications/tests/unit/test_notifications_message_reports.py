@@ -8,7 +8,7 @@ closure; the member's copy."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from loconomics_notifications.domain import conversations as talk
@@ -25,9 +25,11 @@ from loconomics_notifications.schemas import (
     ModeratorMessageReportSchema,
 )
 from loconomics_notifications.service import NotificationsService
+from loconomics_plumbing import clock
 from loconomics_plumbing.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from loconomics_plumbing.identity import Caller
 from loconomics_plumbing.storage import UnitOfWork, make_engine, session_factory
+from loconomics_plumbing.telemetry import MODERATION_OLDEST_WAIT, MODERATION_OPEN_REPORTS
 from nameko.testing.services import worker_factory
 from sqlalchemy import func, select
 
@@ -761,3 +763,25 @@ def test_the_moderation_rpcs_answer_in_json(unit):
     second = _service(unit, "c1", "client")
     with pytest.raises(Forbidden):
         second.report_message(conversation_id=conversation_id, message_id=message_id, reason="spam")
+
+
+def _queue_gauges() -> tuple[float, float]:
+    return (
+        MODERATION_OPEN_REPORTS.labels("notifications", "message")._value.get(),
+        MODERATION_OLDEST_WAIT.labels("notifications", "message")._value.get(),
+    )
+
+
+def test_the_timer_publishes_how_many_reports_wait_and_the_oldest_ones_wait(unit, monkeypatch):
+    conversation_id, message_id = unit.ids
+    report = _service(unit, "p1", "professional").report_message(
+        conversation_id=conversation_id, message_id=message_id, reason="spam"
+    )
+    made = datetime.fromisoformat(report["created_at"])
+    monkeypatch.setattr(clock, "now", lambda: made + timedelta(hours=2))
+    admin = _service(unit, "a1", "admin")
+    admin.measure_moderation_queue()
+    assert _queue_gauges() == (1, 7200)
+    admin.dismiss_message_report(report_id=report["id"])
+    admin.measure_moderation_queue()
+    assert _queue_gauges() == (0, 0)

@@ -363,6 +363,14 @@ def _announce(emit: Emit, report: ReviewReport) -> None:
     )
 
 
+def open_queue(session: Session) -> tuple[int, datetime | None]:
+    """How many reports wait for a moderator, and when the oldest of them was made."""
+    waiting, oldest = session.execute(
+        select(func.count(), func.min(ReviewReport.created_at)).where(ReviewReport.status == OPEN)
+    ).one()
+    return waiting, oldest
+
+
 # closing an account
 
 

@@ -13,6 +13,7 @@ import pytest
 from loconomics_plumbing.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from loconomics_plumbing.identity import Caller
 from loconomics_plumbing.moderation import DETAILS_MAX, NOTE_MAX
+from loconomics_plumbing.telemetry import MODERATION_OLDEST_WAIT, MODERATION_OPEN_REPORTS
 from loconomics_profiles import service as service_module
 from loconomics_profiles.domain import (
     account_closures,
@@ -803,3 +804,25 @@ def test_the_entrypoints_validate_and_answer_the_contracts_views(unit, world):
         ("client-2", "upheld"),
     ]
     assert len(events(unit, "review_removed")) == 1
+
+
+def queue_gauges() -> tuple[float, float]:
+    return (
+        MODERATION_OPEN_REPORTS.labels("profiles", "review")._value.get(),
+        MODERATION_OLDEST_WAIT.labels("profiles", "review")._value.get(),
+    )
+
+
+def test_the_timer_publishes_how_many_reports_wait_and_the_oldest_ones_wait(unit, reported):
+    hour = 3600.0
+    worker(unit).measure_moderation_queue()
+    assert queue_gauges() == (5, 23 * hour)  # the oldest at 1 h, measured a day after NOW
+    remove(unit, reported["stranger"]["review_id"])  # upholds three of them
+    dismiss(unit, reported["client"]["id"])
+    unit.commit()
+    worker(unit).measure_moderation_queue()
+    assert queue_gauges() == (1, 20 * hour)  # only pro-1's, made at 4 h
+    dismiss(unit, reported["pro"]["id"])
+    unit.commit()
+    worker(unit).measure_moderation_queue()
+    assert queue_gauges() == (0, 0)
