@@ -24,21 +24,13 @@ from sqlalchemy.orm import Session
 
 from ..models import Block
 from .callers import Caller, signed_in
-from .contacts import contact_for, contacts_by_id, hold_contact
+from .contacts import contact_for, contacts_by_id, hold_contacts
 from .paging import beyond, clamp_limit, decode_cursor, encode_cursor
 
 Emit = Callable[[str, dict], None]
 
 BLOCKED_BY_YOU = "You blocked this member; unblock them to write."
 BLOCKED_BY_THEM = "This member is not accepting messages from you."
-
-
-def hold_pair(session: Session, one: str, other: str) -> None:
-    """Both contacts, always in the same order (every transaction that holds two contacts
-    takes them sorted, so none waits in a circle): a block racing itself, a message or a
-    closure of either member waits for it, or it for them, and then sees what they wrote."""
-    for account_id in sorted({one, other}):
-        hold_contact(session, account_id)
 
 
 def _view(block: Block, name: str | None) -> dict:
@@ -52,7 +44,7 @@ def block_member(
     me = signed_in(caller)
     if account_id == me:
         raise field_error("account_id", "you cannot block yourself")
-    hold_pair(session, me, account_id)
+    hold_contacts(session, (me, account_id))
     contact = contact_for(session, account_id)
     if contact is None or contact.closed_at is not None:
         raise NotFound("no such member")
@@ -73,7 +65,7 @@ def unblock_member(
 ) -> None:
     """Lift one's block of `account_id`; NotFound when there is none."""
     me = signed_in(caller)
-    hold_pair(session, me, account_id)
+    hold_contacts(session, (me, account_id))
     block = session.get(Block, (me, account_id))
     if block is None:
         raise NotFound("you have not blocked this member")

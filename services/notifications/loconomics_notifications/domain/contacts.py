@@ -38,6 +38,14 @@ def hold_contact(session: Session, account_id: str) -> None:
     hold_until_commit(session, f"notifications-contact:{account_id}")
 
 
+def hold_contacts(session: Session, account_ids: Iterable[str]) -> None:
+    """Several contacts at once (a message's two members, a block's, a booking's parties),
+    always in sorted order: two transactions holding the same contacts never wait for each
+    other in a circle."""
+    for account_id in sorted(set(account_ids)):
+        hold_contact(session, account_id)
+
+
 def record_account(session: Session, account: dict[str, Any]) -> Contact:
     """Apply one loaded `account_created` / `account_changed` payload; returns what we now hold.
     A closed contact stays as it is, whatever the snapshot's time."""

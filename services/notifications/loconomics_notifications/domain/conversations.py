@@ -27,9 +27,9 @@ from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..models import Conversation, Message, MessageWithholding
-from .blocks import blocks_among, hold_pair, refuse_across_block
+from .blocks import blocks_among, refuse_across_block
 from .callers import Caller, signed_in
-from .contacts import closed_accounts, contact_for, contacts_by_id
+from .contacts import closed_accounts, contact_for, contacts_by_id, hold_contacts
 from .known_bookings import booking_parties
 from .paging import beyond, clamp_limit, decode_cursor, encode_cursor
 from .routing import MESSAGE_RECEIVED, notify
@@ -106,7 +106,7 @@ def _open_to_messages(session: Session, client_id: str, professional_id: str, wr
     """Refuse a new message when either side has closed their account, or blocked the other.
     Both contacts are held until commit, so a closure or a block made in the same instant is
     either seen here or waits for the message."""
-    hold_pair(session, client_id, professional_id)
+    hold_contacts(session, (client_id, professional_id))
     if closed_accounts(session, [client_id, professional_id]):
         raise Conflict(CLOSED)
     refuse_across_block(session, writer, professional_id if writer == client_id else client_id)

@@ -28,7 +28,7 @@ from .. import schemas
 from ..models import CHANNELS, EmailDelivery, Notification
 from .account_closures import GOODBYE_EVENT, close_account
 from .ballot_rolls import keep_roll, voters_of
-from .contacts import closed_accounts, contact_for, learn_zone, record_account
+from .contacts import closed_accounts, contact_for, hold_contacts, learn_zone, record_account
 from .known_bookings import note_booking_event
 from .known_services import record_listing
 from .preferences import channels_wanted
@@ -550,9 +550,9 @@ def _remember_booking(session: Session, route: Route, data: dict[str, Any], stat
     """Keep the parties and their zones; give a calendar-bearing email its SEQUENCE/STATUS
     (a request moved before anyone confirmed it is still tentative)."""
     sequence = note_booking_event(session, data, route.changes_calendar)
-    # sorted, as every transaction holding two contacts takes them (`blocks.hold_pair`)
-    for account_id in sorted({data["client_id"], data["professional_id"]}):
-        learn_zone(session, account_id, data["time_zone"])
+    hold_contacts(session, (data["client_id"], data["professional_id"]))
+    for party in ("client_id", "professional_id"):
+        learn_zone(session, data[party], data["time_zone"])
     if route.calendar_status is not None:
         data["calendar_sequence"] = sequence
         tentative = route.calendar_status == "CONFIRMED" and status == "requested"
