@@ -179,17 +179,22 @@ def _context(session: Session, message: Message) -> list[Message]:
     )
 
 
-def _moderator_report(
-    session: Session, report: MessageReport, message: Message | None = None
-) -> dict[str, Any]:
-    message = message or session.get(Message, report.message_id)
+def _with_message(report: MessageReport, message_view: dict[str, Any]) -> dict[str, Any]:
+    """A report as the moderators see it, with the message's moderator view."""
     return {
         **report_view(report),
         "reporter_id": report.reporter_id,
         "resolved_by": report.resolved_by,
         "resolution_note": report.resolution_note,
-        "message": _moderator_message(session, message),
+        "message": message_view,
     }
+
+
+def _moderator_report(
+    session: Session, report: MessageReport, message: Message | None = None
+) -> dict[str, Any]:
+    message = message or session.get(Message, report.message_id)
+    return _with_message(report, _moderator_message(session, message))
 
 
 def list_message_reports(
@@ -218,15 +223,17 @@ def list_message_reports(
             select(Message).where(Message.id.in_({r.message_id for r in page}))
         )
     }
-    items = []
-    for report in page:
-        message = messages[report.message_id]
-        items.append(
-            {
-                **_moderator_report(session, report, message),
-                "context": _moderator_messages(session, _context(session, message)),
-            }
-        )
+    contexts = {report.id: _context(session, messages[report.message_id]) for report in page}
+    shown = {m.id: m for m in messages.values()}
+    shown.update((m.id, m) for context in contexts.values() for m in context)
+    views = {view["id"]: view for view in _moderator_messages(session, list(shown.values()))}
+    items = [
+        {
+            **_with_message(report, views[report.message_id]),
+            "context": [views[m.id] for m in contexts[report.id]],
+        }
+        for report in page
+    ]
     return {
         "items": items,
         "next_cursor": (
