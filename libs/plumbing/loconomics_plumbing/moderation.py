@@ -36,11 +36,11 @@ NOTE_MAX = 2000
 """A moderator's note on a decision, optional; shown to the member the decision concerns."""
 
 
-def reason_field(description: str) -> fields.String:
+def reason_field(description: str, reasons: tuple[str, ...] = REPORT_REASONS) -> fields.String:
     return fields.String(
         required=True,
-        validate=validate.OneOf(REPORT_REASONS),
-        metadata={"description": f"{description} One of: {', '.join(REPORT_REASONS)}."},
+        validate=validate.OneOf(reasons),
+        metadata={"description": f"{description} One of: {', '.join(reasons)}."},
     )
 
 
@@ -80,4 +80,57 @@ class ReportQueueArgsSchema(PageArgsSchema):
         load_default=OPEN,
         validate=validate.OneOf(REPORT_STATUSES),
         metadata={"description": "open (the default), upheld or dismissed."},
+    )
+
+
+# Reports of a professional's profile, and suspensions (docs/suspensions.md)
+
+PROFILE_REPORT_REASONS = REPORT_REASONS[:-1] + (
+    "fake_profile",
+    "impersonation",
+    "false_credentials",
+    "other",
+)
+"""Why a member reports a professional's profile, and why a moderator suspends an account: a
+profile can be false in ways a review or a message cannot."""
+
+SUSPENSION_REASONS = PROFILE_REPORT_REASONS
+
+CURRENT, LIFTED = "current", "lifted"
+SUSPENSION_STATUSES = (CURRENT, LIFTED)
+
+
+class ProfileReportArgsSchema(StrictSchema):
+    """What a member says when they report a professional's profile."""
+
+    reason = reason_field("Why this profile should not be here.", PROFILE_REPORT_REASONS)
+    details = _text_field(DETAILS_MAX, "Anything the moderators should know (optional).")
+
+
+class SuspensionArgsSchema(StrictSchema):
+    """A moderator suspending an account: the member is told the reason and the note."""
+
+    reason = reason_field("Why the account is suspended; the member is told.", SUSPENSION_REASONS)
+    note = _text_field(NOTE_MAX, "A note to the member (optional).")
+
+
+class ReinstatementArgsSchema(StrictSchema):
+    """A moderator lifting a suspension: the member is told, with the note."""
+
+    note = _text_field(NOTE_MAX, "A note to the member (optional).")
+
+
+class SuspensionListArgsSchema(PageArgsSchema):
+    """The moderators' list of suspensions, newest first."""
+
+    status = fields.String(
+        load_default=CURRENT,
+        validate=validate.OneOf(SUSPENSION_STATUSES),
+        metadata={"description": "current (the default) or lifted."},
+    )
+    account_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "Only this account's suspensions (optional)."},
     )
