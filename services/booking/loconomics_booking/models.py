@@ -171,6 +171,20 @@ class BlockedPair(Base):
     __table_args__ = (Index("ix_blocked_pairs_blocked", "blocked_id"),)
 
 
+class SuspendedAccount(Base):
+    """An account's suspension as profiles reported it: no new booking with a suspended member
+    (docs/suspensions.md).
+
+    The newest change applied wins (`changed_at`), and a reinstatement keeps the row with
+    `suspended` false, so a late or repeated `account_suspended` cannot suspend again."""
+
+    __tablename__ = "suspended_accounts"
+
+    account_id: Mapped[str] = mapped_column(String(FOREIGN_ID), primary_key=True)
+    suspended: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class Booking(Base):
     """One booking, from request to completion.
 

@@ -781,6 +781,26 @@ class MemberBlockEventSchema(Schema):
             raise ValidationError("Give blocked_at or unblocked_at.", "_schema")
 
 
+class AccountSuspensionEventSchema(Schema):
+    """`account_suspended` and `account_reinstated` from profiles: what booking reads of them
+    (docs/suspensions.md). The time of the change is `suspended_at` or `reinstated_at`; the
+    reason and the moderators' note are not booking's to keep."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    event_id = fields.String()
+    occurred_at = Instant(format="iso")
+    account_id = fields.String(required=True, validate=ID)
+    suspended_at = Instant(format="iso")
+    reinstated_at = Instant(format="iso")
+
+    @validates_schema
+    def _one_time(self, data: dict, **kwargs) -> None:
+        if ("suspended_at" in data) == ("reinstated_at" in data):
+            raise ValidationError("Give suspended_at or reinstated_at.", "_schema")
+
+
 # --- a member's copy of their data (docs/data-export.md) ------------------------------------
 
 

@@ -32,11 +32,13 @@ from .domain import (
     due_work,
     member_data,
     reschedules,
+    suspensions,
 )
 from .models import Base
 from .schemas import (
     AccountClosedEventSchema,
     AccountIdSchema,
+    AccountSuspensionEventSchema,
     AnswerRescheduleSchema,
     BookingIdSchema,
     CalendarImportInputSchema,
@@ -380,6 +382,30 @@ class BookingService(Health):
         closure = load(AccountClosedEventSchema(), payload)
         account_closures.close_account(
             self.db.session, self.db.emit, closure["account_id"], clock.now()
+        )
+
+    @handles("profiles", "account_suspended")
+    def on_account_suspended(self, payload: dict) -> None:
+        change = load(AccountSuspensionEventSchema(), payload)
+        suspensions.apply_suspension_change(
+            self.db.session,
+            self.db.emit,
+            change["account_id"],
+            True,
+            change["suspended_at"],
+            clock.now(),
+        )
+
+    @handles("profiles", "account_reinstated")
+    def on_account_reinstated(self, payload: dict) -> None:
+        change = load(AccountSuspensionEventSchema(), payload)
+        suspensions.apply_suspension_change(
+            self.db.session,
+            self.db.emit,
+            change["account_id"],
+            False,
+            change["reinstated_at"],
+            clock.now(),
         )
 
     # blocks from notifications

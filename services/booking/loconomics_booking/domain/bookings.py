@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import BookableService, Booking, Schedule, new_id
-from . import blocks, policies
+from . import blocks, policies, suspensions
 from .availability import bookable_service, is_bookable_start
 from .booking_views import booking_view, event_payload, side_of
 from .lifecycle import (
@@ -132,6 +132,7 @@ def create_booking(session: Session, emit: Emit, caller: Caller, data: dict, now
     if data.get("client_id") not in (None, user_id):
         raise Forbidden("Only the professional of this service may book for someone else.")
     _check_offer(session, service, user_id)
+    suspensions.check_not_suspended(session, user_id, service.professional_id)
     blocks.check_bookable_between(session, user_id, service.professional_id, by_professional=False)
     if service.instant_booking:
         if len(starts) != 1:
@@ -203,6 +204,7 @@ def _book_own_client(
     if starts[0] <= now:
         raise field_error("start", "Must be in the future.")
     _check_offer(session, service, client_id)
+    suspensions.check_not_suspended(session, client_id, professional_id)
     blocks.check_bookable_between(session, client_id, professional_id, by_professional=True)
     booking = _new_booking(
         session, service, client_id, "professional", professional_id, data, starts, now

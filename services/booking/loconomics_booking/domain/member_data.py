@@ -78,6 +78,10 @@ NOTHING_TO_SHOW: dict[str, str] = {
     "blocked_pairs": "Booking's copy of the blocks between members (who blocked whom, blocked "
     "or lifted, when), kept from notifications' events only to refuse a booking across a "
     "block; notifications keeps the blocks and exports a member's in its `blocks` section.",
+    "suspended_accounts": "Booking's copy of whether an account is suspended (suspended or "
+    "reinstated, when), kept from profiles' events only to refuse a booking with a suspended "
+    "member; profiles keeps the suspensions and exports a member's in its `suspensions` "
+    "section.",
     "outbox_events": "Events booking sent to the other services, a relay log: each payload "
     "is the booking, schedule or calendar state of the moment, which the sections above "
     "export from the rows themselves.",

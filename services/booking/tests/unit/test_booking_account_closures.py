@@ -7,12 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from database_rows import every_row
-from loconomics_booking.domain import account_closures
-from loconomics_booking.domain.account_closures import (
-    ClosureInterrupted,
-    close_account,
-    count_unfinished,
-)
+from loconomics_booking.domain import bookings as booking_rules
+from loconomics_booking.domain.account_bookings import BookingsChangedMeanwhile
+from loconomics_booking.domain.account_closures import close_account, count_unfinished
 from loconomics_booking.domain.availability import (
     add_time_off,
     find_slots,
@@ -459,8 +456,8 @@ def test_a_booking_changed_meanwhile_requeues_the_event_instead_of_dropping_it(
         raise Conflict("This booking was changed by someone else; try again.")
 
     with monkeypatch.context() as patched:
-        patched.setattr(account_closures, "cancel", lost_race)
-        with pytest.raises(ClosureInterrupted) as raised:
+        patched.setattr(booking_rules, "cancel", lost_race)
+        with pytest.raises(BookingsChangedMeanwhile) as raised:
             worker().on_account_closed(closed_event())
     assert not isinstance(raised.value, CoopError)  # a typed error would drop the event
     assert worker().count_unfinished_bookings(account_id=CLIENT_ID) == {"unfinished": 1}
