@@ -1,9 +1,9 @@
 """Fixtures every test folder may use: a real PostgreSQL server and a fresh database per test.
 
 The server is the project's own throwaway one (`deploy/local/postgres.sh`), started on demand.
-A test run stops the test servers it started (this PostgreSQL and the test RabbitMQ node) when
-it ends, and leaves alone those that were already running, or all of them with
-`LOCONOMICS_KEEP_TEST_SERVERS=1`.
+Test runs stop the test servers they started (this PostgreSQL and the test RabbitMQ node) when
+the last run going ends, and leave alone those that were already running before any run, or
+all of them with `LOCONOMICS_KEEP_TEST_SERVERS=1`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import shared_test_servers
 from local_platform import listening
 from loconomics_plumbing.migrate import upgrade
 from loconomics_plumbing.storage import make_engine, session_factory
@@ -28,28 +29,32 @@ TEST_SERVERS = {
     "postgres": (PG_PORT, ["deploy/local/postgres.sh", "stop"], {"PG_PORT": PG_PORT}),
     "rabbitmq": (AMQP_PORT, ["deploy/local/rabbitmq.sh", "stop"], {"AMQP_PORT": AMQP_PORT}),
 }
-_RUNNING_BEFORE = pytest.StashKey[dict]()  # which of them were up when the run began
+RUNS = ROOT / "var" / "test-runs"  # see deploy/local/shared_test_servers.py
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    session.config.stash[_RUNNING_BEFORE] = {
-        name: listening(int(port)) for name, (port, _, _) in TEST_SERVERS.items()
-    }
+    down = [name for name, (port, _, _) in TEST_SERVERS.items() if not listening(int(port))]
+    shared_test_servers.begin(RUNS, os.getpid(), down)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Stop the test servers this run started; a developer's own stay up."""
+    """Stop the test servers test runs started once the last run going ends; a developer's
+    own (up before any run) stay up."""
     if os.environ.get("LOCONOMICS_KEEP_TEST_SERVERS") == "1":
+        (RUNS / f"{os.getpid()}.run").unlink(missing_ok=True)
         return
-    before = session.config.stash.get(_RUNNING_BEFORE, {})
-    for name, (port, command, env) in TEST_SERVERS.items():
-        if not before.get(name, True) and listening(int(port)):
-            subprocess.run(
-                [str(ROOT / command[0]), *command[1:]],
-                env={**os.environ, **env},
-                stdout=subprocess.DEVNULL,
-                check=False,
-            )
+    shared_test_servers.end(RUNS, os.getpid(), TEST_SERVERS, _stop)
+
+
+def _stop(name: str) -> None:
+    port, command, env = TEST_SERVERS[name]
+    if listening(int(port)):
+        subprocess.run(
+            [str(ROOT / command[0]), *command[1:]],
+            env={**os.environ, **env},
+            stdout=subprocess.DEVNULL,
+            check=False,
+        )
 
 
 @pytest.fixture(scope="session")
