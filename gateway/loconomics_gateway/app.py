@@ -24,6 +24,7 @@ from .routes import (
     member_data,
     notifications,
     platform,
+    suspensions,
 )
 from .rpc import RpcPool
 from .security_headers import SecurityHeaders
@@ -34,6 +35,7 @@ ROUTE_MODULES = (
     accounts,
     member_data,
     listings,
+    suspensions,
     booking,
     billing,
     governance,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from loconomics_plumbing.storage import UtcDateTime, add_plumbing_tables
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -103,6 +103,37 @@ class EmailConfirmation(EmailedLink, Base):
     purpose: Mapped[str] = mapped_column(String(10))
     # The address the token confirms (sign_up, change) or restores (undo).
     email: Mapped[str] = mapped_column(String(254))
+
+
+class Suspension(Base):
+    """A moderator's suspension of an account (docs/suspensions.md), current until a moderator
+    reinstates it. At most one current suspension per account (the partial unique index); the
+    rows are the record of the moderators' decisions and are never deleted, not even when the
+    account closes."""
+
+    __tablename__ = "suspensions"
+    __table_args__ = (
+        Index(
+            "uq_suspensions_current",
+            "account_id",
+            unique=True,
+            sqlite_where=text("reinstated_at IS NULL"),
+            postgresql_where=text("reinstated_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(32))
+    # The moderator's words to the member (told by email): the cooperative's, kept at closure.
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    suspended_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    suspended_by: Mapped[str] = mapped_column(String(64))
+    reinstated_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    reinstated_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reinstatement_note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 add_plumbing_tables(Base.metadata)

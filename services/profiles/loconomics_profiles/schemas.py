@@ -7,12 +7,19 @@ from __future__ import annotations
 
 from loconomics_plumbing.member_data import MemberDataPartSchema, section
 from loconomics_plumbing.moderation import (
+    PROFILE_REPORT_REASONS,
     REPORT_REASONS,
     REPORT_STATUSES,
+    SUSPENSION_REASONS,
+    SUSPENSION_STATUSES,
     DismissalArgsSchema,
+    ProfileReportArgsSchema,
+    ReinstatementArgsSchema,
     RemovalArgsSchema,
     ReportArgsSchema,
     ReportQueueArgsSchema,
+    SuspensionArgsSchema,
+    SuspensionListArgsSchema,
 )
 from loconomics_plumbing.validation import Day, Instant, StrictSchema
 from marshmallow import Schema, fields, validate
@@ -486,6 +493,238 @@ class ReviewReportResolvedEventSchema(Schema):
     resolved_at = Instant(required=True)
 
 
+# Reports of professionals' profiles, and suspended accounts (docs/suspensions.md). The request
+# bodies are the shared ones of `loconomics_plumbing.moderation`; the RPC arguments add the id
+# of the path.
+
+
+def _id_field(description: str) -> fields.String:
+    return fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": description},
+    )
+
+
+class ReportProfileArgsSchema(ProfileReportArgsSchema):
+    professional_id = _id_field("The professional whose profile is reported.")
+
+
+ProfileReportQueueArgsSchema = ReportQueueArgsSchema
+
+
+class DismissProfileReportArgsSchema(DismissalArgsSchema):
+    report_id = _id_field("Report id.")
+
+
+class SuspendAccountArgsSchema(SuspensionArgsSchema):
+    account_id = _id_field("The account suspended.")
+
+
+class ReinstateAccountArgsSchema(ReinstatementArgsSchema):
+    account_id = _id_field("The account whose suspension is lifted.")
+
+
+ListSuspensionsArgsSchema = SuspensionListArgsSchema
+
+
+def _profile_reason(description: str, **options) -> fields.String:
+    return fields.String(
+        validate=validate.OneOf(PROFILE_REPORT_REASONS),
+        metadata={"description": f"{description} One of: {', '.join(PROFILE_REPORT_REASONS)}."},
+        **options,
+    )
+
+
+def _suspension_reason(description: str, **options) -> fields.String:
+    return fields.String(
+        validate=validate.OneOf(SUSPENSION_REASONS),
+        metadata={"description": f"{description} One of: {', '.join(SUSPENSION_REASONS)}."},
+        **options,
+    )
+
+
+class ProfileReportSchema(Schema):
+    """A report of a professional's profile as its reporter sees it."""
+
+    id = fields.String(required=True, metadata={"description": "Report id."})
+    professional_id = fields.String(
+        required=True, metadata={"description": "The professional whose profile was reported."}
+    )
+    reason = _profile_reason("Why it was reported.", required=True)
+    details = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The reporter's own words (erased if they close their account)."},
+    )
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(REPORT_STATUSES),
+        metadata={
+            "description": "`open` until a moderator decides; `upheld` (the account was "
+            "suspended) or `dismissed` (the profile stays)."
+        },
+    )
+    created_at = Instant(required=True, metadata={"description": "When it was reported."})
+    resolved_at = Instant(
+        allow_none=True, required=True, metadata={"description": "When a moderator decided."}
+    )
+
+
+class ReportedProfessionalSchema(Schema):
+    """The professional a report is about, as a moderator sees them."""
+
+    id = fields.String(required=True, metadata={"description": "Their account id."})
+    name = fields.String(
+        allow_none=True, required=True, metadata={"description": "Their account's name."}
+    )
+    business_name = fields.String(allow_none=True, required=True)
+    photo_url = fields.String(allow_none=True, required=True)
+    job_titles = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "The job titles of their listings (not deleted), oldest first."},
+    )
+    suspended = fields.Boolean(
+        required=True, metadata={"description": "Whether their account is suspended now."}
+    )
+    report_count = fields.Integer(
+        required=True, metadata={"description": "Open reports of their profile."}
+    )
+
+
+class ModeratedProfileReportSchema(ProfileReportSchema):
+    """A report of a profile as a moderator sees it, with the professional it is about."""
+
+    reporter_id = fields.String(required=True, metadata={"description": "Who reported it."})
+    resolved_by = fields.String(
+        allow_none=True, required=True, metadata={"description": "The moderator who decided."}
+    )
+    resolution_note = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "The dismissal's note, told to the reporter; null when upheld (a "
+            "suspension's note is the member's)."
+        },
+    )
+    professional = fields.Nested(
+        ReportedProfessionalSchema,
+        required=True,
+        metadata={"description": "The professional whose profile was reported."},
+    )
+
+
+class ProfileReportPageSchema(Schema):
+    items = fields.List(
+        fields.Nested(ModeratedProfileReportSchema),
+        required=True,
+        metadata={"description": "Oldest first: first come, first answered."},
+    )
+    next_cursor = fields.String(
+        allow_none=True,
+        metadata={"description": "Pass back as `cursor` for the next page; null at the end."},
+    )
+
+
+class SuspensionSchema(Schema):
+    """A suspension as a moderator sees it: the record of the decision, and its lifting."""
+
+    id = fields.String(required=True, metadata={"description": "Suspension id."})
+    account_id = fields.String(required=True, metadata={"description": "The account suspended."})
+    name = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The account's name now (`Former member` once closed)."},
+    )
+    email = fields.String(
+        allow_none=True, required=True, metadata={"description": "The account's email now."}
+    )
+    reason = _suspension_reason("Why it was suspended; the member is told.", required=True)
+    note = fields.String(
+        allow_none=True, required=True, metadata={"description": "The note told to the member."}
+    )
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(SUSPENSION_STATUSES),
+        metadata={"description": "`current` until a moderator reinstates the account; `lifted`."},
+    )
+    suspended_at = Instant(required=True)
+    suspended_by = fields.String(
+        required=True, metadata={"description": "The moderator who suspended it."}
+    )
+    reinstated_at = Instant(allow_none=True, required=True)
+    reinstated_by = fields.String(
+        allow_none=True, required=True, metadata={"description": "The moderator who lifted it."}
+    )
+    reinstatement_note = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The note told to the member when it was lifted."},
+    )
+
+
+class SuspensionPageSchema(Schema):
+    items = fields.List(
+        fields.Nested(SuspensionSchema),
+        required=True,
+        metadata={
+            "description": "Newest first: current ones by when they began, lifted ones by "
+            "when they were lifted."
+        },
+    )
+    next_cursor = fields.String(
+        allow_none=True,
+        metadata={"description": "Pass back as `cursor` for the next page; null at the end."},
+    )
+
+
+class AccountSuspendedEventSchema(Schema):
+    """`account_suspended`: a moderator suspended an account. Booking cancels the member's
+    open bookings and takes no new ones; notifications stops messages and emails the member
+    the reason and the note."""
+
+    account_id = fields.String(required=True, metadata={"description": "Who is suspended."})
+    suspension_id = fields.String(required=True)
+    reason = _suspension_reason("Why it was suspended.", required=True)
+    note = fields.String(
+        allow_none=True, required=True, metadata={"description": "The moderator's note."}
+    )
+    suspended_at = Instant(required=True, metadata={"description": "The time of this change."})
+
+
+class AccountReinstatedEventSchema(Schema):
+    """`account_reinstated`: a moderator lifted the account's suspension; the member is told,
+    with the note."""
+
+    account_id = fields.String(required=True)
+    suspension_id = fields.String(required=True, metadata={"description": "The one lifted."})
+    note = fields.String(
+        allow_none=True, required=True, metadata={"description": "The moderator's note."}
+    )
+    reinstated_at = Instant(required=True, metadata={"description": "The time of this change."})
+
+
+class ProfileReportResolvedEventSchema(Schema):
+    """`profile_report_resolved`: one per report of a profile a moderator's decision resolved
+    (one per dismissal; every open one of the profile at a suspension); the reporter is told."""
+
+    report_id = fields.String(required=True)
+    professional_id = fields.String(required=True)
+    reporter_id = fields.String(required=True, metadata={"description": "Who is told."})
+    outcome = fields.String(
+        required=True,
+        validate=validate.OneOf(("upheld", "dismissed")),
+        metadata={"description": "`upheld`: the account was suspended; `dismissed`: it stays."},
+    )
+    note = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The dismissal's note; null when upheld."},
+    )
+    resolved_at = Instant(required=True)
+
+
 # A member's copy of their data (docs/data-export.md): one schema per section's record, each
 # field named, so a new column never reaches the copy unless a field is added here.
 
@@ -668,6 +907,35 @@ class ReviewReportRecordSchema(Schema):
     resolved_at = Instant(allow_none=True, required=True)
 
 
+class ProfileReportRecordSchema(Schema):
+    """A report of a profile the member made (who decided is not shown)."""
+
+    id = fields.String(required=True)
+    professional_id = fields.String(required=True)
+    reason = fields.String(required=True)
+    details = fields.String(allow_none=True, required=True)
+    status = fields.String(required=True)
+    created_at = Instant(required=True)
+    resolved_at = Instant(allow_none=True, required=True)
+    resolution_note = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The moderators' note to the member when they dismissed it."},
+    )
+
+
+class SuspensionRecordSchema(Schema):
+    """A suspension of the member's account (who decided is not shown)."""
+
+    id = fields.String(required=True)
+    reason = fields.String(required=True)
+    note = fields.String(allow_none=True, required=True)
+    status = fields.String(required=True)
+    suspended_at = Instant(required=True)
+    reinstated_at = Instant(allow_none=True, required=True)
+    reinstatement_note = fields.String(allow_none=True, required=True)
+
+
 class MemberDataSectionsSchema(Schema):
     account = section(AccountRecordSchema)
     log_ins = section(LogInRecordSchema)
@@ -681,6 +949,8 @@ class MemberDataSectionsSchema(Schema):
     reviews_written = section(WrittenReviewRecordSchema)
     reviews_received = section(ReviewRecordSchema)
     review_reports = section(ReviewReportRecordSchema)
+    profile_reports = section(ProfileReportRecordSchema)
+    suspensions = section(SuspensionRecordSchema)
 
 
 class MemberDataSchema(MemberDataPartSchema):

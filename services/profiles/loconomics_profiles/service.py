@@ -30,9 +30,11 @@ from .domain import (
     member_data,
     member_facts,
     password_resets,
+    profile_reports,
     review_reports,
     reviews,
     service_areas,
+    suspensions,
     weekly_hours,
 )
 from .domain import professional_profiles as profiles
@@ -46,16 +48,24 @@ from .schemas import (
     ChangePasswordArgsSchema,
     CloseAccountSchema,
     ConfirmEmailSchema,
+    DismissProfileReportArgsSchema,
     DismissReviewReportArgsSchema,
     EmailChangeSchema,
     ExportMemberDataSchema,
+    ListSuspensionsArgsSchema,
     LogInSchema,
     MemberDataSchema,
+    ModeratedProfileReportSchema,
     ModeratedReviewReportSchema,
     ModeratedReviewSchema,
     OwnerStatusChangedEventSchema,
+    ProfileReportPageSchema,
+    ProfileReportQueueArgsSchema,
+    ProfileReportSchema,
     RefreshSchema,
+    ReinstateAccountArgsSchema,
     RemoveReviewArgsSchema,
+    ReportProfileArgsSchema,
     ReportReviewArgsSchema,
     RequestPasswordResetSchema,
     ResetPasswordSchema,
@@ -66,6 +76,9 @@ from .schemas import (
     SessionCheckSchema,
     SessionSchema,
     SignUpSchema,
+    SuspendAccountArgsSchema,
+    SuspensionPageSchema,
+    SuspensionSchema,
 )
 
 log = logging.getLogger(__name__)
@@ -75,7 +88,8 @@ REVIEW_PUBLICATION_SECONDS = float(config.setting("PROFILES_REVIEW_PUBLICATION_S
 AVAILABILITY_TIMEOUT_SECONDS = float(config.setting("PROFILES_AVAILABILITY_TIMEOUT_SECONDS", "2"))
 """How long a search waits for booking's free-slot answer before using weekly hours instead."""
 MODERATION_QUEUE_SECONDS = float(config.setting("PROFILES_MODERATION_QUEUE_SECONDS", "60"))
-"""How often the moderators' queue of review reports is measured for Prometheus."""
+"""How often the moderators' queues (reports of reviews, of profiles) are measured for
+Prometheus."""
 LINK_CLEANUP_SECONDS = float(config.setting("PROFILES_LINK_CLEANUP_SECONDS", "3600"))
 """How often password-reset and email links expired a week ago are deleted."""
 BOOKING_TIMEOUT_SECONDS = float(config.setting("PROFILES_BOOKING_TIMEOUT_SECONDS", "2"))
@@ -559,15 +573,71 @@ class ProfilesService(Health):
         )
         return ModeratedReviewReportSchema().dump(report)
 
+    # reports of profiles, and suspended accounts
+
+    @rpc
+    def report_profile(self, **fields) -> dict:
+        data = load(ReportProfileArgsSchema(), fields)
+        report = profile_reports.report_profile(
+            self.db.session, self.caller, data["professional_id"], data["reason"],
+            data["details"], clock.now(),
+        )
+        return ProfileReportSchema().dump(report)
+
+    @rpc
+    def list_profile_reports(self, **fields) -> dict:
+        data = load(ProfileReportQueueArgsSchema(), fields)
+        page = profile_reports.list_profile_reports(self.db.session, self.caller, **data)
+        return ProfileReportPageSchema().dump(page)
+
+    @rpc
+    def dismiss_profile_report(self, **fields) -> dict:
+        data = load(DismissProfileReportArgsSchema(), fields)
+        report = profile_reports.dismiss_profile_report(
+            self.db.session, self.db.emit, self.caller, data["report_id"], data["note"],
+            clock.now(),
+        )
+        return ModeratedProfileReportSchema().dump(report)
+
+    @rpc
+    def suspend_account(self, **fields) -> dict:
+        data = load(SuspendAccountArgsSchema(), fields)
+        suspension = suspensions.suspend_account(
+            self.db.session, self.db.emit, self.caller, data["account_id"], data["reason"],
+            data["note"], clock.now(),
+        )
+        self.db.commit()
+        PUBLIC_PROFILES.forget(data["account_id"])  # it holds their personal data
+        return SuspensionSchema().dump(suspension)
+
+    @rpc
+    def reinstate_account(self, **fields) -> dict:
+        data = load(ReinstateAccountArgsSchema(), fields)
+        suspension = suspensions.reinstate_account(
+            self.db.session, self.db.emit, self.caller, data["account_id"], data["note"],
+            clock.now(),
+        )
+        return SuspensionSchema().dump(suspension)
+
+    @rpc
+    def list_suspensions(self, **fields) -> dict:
+        data = load(ListSuspensionsArgsSchema(), fields)
+        page = suspensions.list_suspensions(self.db.session, self.caller, **data)
+        return SuspensionPageSchema().dump(page)
+
     @every(REVIEW_PUBLICATION_SECONDS)
     def publish_due_reviews(self) -> None:
         reviews.publish_due_reviews(self.db.session, self.db.emit, clock.now())
 
     @every(MODERATION_QUEUE_SECONDS)
     def measure_moderation_queue(self) -> None:
-        """How many reports of reviews wait for a moderator, and for how long (Prometheus)."""
+        """How many reports of reviews and of profiles wait for a moderator, and for how long
+        (Prometheus)."""
+        now = clock.now()
         waiting, oldest = review_reports.open_queue(self.db.session)
-        show_moderation_queue(self.name, "review", waiting, oldest, clock.now())
+        show_moderation_queue(self.name, "review", waiting, oldest, now)
+        waiting, oldest = profile_reports.open_queue(self.db.session)
+        show_moderation_queue(self.name, "profile", waiting, oldest, now)
 
     @every(LINK_CLEANUP_SECONDS)
     def forget_expired_links(self) -> None:

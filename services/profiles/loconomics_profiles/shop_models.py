@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -247,6 +248,37 @@ class ReviewReport(Base):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     review_id: Mapped[str] = mapped_column(ForeignKey("reviews.id"))
+    reporter_id: Mapped[str] = mapped_column(ID, index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    details: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(ID)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+
+
+class ProfileReport(Base):
+    """A member's report of a professional's profile (docs/suspensions.md), open until a
+    moderator dismisses it or suspends the professional (which upholds it). One open report per
+    member and professional (the partial unique index): a profile changes over time, so a
+    member may report it again once their earlier report is resolved."""
+
+    __tablename__ = "profile_reports"
+    __table_args__ = (
+        Index(
+            "uq_profile_reports_open",
+            "professional_id",
+            "reporter_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index("ix_profile_reports_queue", "status", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    professional_id: Mapped[str] = mapped_column(ID, index=True)
     reporter_id: Mapped[str] = mapped_column(ID, index=True)
     reason: Mapped[str] = mapped_column(String(32))
     details: Mapped[str | None] = mapped_column(Text)

@@ -8,8 +8,10 @@ nobody has (`accounts.closed_email`, which frees the member's own for a new sign
 confirmation links go (so none of them ever works again). A
 professional's shop goes as a deleted listing goes, and their profile with it, so search and
 the public profile no longer know them. Reviews the member wrote stay. Reports the member made
-stay for the moderators' record, without the member's own words (`details`); reports of the
-reviews deleted with a professional go with them.
+(of reviews and of profiles) stay for the moderators' record, without the member's own words
+(`details`); reports of the reviews deleted with a professional go with them, and so do the
+reports of their profile. Their suspensions stay, notes included: they are the record of the
+moderators' decisions, in the cooperative's words. A suspended account cannot be closed.
 
 `account_closed` tells the other services, and carries the original email, name and language
 for the goodbye email only: its outbox row is deleted once published
@@ -33,7 +35,16 @@ from sqlalchemy.orm import Session
 
 from ..models import Account, Base, EmailConfirmation, PasswordReset
 from ..shop_models import ProfessionalSchedule
-from . import accounts, catalog, listings, login_sessions, review_reports, reviews
+from . import (
+    account_standing,
+    accounts,
+    catalog,
+    listings,
+    login_sessions,
+    profile_reports,
+    review_reports,
+    reviews,
+)
 from .professional_profiles import erase_profile
 from .secret_tokens import new_token
 
@@ -64,9 +75,14 @@ def close_account(
 
     Refused with nothing changed: a wrong password (`Invalid`, `errors.current_password`), any
     booking not finished (`Conflict`, `errors.bookings` says how many), an account already
-    closed (`Unauthorized`, as for everything else it could ask).
+    closed (`Unauthorized`, as for everything else it could ask), an account suspended
+    (`Forbidden`: a suspended member cannot sign in, so a token still in flight cannot close
+    it either, and a suspension is never undone by a closure written in the same instant).
     """
+    account_standing.hold(session, account_id)
     account = accounts.current_account(session, account_id)
+    if account_standing.is_suspended(session, account.id):
+        raise account_standing.account_suspended()
     accounts.confirm_current_password(account, current_password)
     if unfinished_bookings > 0:
         raise Conflict(
@@ -79,6 +95,8 @@ def close_account(
     erase_profile(session, account.id)
     reviews.forget_reviews_of_professional(session, account.id)
     review_reports.forget_reporter_details(session, account.id)
+    profile_reports.forget_reports_of_professional(session, account.id)
+    profile_reports.forget_reporter_details(session, account.id)
     schedule = session.get(ProfessionalSchedule, account.id)
     if schedule is not None:
         session.delete(schedule)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import Account, AccountRole
-from . import email_confirmations
+from . import account_standing, email_confirmations
 
 Emit = Callable[[str, dict], object]
 
@@ -101,11 +101,16 @@ def sign_up(
 
 
 def log_in(session: Session, *, email: str, password: str) -> Account:
-    """The account these credentials open; one vague error for every failure."""
+    """The account these credentials open; one vague error for every failure. A suspended
+    account is `Forbidden`, but only to whoever gave its right password."""
     account = session.scalar(select(Account).where(Account.email == normalise_email(email)))
     stored = account.password_hash if account else _UNKNOWN_ACCOUNT_HASH
     if not _verifies(stored, password) or account is None:
         raise Unauthorized("The email or password is wrong.")
+    # Before the session is opened: a suspension in flight revokes it, or is seen here.
+    account_standing.hold(session, account.id)
+    if account_standing.is_suspended(session, account.id):
+        raise account_standing.account_suspended()
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
     return account

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Account, LoginSession
+from . import account_standing
 from .secret_tokens import new_token, token_hash
 
 
@@ -47,12 +48,16 @@ def open_session(
 def rotate(
     session: Session, refresh_token: str, now: datetime
 ) -> tuple[Account, LoginSession, str]:
-    """Swap a refresh token for a new one in the same family."""
+    """Swap a refresh token for a new one in the same family; never for a suspended account
+    (`Forbidden`: its log-ins were revoked by the suspension, and none opens while it lasts)."""
     login = session.scalar(
         select(LoginSession).where(LoginSession.refresh_hash == token_hash(refresh_token))
     )
     if login is None:
         raise Unauthorized("The refresh token is not valid.")
+    account_standing.hold(session, login.account_id)
+    if account_standing.is_suspended(session, login.account_id):
+        raise account_standing.account_suspended()
     if login.revoked_at is not None:
         revoke_family(session, login.family_id, now)
         raise RefreshTokenReused("The refresh token was already used; please log in again.")

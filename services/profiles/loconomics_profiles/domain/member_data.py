@@ -12,7 +12,8 @@ link token hashes): a record says one exists instead. Another member's data appe
 the member sees it in the app: the other party of a review by account id and name, and a
 review about the member only once it is published (a blind review is not theirs to read yet)
 and while a moderator has not removed it. The reports a member made are theirs (without who
-decided them); reports about the member's reviews are not: they would tell who reported them.
+decided them); reports about the member's reviews or profile are not: they would tell who
+reported them. The member's suspensions are theirs, without who decided them.
 
 `SECTIONS_BY_TABLE` and `NOTHING_TO_SHOW` name every table of the database, so a new table cannot
 be forgotten (a unit test compares them with the metadata).
@@ -35,11 +36,12 @@ from ..shop_models import (
     Listing,
     ListingService,
     ProfessionalProfile,
+    ProfileReport,
     Review,
     ReviewReport,
     ServiceArea,
 )
-from . import accounts, review_reports
+from . import accounts, profile_reports, review_reports, suspensions
 from . import reviews as reviews_domain
 
 Emit = Callable[[str, dict], object]
@@ -92,6 +94,15 @@ ABOUT: dict[str, str] = {
         "Reviews you reported to the moderators: why, in your words, and what they decided. "
         "Kept as the moderators' record of what was reported and answered."
     ),
+    "profile_reports": (
+        "Professionals' profiles you reported to the moderators: why, in your words, what they "
+        "decided and the note they sent you. Kept as the moderators' record of what was "
+        "reported and answered."
+    ),
+    "suspensions": (
+        "Times the moderators suspended your account: why, their note to you, when, and when "
+        "and with what note it was lifted. Kept as the record of the cooperative's decisions."
+    ),
 }
 """Every section profiles answers, in the order it answers them."""
 
@@ -111,6 +122,8 @@ SECTIONS_BY_TABLE: dict[str, tuple[str, ...]] = {
     "job_titles": ("job_title_proposals",),  # the rest is the catalog everyone shares
     "reviews": ("reviews_written", "reviews_received"),
     "review_reports": ("review_reports",),  # the reports the member made, not those about them
+    "profile_reports": ("profile_reports",),  # the same: reports about the member are not theirs
+    "suspensions": ("suspensions",),
 }
 """The tables holding something of a member's, and the sections they feed."""
 
@@ -169,6 +182,10 @@ def export_member_data(
         "reviews_written": _reviews_written(session, account.id),
         "reviews_received": _reviews_received(session, account.id),
         "review_reports": _review_reports(session, account.id),
+        "profile_reports": _profile_reports(session, account.id),
+        "suspensions": [
+            suspensions.member_view(row) for row in suspensions.suspensions_of(session, account.id)
+        ],
     }
     emit("data_export_requested", {"account_id": account.id, "requested_at": now.isoformat()})
     return member_data_part(SERVICE, ABOUT, records)
@@ -472,3 +489,18 @@ def _review_reports(session: Session, account_id: str) -> list[dict]:
         .order_by(ReviewReport.created_at, ReviewReport.id)
     )
     return [review_reports.report_view(report) for report in reports]
+
+
+def _profile_reports(session: Session, account_id: str) -> list[dict]:
+    """As the reporter sees them, with the dismissal's note they were sent; which moderator
+    decided is not shown. Reports of the member's own profile are not theirs: they would tell
+    who reported them."""
+    reports = session.scalars(
+        select(ProfileReport)
+        .where(ProfileReport.reporter_id == account_id)
+        .order_by(ProfileReport.created_at, ProfileReport.id)
+    )
+    return [
+        {**profile_reports.report_view(report), "resolution_note": report.resolution_note}
+        for report in reports
+    ]

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Account, PasswordReset
-from . import accounts, emailed_links, login_sessions
+from . import account_standing, accounts, emailed_links, login_sessions
 from .secret_tokens import new_token, token_hash
 
 Emit = Callable[[str, dict], object]
@@ -51,6 +51,9 @@ def request_reset(session: Session, emit: Emit, *, email: str, now: datetime) ->
     )
     if account is None:
         return
+    account_standing.hold(session, account.id)
+    if account_standing.is_suspended(session, account.id):
+        return  # nothing is sent, and the answer is the same
     recent = emailed_links.made_since(session, PasswordReset, account.id, now - RESET_WINDOW)
     if recent >= RESETS_PER_WINDOW:
         return
@@ -76,7 +79,12 @@ def reset_password(
 ) -> Account:
     """Set a new password with an emailed token, which is used up by it."""
     reset = emailed_links.usable(session, PasswordReset, token, now)
-    if reset is None or not emailed_links.claim(session, PasswordReset, reset, now):
+    if reset is None:
+        raise _not_valid()
+    account_standing.hold(session, reset.account_id)
+    if account_standing.is_suspended(session, reset.account_id):
+        raise account_standing.account_suspended()
+    if not emailed_links.claim(session, PasswordReset, reset, now):
         raise _not_valid()
     account = accounts.get_account(session, reset.account_id)
     accounts.set_password(account, password)

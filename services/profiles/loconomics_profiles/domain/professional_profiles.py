@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from loconomics_profiles.domain.account_standing import not_suspended
 from loconomics_profiles.domain.listings import ON, area_view, refresh_readiness, service_view
 from loconomics_profiles.shop_models import (
     Credential,
@@ -348,7 +349,8 @@ def public_profile(session: Session, professional: str, viewer: Caller | None,
 
 
 def find_public_profile(session: Session, professional: str):
-    """The first of the four queries: the profile row with its rating and its public stamp.
+    """The first of the four queries: the profile row with its rating and its public stamp;
+    none for a suspended professional (`NotFound`, as for one who never had a profile).
 
     Read as one statement of its own, outside a transaction while the session has none
     (`read_one`): a read answered from `PublicProfiles` is this query alone, and then costs no
@@ -409,7 +411,9 @@ _PUBLIC_PROFILE = (
     .outerjoin(ProfessionalRating,
                ProfessionalRating.professional_id == ProfessionalProfile.professional_id)
     .where(or_(ProfessionalProfile.professional_id == bindparam("professional"),
-               ProfessionalProfile.slug == bindparam("slug")))
+               ProfessionalProfile.slug == bindparam("slug")),
+           # a suspended professional has no public profile while it lasts (nor its listings)
+           not_suspended(ProfessionalProfile.professional_id))
 )
 _PUBLIC_CREDENTIALS = (
     select(

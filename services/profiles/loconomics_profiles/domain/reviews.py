@@ -32,6 +32,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from loconomics_profiles.domain import account_standing
 from loconomics_profiles.domain.catalog_data import DEFAULT_CRITERIA
 from loconomics_profiles.domain.search import index_listing
 from loconomics_profiles.models import Account
@@ -328,8 +329,12 @@ def _page(session: Session, subject_id: str, author_role: str, limit: int,
 
 def reviews_of_professional(session: Session, professional_id: str,
                             limit: int = DEFAULT_PAGE, cursor: str | None = None) -> dict:
-    """Public: published client reviews of a professional, newest first."""
-    return _page(session, professional_id, CLIENT, limit, cursor)
+    """Public: published client reviews of a professional, newest first; none while the
+    professional is suspended (they are out of every public page until reinstated)."""
+    page = _page(session, professional_id, CLIENT, limit, cursor)
+    if page["items"] and account_standing.is_suspended(session, professional_id):
+        return {"items": [], "next_cursor": None}
+    return page
 
 
 def reviews_of_client(session: Session, caller: Caller, client_id: str,

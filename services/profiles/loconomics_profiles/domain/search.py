@@ -48,6 +48,7 @@ from loconomics_plumbing.validation import decode_cursor, encode_cursor
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loconomics_profiles.domain import account_standing
 from loconomics_profiles.domain.catalog import resolve_title
 from loconomics_profiles.domain.geo import (
     EDGE_TOLERANCE_KM,
@@ -87,10 +88,16 @@ WIDEN_MARGIN_KM = 0.05
 
 
 def index_listing(session: Session, listing: Listing) -> None:
-    """Mirror a listing into `listing_search` (or drop it when it has no service area)."""
+    """Mirror a listing into `listing_search`, or drop it when it has no service area or its
+    professional is suspended (a reinstatement indexes it again from the listing as it is).
+
+    The professional's suspension lock is taken first, so a suspension or a reinstatement
+    being written meanwhile is waited for and seen: a change in flight never brings a
+    suspended professional's listing back to search."""
+    account_standing.hold(session, listing.professional_id)
     area = session.get(ServiceArea, listing.id)
     row = session.get(ListingSearchRow, listing.id)
-    if area is None:
+    if area is None or account_standing.is_suspended(session, listing.professional_id):
         if row is not None:
             session.delete(row)
         return

@@ -54,6 +54,8 @@ SECTION_NAMES = [
     "reviews_written",
     "reviews_received",
     "review_reports",
+    "profile_reports",
+    "suspensions",
 ]
 
 
