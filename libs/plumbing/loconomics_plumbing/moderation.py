@@ -9,6 +9,10 @@ by a service of another cooperative.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from email.utils import parseaddr
+
 from marshmallow import fields, validate
 
 from .validation import PageArgsSchema, StrictSchema
@@ -134,3 +138,17 @@ class SuspensionListArgsSchema(PageArgsSchema):
         validate=validate.Length(min=1, max=64),
         metadata={"description": "Only this account's suspensions (optional)."},
     )
+
+
+MODERATORS_EMAIL_SETTING = "LOCONOMICS_MODERATORS_EMAIL"
+DEFAULT_MODERATORS_EMAIL = "moderators@loconomics.coop"
+
+
+def moderators_email(env: Mapping[str, str] = os.environ) -> str:
+    """Where members write to the moderators (to ask why, to appeal): one address for the
+    whole platform, which profiles names in a suspended member's 403 and notifications in the
+    suspension email (and its Reply-To). `ValueError` when it is not a bare address."""
+    address = env.get(MODERATORS_EMAIL_SETTING) or DEFAULT_MODERATORS_EMAIL
+    if parseaddr(address)[1] != address or "@" not in address:
+        raise ValueError(f"{MODERATORS_EMAIL_SETTING} must be an email address, not {address!r}")
+    return address

@@ -262,6 +262,22 @@ class Block(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class SuspendedAccount(Base):
+    """Whether an account is suspended (docs/suspensions.md), our copy of profiles'
+    `account_suspended` / `account_reinstated`: the newest change applied, the time it was
+    made (`suspended_at` or `reinstated_at`) and the suspension it is about. A row stays once
+    reinstated (`suspended` false), so a late, older event changes nothing; it goes when the
+    account closes. A table of its own, not columns of `contacts`: a suspension must hold even
+    before the account's contact has arrived, and a contact is never made up without one."""
+
+    __tablename__ = "suspended_accounts"
+
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    suspended: Mapped[bool] = mapped_column(Boolean)
+    suspension_id: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 MESSAGE_TRIGGERS: dict[str, list[str]] = {
     "sqlite": [
         "CREATE TRIGGER messages_no_update BEFORE UPDATE ON messages "

@@ -13,6 +13,7 @@ from loconomics_plumbing.moderation import (
     NOTE_MAX,
     REPORT_REASONS,
     REPORT_STATUSES,
+    SUSPENSION_REASONS,
     UPHELD,
     DismissalArgsSchema,
     RemovalArgsSchema,
@@ -551,6 +552,48 @@ class ReviewReportResolvedSchema(EventSchema):
     resolved_at = instant("When the report was resolved.", required=True)
 
 
+class AccountSuspendedSchema(EventSchema):
+    """profiles `account_suspended` (docs/suspensions.md): a moderator suspended an account; we
+    keep that it is suspended (no messages to or from it) and tell the member, by email only,
+    why and how to appeal."""
+
+    account_id = _id("The account suspended: the one told.", required=True)
+    suspension_id = _id("The suspension.", required=True)
+    reason = fields.String(
+        required=True,
+        validate=validate.OneOf(SUSPENSION_REASONS),
+        metadata={"description": "Why (plumbing's SUSPENSION_REASONS)."},
+    )
+    note = _moderation_note("The moderator's note to the member, if any.")
+    suspended_at = instant("When it was suspended: the time of this change.", required=True)
+
+
+class AccountReinstatedSchema(EventSchema):
+    """profiles `account_reinstated` (docs/suspensions.md): a moderator lifted a suspension;
+    we keep that the account is no longer suspended and tell the member, with the note."""
+
+    account_id = _id("The account reinstated: the one told.", required=True)
+    suspension_id = _id("The suspension lifted.", required=True)
+    note = _moderation_note("The moderator's note to the member, if any.")
+    reinstated_at = instant("When it was lifted: the time of this change.", required=True)
+
+
+class ProfileReportResolvedSchema(EventSchema):
+    """profiles `profile_report_resolved` (docs/suspensions.md): one per report of a
+    professional's profile resolved; its reporter is told the outcome."""
+
+    report_id = _id("The report.", required=True)
+    professional_id = _id("The professional whose profile was reported.", required=True)
+    reporter_id = _id("Who reported it: the one told.", required=True)
+    outcome = fields.String(
+        required=True,
+        validate=validate.OneOf([UPHELD, DISMISSED]),
+        metadata={"description": "`upheld` (the account was suspended) or `dismissed` (it stays)."},
+    )
+    note = _moderation_note("The dismissal's note; null when upheld (the note is the member's).")
+    resolved_at = instant("When the report was resolved.", required=True)
+
+
 # ---- Events emitted ------------------------------------------------------------------------
 
 
@@ -752,11 +795,17 @@ class ConversationSchema(Schema):
     can_write = fields.Boolean(
         metadata={
             "description": "Whether the reader can write here: false once either side closed "
-            "their account, or while either blocks the other."
+            "their account, while either is suspended, or while either blocks the other."
         }
     )
     blocked_by_me = fields.Boolean(
         metadata={"description": "Whether the reader blocked the other party."}
+    )
+    other_suspended = fields.Boolean(
+        metadata={
+            "description": "Whether the other party's account is suspended: nobody writes "
+            "to them meanwhile (`can_write` is false)."
+        }
     )
 
 

@@ -349,6 +349,18 @@ class NotificationsService(Health):
     def on_review_report_resolved(self, payload: dict) -> None:
         self._take("review_report_resolved", payload)
 
+    @handles("profiles", "account_suspended")
+    def on_account_suspended(self, payload: dict) -> None:
+        self._take("account_suspended", payload)
+
+    @handles("profiles", "account_reinstated")
+    def on_account_reinstated(self, payload: dict) -> None:
+        self._take("account_reinstated", payload)
+
+    @handles("profiles", "profile_report_resolved")
+    def on_profile_report_resolved(self, payload: dict) -> None:
+        self._take("profile_report_resolved", payload)
+
     @handles("booking", "schedule_changed")
     def on_schedule_changed(self, payload: dict) -> None:
         self._take("schedule_changed", payload)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import parseaddr
 
+from loconomics_plumbing.moderation import moderators_email
+
 from .domain.deliveries import RetryPolicy
 from .domain.emails import Mailbox
 from .domain.wording import DEFAULT_ZONE, zone_or_utc
@@ -24,11 +26,13 @@ def _mailbox(env: Mapping[str, str]) -> Mailbox:
     display_name, address = parseaddr(env.get("SMTP_FROM") or DEFAULT_FROM)
     if "@" not in address:
         raise ValueError(f"SMTP_FROM must hold an email address, not {address!r}")
+    domain = address.rpartition("@")[2]
     return Mailbox(
         address=address,
         display_name=display_name or "Loconomics",
         link_base=env.get("NOTIFICATIONS_APP_URL") or None,
-        message_id_domain=address.rpartition("@")[2],
+        message_id_domain=domain,
+        moderators_address=moderators_email(env),
     )
 
 

@@ -21,6 +21,7 @@ from loconomics_booking.schemas import AccountSuspensionEventSchema
 from loconomics_plumbing.errors import Conflict, Invalid
 from loconomics_plumbing.storage import session_factory
 from loconomics_plumbing.validation import load
+from loconomics_profiles.schemas import AccountReinstatedEventSchema, AccountSuspendedEventSchema
 from sqlalchemy import func, select
 
 from .conftest import CLIENT_ID, OTHER_CLIENT_ID, PRO_ID
@@ -144,9 +145,7 @@ def test_a_booking_that_took_place_runs_its_course(session, emit, client, setup_
     assert emit.events == []
 
 
-def test_reinstating_lets_them_book_again_and_brings_nothing_back(
-    session, emit, client, setup_pro
-):
+def test_reinstating_lets_them_book_again_and_brings_nothing_back(session, emit, client, setup_pro):
     setup_pro(instant=True)
     made = book(session, emit, client, start=WED_10)
     session.flush()
@@ -233,3 +232,19 @@ def test_a_malformed_event_is_refused(event, bad):
     with pytest.raises(Invalid) as refused:
         load(AccountSuspensionEventSchema(), event)
     assert bad in refused.value.errors
+
+
+@pytest.mark.parametrize(
+    ("produced", "sample"),
+    [
+        (AccountSuspendedEventSchema, suspended_event()),
+        (AccountReinstatedEventSchema, reinstated_event()),
+    ],
+)
+def test_our_samples_are_what_profiles_sends_and_we_take_them(produced, sample):
+    producer = produced()
+    assert producer.validate({k: v for k, v in sample.items() if k in producer.fields}) == {}
+    assert set(producer.fields) - {"event_id", "occurred_at"} <= set(sample)
+    assert load(
+        AccountSuspensionEventSchema(), producer.dump(producer.load(sample, unknown="exclude"))
+    )

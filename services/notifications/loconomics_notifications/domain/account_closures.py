@@ -9,7 +9,9 @@ and could otherwise be replayed to a closed account. Their preferences go as wel
 
 Conversations stay: they are the other party's too, and so do the reports of messages
 (docs/reports-and-blocks.md): the moderators' record, without what a closed reporter wrote
-(`details` erased). The member's blocks, made by them or of them, are deleted. The goodbye
+(`details` erased). The member's blocks, made by them or of them, are deleted, and so is our
+record of whether they were suspended (docs/suspensions.md; the suspensions themselves are
+profiles' record, and no later change of a closed account is kept). The goodbye
 email is the event's own notification (`routing.ROUTES["account_closed"]`), made after this
 runs, so it is kept; a repeated event deletes nothing of it.
 """
@@ -24,6 +26,7 @@ from sqlalchemy.orm import Session
 from ..models import EmailDelivery, MessageReport, Notification, NotificationPreference
 from .blocks import forget_blocks_of
 from .contacts import close_contact
+from .suspensions import forget_suspension_of
 
 GOODBYE_EVENT = "account_closed"
 
@@ -43,6 +46,7 @@ def close_account(session: Session, closure: dict[str, Any]) -> None:
         delete(NotificationPreference).where(NotificationPreference.account_id == account_id)
     )
     forget_blocks_of(session, account_id)
+    forget_suspension_of(session, account_id)
     session.execute(
         update(MessageReport)
         .where(MessageReport.reporter_id == account_id, MessageReport.details.is_not(None))

@@ -31,6 +31,9 @@ from .wording import (
 
 Values = dict[str, str]
 
+DEFAULT_MODERATORS_ADDRESS = "moderators@loconomics.coop"
+"""Where a member writes to the moderators (to appeal a suspension), unless the settings say."""
+
 
 class _Reader:
     """The recipient as the text needs them: name, language, zone, and names of others.
@@ -39,8 +42,15 @@ class _Reader:
     (a password or address email goes as profiles says, contact or not); the zone is the
     contact's."""
 
-    def __init__(self, session: Session, notification: Notification, default_zone: str):
+    def __init__(
+        self,
+        session: Session,
+        notification: Notification,
+        default_zone: str,
+        moderators_address: str = DEFAULT_MODERATORS_ADDRESS,
+    ):
         self.session = session
+        self.moderators_address = moderators_address
         self.account_id = notification.recipient_id
         self.contact = contact_for(session, notification.recipient_id)
         self.name = self.contact.name if self.contact else None
@@ -225,16 +235,46 @@ def _report_resolved(data: dict[str, Any], role: str, reader: _Reader) -> Values
     """What was reported and what the moderators decided; a dismissal's note is for the
     reporter, a removal's for the author alone."""
     lang, outcome = reader.language, data["outcome"]
-    if data["kind"] == "message":
+    kind = data["kind"]
+    if kind == "message":
         sender = reader.name_of(data["sender_id"], "member_fallback")
         what = phrase(lang, "reported_message", sender_name=sender, subject=data["subject"])
+    elif kind == "profile":
+        what = _reported_profile(reader, data["professional_id"])
     else:
         what = phrase(lang, "reported_review")
+    words = phrasebook(lang)
     return {
         "what": what,
-        "decision": phrase(lang, f"report_decision_{outcome}"),
-        "outcome": phrase(lang, f"report_outcome_{outcome}"),
+        "decision": words.get(f"{kind}_report_decision_{outcome}")
+        or phrase(lang, f"report_decision_{outcome}"),
+        "outcome": words.get(f"{kind}_report_outcome_{outcome}")
+        or phrase(lang, f"report_outcome_{outcome}"),
         "note_line": _note_line(reader, data.get("note") if outcome == "dismissed" else None),
+    }
+
+
+def _reported_profile(reader: _Reader, professional_id: str) -> str:
+    """The professional by name when we know them (a closed one is no longer named)."""
+    contact = contact_for(reader.session, professional_id)
+    if contact is None or contact.closed_at is not None:
+        return phrase(reader.language, "reported_profile_unnamed")
+    return phrase(reader.language, "reported_profile", professional_name=contact.name)
+
+
+def _account_suspended(data: dict[str, Any], role: str, reader: _Reader) -> Values:
+    return {
+        "suspended_on": format_moment(_when(data["suspended_at"]), reader.zone, reader.language),
+        "reason": _reason(reader, data["reason"]),
+        "note_line": _note_line(reader, data.get("note")),
+        "moderators_address": reader.moderators_address,
+    }
+
+
+def _account_reinstated(data: dict[str, Any], role: str, reader: _Reader) -> Values:
+    return {
+        "reinstated_on": format_moment(_when(data["reinstated_at"]), reader.zone, reader.language),
+        "note_line": _note_line(reader, data.get("note")),
     }
 
 
@@ -296,6 +336,8 @@ _VALUES: dict[str, Callable[[dict[str, Any], str, _Reader], Values]] = {
     "review_removed": _review_removed,
     "message_withheld": _message_withheld,
     "report_resolved": _report_resolved,
+    "account_suspended": _account_suspended,
+    "account_reinstated": _account_reinstated,
     **{
         name: _vote
         for name in (
@@ -331,9 +373,12 @@ def refs(notification: Notification) -> dict[str, str]:
 
 
 def _reading(
-    session: Session, notification: Notification, default_zone: str
+    session: Session,
+    notification: Notification,
+    default_zone: str,
+    moderators_address: str = DEFAULT_MODERATORS_ADDRESS,
 ) -> tuple[_Reader, Values]:
-    reader = _Reader(session, notification, default_zone)
+    reader = _Reader(session, notification, default_zone, moderators_address)
     build = _VALUES.get(notification.template, _booking)
     values = build(notification.data, notification.role, reader)
     values["recipient_name"] = reader.name or phrase(reader.language, "name_fallback")
@@ -361,10 +406,12 @@ def compose(
     notification: Notification,
     link_base: str | None = None,
     default_zone: str = DEFAULT_ZONE,
+    moderators_address: str = DEFAULT_MODERATORS_ADDRESS,
 ) -> Rendered:
     """Render for the reader; with `link_base` (the app's URL) the link becomes absolute.
-    Dates other than a booking's are shown in the reader's zone, else in `default_zone`."""
-    reader, values = _reading(session, notification, default_zone)
+    Dates other than a booking's are shown in the reader's zone, else in `default_zone`;
+    `moderators_address` is where the member writes to appeal (a suspension)."""
+    reader, values = _reading(session, notification, default_zone, moderators_address)
     path = link_path(notification)
     return render(
         notification.template,

@@ -8,9 +8,10 @@ and by email as their preferences say.
 
 A conversation with a member who closed their account stays for the other party, the closed
 one shown as `Former member` (our erased contact's name); nobody writes to or from a closed
-account any more (Conflict). Nor across a block, either way (`blocks`, Conflict worded for the
-writer's side); what was written stays readable. A summary says whether the reader can write
-(`can_write`) and whether they blocked the other party (`blocked_by_me`).
+account any more (Conflict). Nor to or from a suspended account (`suspensions`, Conflict worded
+for the writer's side), nor across a block, either way (`blocks`, likewise); what was written
+stays readable. A summary says whether the reader can write (`can_write`), whether they blocked
+the other party (`blocked_by_me`) and whether the other party is suspended (`other_suspended`).
 
 A message a moderator withheld (`message_reports`) stays in the thread for both participants
 with `withheld: true` and no body: the text is kept (messages never change), shown to nobody.
@@ -33,6 +34,7 @@ from .contacts import closed_accounts, contact_for, contacts_by_id, hold_contact
 from .known_bookings import booking_parties
 from .paging import beyond, clamp_limit, decode_cursor, encode_cursor
 from .routing import MESSAGE_RECEIVED, notify
+from .suspensions import refuse_suspended, suspended_among
 
 Emit = Callable[[str, dict], None]
 EXCERPT_LENGTH = 280
@@ -57,17 +59,19 @@ def _visible(session: Session, caller: Caller, conversation_id: str) -> tuple[Co
 
 
 class _Standing:
-    """What the reader may do in their conversations: who is closed, who is blocked."""
+    """What the reader may do in their conversations: who is closed, who is suspended, who is
+    blocked."""
 
     def __init__(self, session: Session, me: str, conversations: list[Conversation]):
         everyone = {c.client_id for c in conversations} | {c.professional_id for c in conversations}
         self.closed = closed_accounts(session, everyone)
+        self.suspended = suspended_among(session, everyone | {me})
         self.blocked_by_me, self.blocking_me = blocks_among(session, me, everyone - {me})
 
     def can_write(self, conversation: Conversation, other: str) -> bool:
         parties = {conversation.client_id, conversation.professional_id}
         blocked = other in self.blocked_by_me or other in self.blocking_me
-        return not (parties & self.closed) and not blocked
+        return not (parties & self.closed) and not (parties & self.suspended) and not blocked
 
 
 def _summary(
@@ -89,6 +93,7 @@ def _summary(
         "last_message_at": conversation.last_message_at,
         "can_write": standing.can_write(conversation, other),
         "blocked_by_me": other in standing.blocked_by_me,
+        "other_suspended": other in standing.suspended,
     }
 
 
@@ -103,13 +108,15 @@ def _names(session: Session, account_ids: list[str]) -> dict[str, str]:
 
 
 def _open_to_messages(session: Session, client_id: str, professional_id: str, writer: str) -> None:
-    """Refuse a new message when either side has closed their account, or blocked the other.
-    Both contacts are held until commit, so a closure or a block made in the same instant is
-    either seen here or waits for the message."""
+    """Refuse a new message when either side has closed their account, is suspended, or blocked
+    the other (in that order). Both contacts are held until commit, so a closure, a suspension
+    or a block made in the same instant is either seen here or waits for the message."""
     hold_contacts(session, (client_id, professional_id))
     if closed_accounts(session, [client_id, professional_id]):
         raise Conflict(CLOSED)
-    refuse_across_block(session, writer, professional_id if writer == client_id else client_id)
+    other = professional_id if writer == client_id else client_id
+    refuse_suspended(session, writer, other)
+    refuse_across_block(session, writer, other)
 
 
 def withheld_among(session: Session, message_ids: list[str]) -> set[str]:

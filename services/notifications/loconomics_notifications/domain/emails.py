@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..models import EmailDelivery, Notification
 from .contacts import contact_for
-from .content import calendar_attachment, compose
+from .content import DEFAULT_MODERATORS_ADDRESS, calendar_attachment, compose
 from .routing import Route, route_of
 from .wording import DEFAULT_ZONE
 
@@ -47,6 +47,9 @@ class Mailbox:
     display_name: str = "Loconomics"
     link_base: str | None = None
     message_id_domain: str = "loconomics.coop"
+    moderators_address: str = DEFAULT_MODERATORS_ADDRESS
+    """Where members write to the moderators: named in a suspension's email, to appeal, and
+    its Reply-To (`Route.replies_to_moderators`)."""
 
 
 def message_id(delivery: EmailDelivery, mailbox: Mailbox) -> str:
@@ -77,7 +80,11 @@ def build_email(
             raise AccountClosed(f"account {delivery.recipient_id} is closed")
         name, address = contact.name, contact.email
     rendered = compose(
-        session, notification, link_base=mailbox.link_base, default_zone=default_zone
+        session,
+        notification,
+        link_base=mailbox.link_base,
+        default_zone=default_zone,
+        moderators_address=mailbox.moderators_address,
     )
     message = EmailMessage()
     local, _, domain = mailbox.address.rpartition("@")
@@ -86,6 +93,8 @@ def build_email(
         message["To"] = Address(name, addr_spec=address)
     except (ValueError, IndexError) as problem:
         raise BadAddress(f"cannot mail {address!r}: {problem}") from None
+    if route.replies_to_moderators:
+        message["Reply-To"] = Address(mailbox.display_name, addr_spec=mailbox.moderators_address)
     message["Subject"] = rendered.subject
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(delivery, mailbox)

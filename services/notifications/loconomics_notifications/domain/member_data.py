@@ -106,6 +106,11 @@ NOTHING_TO_SHOW: dict[str, str] = {
         "never a body); the same facts are in the conversations section"
     ),
     "processed_events": "event ids already handled, so a repeated event changes nothing",
+    "suspended_accounts": (
+        "a copy of whether an account is suspended, kept from profiles' events so nobody writes "
+        "to or from it meanwhile; the suspensions themselves (reason, note, dates) are in "
+        "profiles' part"
+    ),
 }
 """The tables that hold nothing of a member's to show, and why."""
 

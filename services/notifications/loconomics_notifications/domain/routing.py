@@ -32,6 +32,7 @@ from .contacts import closed_accounts, contact_for, hold_contacts, learn_zone, r
 from .known_bookings import note_booking_event
 from .known_services import record_listing
 from .preferences import channels_wanted
+from .suspensions import is_current, record_reinstatement, record_suspension
 
 Audience = list[tuple[str, str, dict[str, Any]]]
 """(account_id, role, data for that recipient)."""
@@ -69,6 +70,9 @@ class Route:
     reaches_closed_account: bool = False
     """The goodbye: the one notification made for an account already closed (see `notify`);
     it is addressed by its event, since our contact of a closed account is erased."""
+    replies_to_moderators: bool = False
+    """Its email's Reply-To is the moderators' address (`Mailbox.moderators_address`): a
+    suspended member answers it to appeal."""
 
     def __post_init__(self) -> None:
         if not self.channels or not self.channels <= set(CHANNELS):
@@ -157,6 +161,23 @@ def _review_author(session: Session, data: dict[str, Any]) -> Audience:
 
 def _review_reporter(session: Session, data: dict[str, Any]) -> Audience:
     return [(data["reporter_id"], "member", {**data, "kind": "review"})]
+
+
+def _profile_reporter(session: Session, data: dict[str, Any]) -> Audience:
+    return [(data["reporter_id"], "member", {**data, "kind": "profile"})]
+
+
+def _changed_account(suspended: bool, at: str) -> AudienceOf:
+    """The account, told of a suspension or a reinstatement only while it is the change we hold
+    (`suspensions.is_current`): one older than it, arriving late, tells nothing that is no
+    longer true."""
+
+    def audience(session: Session, data: dict[str, Any]) -> Audience:
+        changed_at = datetime.fromisoformat(data[at])
+        held = is_current(session, data["account_id"], suspended, data["suspension_id"], changed_at)
+        return [(data["account_id"], "account", data)] if held else []
+
+    return audience
 
 
 def _closing_account(session: Session, data: dict[str, Any]) -> Audience:
@@ -419,6 +440,36 @@ ROUTES: dict[str, Route] = {
         schema=schemas.ReviewReportResolvedSchema,
         audience=_review_reporter,
     ),
+    # Suspensions (docs/suspensions.md): the member is told why, by email only since they
+    # cannot sign in to read an inbox, and how to appeal (a reply reaches the moderators); told
+    # again, in the inbox too, once they can sign in again. Profile reports' reporters are told
+    # the outcome, as for reviews.
+    "account_suspended": Route(
+        template="account_suspended",
+        category="account",
+        transactional=True,
+        link="/",
+        schema=schemas.AccountSuspendedSchema,
+        audience=_changed_account(True, "suspended_at"),
+        channels=frozenset({"email"}),
+        replies_to_moderators=True,
+    ),
+    "account_reinstated": Route(
+        template="account_reinstated",
+        category="account",
+        transactional=True,
+        link="/",
+        schema=schemas.AccountReinstatedSchema,
+        audience=_changed_account(False, "reinstated_at"),
+    ),
+    "profile_report_resolved": Route(
+        template="report_resolved",
+        category="account",
+        transactional=True,
+        link="/professionals/{professional_id}",
+        schema=schemas.ProfileReportResolvedSchema,
+        audience=_profile_reporter,
+    ),
     # A written notice of allocation is owed to each member (Subchapter T), so it always goes.
     "patronage_allocated": Route(
         template="patronage_allocated",
@@ -490,6 +541,8 @@ COPIES: dict[str, tuple[type[Schema], Callable[[Session, dict[str, Any]], object
     "listing_published": (schemas.ListingEventSchema, record_listing),
     "listing_changed": (schemas.ListingEventSchema, record_listing),
     "schedule_changed": (schemas.ScheduleChangedSchema, _learn_schedule_zone),
+    "account_suspended": (schemas.AccountSuspendedSchema, record_suspension),
+    "account_reinstated": (schemas.AccountReinstatedSchema, record_reinstatement),
 }
 """Events that only update our copies of other services' data (before any notifying)."""
 
@@ -510,6 +563,9 @@ PRODUCERS: dict[str, tuple[str, ...]] = {
         "data_export_requested",
         "review_removed",
         "review_report_resolved",
+        "account_suspended",
+        "account_reinstated",
+        "profile_report_resolved",
     ),
     "booking": (
         *(

@@ -301,6 +301,27 @@ OTHER_EVENTS: dict[str, dict] = {
         "note": "The review describes the service; it stays.",
         "resolved_at": _iso(NOW),
     },
+    "account_suspended": {
+        "account_id": "pro1",
+        "suspension_id": "su1",
+        "reason": "fake_profile",
+        "note": "The photos are of another business.",
+        "suspended_at": _iso(NOW),
+    },
+    "account_reinstated": {
+        "account_id": "pro1",
+        "suspension_id": "su1",
+        "note": "Your documents check out; welcome back.",
+        "reinstated_at": _iso(NOW + timedelta(days=2)),
+    },
+    "profile_report_resolved": {
+        "report_id": "pr1",
+        "professional_id": "pro1",
+        "reporter_id": "client1",
+        "outcome": "dismissed",
+        "note": "The credentials are genuine.",
+        "resolved_at": _iso(NOW),
+    },
     "listing_published": {
         "listing_id": "lst1",
         "professional_id": "pro1",

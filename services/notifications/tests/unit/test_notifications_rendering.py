@@ -4,7 +4,11 @@ from importlib import resources
 import pytest
 from loconomics_notifications.domain.rendering import has_template, phrase, phrasebook, render
 from loconomics_notifications.domain.routing import ROUTES_BY_TEMPLATE
-from loconomics_plumbing.moderation import REPORT_REASONS
+from loconomics_plumbing.moderation import (
+    PROFILE_REPORT_REASONS,
+    REPORT_REASONS,
+    SUSPENSION_REASONS,
+)
 
 TEMPLATES = resources.files("loconomics_notifications.domain") / "templates"
 ROLES = ("client", "professional", "member", "account")
@@ -65,6 +69,9 @@ SAMPLE = {
     "note_line": "\n\nA note from the moderators: keep it civil.",
     "what": "a review",
     "decision": "it stays",
+    "suspended_on": "Sunday, March 1, 2026 at 12:00 PM (UTC)",
+    "reinstated_on": "Sunday, March 8, 2026 at 12:00 PM (UTC)",
+    "moderators_address": "moderators@loconomics.test",
 }
 
 
@@ -153,13 +160,20 @@ def test_the_body_is_the_message_without_signature():
 # ---- moderation (docs/reports-and-blocks.md) -----------------------------------------------
 
 
+EVERY_REASON = tuple(dict.fromkeys(REPORT_REASONS + PROFILE_REPORT_REASONS + SUSPENSION_REASONS))
+
+
+def test_the_reasons_include_the_three_of_profiles():
+    assert {"fake_profile", "impersonation", "false_credentials"} <= set(EVERY_REASON)
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_every_report_reason_has_words_of_its_own_in_each_language(language):
-    words = [phrasebook(language).get(f"reason_{reason}") for reason in REPORT_REASONS]
-    assert all(words), dict(zip(REPORT_REASONS, words, strict=True))
-    assert len(set(words)) == len(REPORT_REASONS)
+def test_every_report_and_suspension_reason_has_words_of_its_own_in_each_language(language):
+    words = [phrasebook(language).get(f"reason_{reason}") for reason in EVERY_REASON]
+    assert all(words), dict(zip(EVERY_REASON, words, strict=True))
+    assert len(set(words)) == len(EVERY_REASON)
     if language == "fr":
-        english = {phrasebook("en")[f"reason_{reason}"] for reason in REPORT_REASONS}
+        english = {phrasebook("en")[f"reason_{reason}"] for reason in EVERY_REASON}
         assert not english & set(words)
 
 
@@ -172,6 +186,10 @@ def test_every_report_reason_has_words_of_its_own_in_each_language(language):
         ("message_withheld", "fr", "Votre message dans « Parking » a été masqué", "à Pat le"),
         ("report_resolved", "en", "Your report: it stays", "Thank you for reporting a review."),
         ("report_resolved", "fr", "Votre signalement : it stays", "Merci d'avoir signalé"),
+        ("account_suspended", "en", "Your Loconomics account is suspended", "on Sunday"),
+        ("account_suspended", "fr", "Votre compte Loconomics est suspendu", "Motif : harassment"),
+        ("account_reinstated", "en", "Your Loconomics account is no longer suspended", "again"),
+        ("account_reinstated", "fr", "Votre compte Loconomics n'est plus suspendu", "de nouveau"),
     ],
 )
 def test_moderation_notices_render_with_the_note_as_its_own_paragraph(

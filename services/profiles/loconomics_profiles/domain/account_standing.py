@@ -10,20 +10,19 @@ to search. Imports nothing else of the domain, so any module may use it.
 
 from __future__ import annotations
 
-from loconomics_plumbing import config
 from loconomics_plumbing.errors import Forbidden
+from loconomics_plumbing.moderation import moderators_email
 from loconomics_plumbing.storage import hold_until_commit
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
 from ..models import Suspension
 
-DEFAULT_CONTACT = "support@loconomics.example"
-
 
 def contact() -> str:
-    """Where a suspended member writes to the cooperative (`LOCONOMICS_MODERATION_CONTACT`)."""
-    return config.setting("LOCONOMICS_MODERATION_CONTACT", DEFAULT_CONTACT)
+    """Where a suspended member writes to the moderators (`LOCONOMICS_MODERATORS_EMAIL`, the
+    address notifications names in the suspension email too)."""
+    return moderators_email()
 
 
 def suspended_message() -> str:

@@ -705,7 +705,7 @@ def test_a_suspension_ends_every_log_in_and_deletes_the_links(work, world):
 def test_a_suspended_member_with_the_right_password_is_told_and_let_in_nowhere(
     work, world, monkeypatch
 ):
-    monkeypatch.setenv("LOCONOMICS_MODERATION_CONTACT", "moderators@coop.example")
+    monkeypatch.setenv("LOCONOMICS_MODERATORS_EMAIL", "moderators@coop.example")
     suspend(work, world["ana"])
     refused = can_log_in(work, "ana@example.org")
     assert isinstance(refused, Forbidden) and refused.status == 403
