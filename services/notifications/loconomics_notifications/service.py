@@ -20,6 +20,7 @@ from loconomics_plumbing.validation import load
 from prometheus_client import Counter
 
 from .domain import (
+    account_closures,
     blocks,
     conversations,
     deliveries,
@@ -264,6 +265,14 @@ class NotificationsService(Health):
         """How many reports of messages wait for a moderator, and for how long (Prometheus)."""
         waiting, oldest = message_reports.open_queue(self.db.session)
         show_moderation_queue(self.name, "message", waiting, oldest, clock.now())
+
+    @every(SETTINGS.closure_sweep_interval)
+    def erase_late_notifications(self) -> None:
+        """Erase notifications another copy made in the instant of a closure
+        (docs/account-closure.md)."""
+        erased = account_closures.erase_late_notifications(self.db.session, clock.now())
+        if erased:
+            log.info("erased %d notification(s) made as their accounts closed", erased)
 
     # ---- email delivery ------------------------------------------------------------------
 

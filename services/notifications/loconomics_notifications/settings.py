@@ -63,6 +63,8 @@ class NotificationSettings:
     delivery_batch: int = 20
     moderation_queue_interval: float = 60.0
     """How often the moderators' queue is measured for Prometheus."""
+    closure_sweep_interval: float = 300.0
+    """How often notifications made in the instant of a closure are looked for and erased."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> NotificationSettings:
@@ -79,4 +81,5 @@ class NotificationSettings:
             moderation_queue_interval=float(
                 env.get("NOTIFICATIONS_MODERATION_QUEUE_SECONDS", "60")
             ),
+            closure_sweep_interval=float(env.get("NOTIFICATIONS_CLOSURE_SWEEP_SECONDS", "300")),
         )

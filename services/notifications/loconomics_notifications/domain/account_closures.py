@@ -14,34 +14,37 @@ record of whether they were suspended (docs/suspensions.md; the suspensions them
 profiles' record, and no later change of a closed account is kept). The goodbye
 email is the event's own notification (`routing.ROUTES["account_closed"]`), made after this
 runs, so it is kept; a repeated event deletes nothing of it.
+
+A notification made for the member by another transaction in the very instant of the closure
+(another copy of the service, which read the contact before the closure committed) is erased
+by `erase_late_notifications`, which a timer runs every few minutes over the accounts closed in
+the last hour: it is never emailed (nothing is sent to a closed contact), and it does not stay.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ..models import EmailDelivery, MessageReport, Notification, NotificationPreference
+from ..models import Contact, EmailDelivery, MessageReport, Notification, NotificationPreference
 from .blocks import forget_blocks_of
 from .contacts import close_contact
 from .suspensions import forget_suspension_of
 
 GOODBYE_EVENT = "account_closed"
+LATE_WINDOW = timedelta(hours=1)
+"""How far back `erase_late_notifications` looks for closures: far more than the instant a
+late notification can be made in, and much more than the timer's period."""
 
 
 def close_account(session: Session, closure: dict[str, Any]) -> None:
     """Apply one loaded `account_closed` payload; applying it again changes nothing."""
     account_id = closure["account_id"]
     close_contact(session, closure)
-    theirs = (Notification.recipient_id == account_id, Notification.event_name != GOODBYE_EVENT)
-    session.execute(
-        delete(EmailDelivery).where(
-            EmailDelivery.notification_id.in_(select(Notification.id).where(*theirs))
-        )
-    )
-    session.execute(delete(Notification).where(*theirs))
+    _erase_notifications(session, Notification.recipient_id == account_id)
     session.execute(
         delete(NotificationPreference).where(NotificationPreference.account_id == account_id)
     )
@@ -53,3 +56,20 @@ def close_account(session: Session, closure: dict[str, Any]) -> None:
         .values(details=None)
         .execution_options(synchronize_session="fetch")
     )
+
+
+def erase_late_notifications(session: Session, now: datetime) -> int:
+    """Erase the notifications (with their email deliveries) of the accounts closed in the last
+    `LATE_WINDOW`, the goodbye apart: those made in the instant of a closure. Returns how many."""
+    recently_closed = select(Contact.account_id).where(Contact.closed_at >= now - LATE_WINDOW)
+    return _erase_notifications(session, Notification.recipient_id.in_(recently_closed))
+
+
+def _erase_notifications(session: Session, whose) -> int:
+    theirs = (whose, Notification.event_name != GOODBYE_EVENT)
+    session.execute(
+        delete(EmailDelivery).where(
+            EmailDelivery.notification_id.in_(select(Notification.id).where(*theirs))
+        )
+    )
+    return session.execute(delete(Notification).where(*theirs)).rowcount

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from database_rows import every_row
+from loconomics_notifications.domain import account_closures, routing
 from loconomics_notifications.domain import conversations as talk
 from loconomics_notifications.domain.deliveries import DeliveryError, deliver_due, replay_dead
 from loconomics_notifications.domain.emails import Mailbox
@@ -487,3 +488,28 @@ def test_the_goodbye_route_is_email_only_transactional_and_forgets_the_address()
     assert route.addressed_by_event and set(route.secrets) == {"email", "name"}
     assert route.reaches_closed_account and not route.needs_link
     assert (route.lapses_at, route.lapses_after) == ("closed_at", timedelta(days=1))
+
+
+def test_a_notification_made_in_the_instant_of_the_closure_is_erased_by_the_sweep(
+    session, now, people, make_event, monkeypatch
+):
+    _close(session, now, make_event, "client1")
+    # Another copy read client1's contact just before the closure committed, and made its
+    # notifications after: as if nobody were closed when it looked.
+    with monkeypatch.context() as patched:
+        patched.setattr(routing, "closed_accounts", lambda session, ids: set())
+        late = make_event("booking_cancelled")
+        handle_event(session, "booking_cancelled", late, now)
+    made = _recipients(session, late["event_id"])
+    assert {"client1", "pro1"} <= {recipient for recipient, _ in made}
+    late_ids = select(Notification.id).where(Notification.recipient_id == "client1")
+    assert session.query(EmailDelivery).filter(EmailDelivery.notification_id.in_(late_ids)).count()
+
+    erased = account_closures.erase_late_notifications(session, now + timedelta(minutes=5))
+    assert erased == len([1 for recipient, _ in made if recipient == "client1"])
+    left = session.scalars(select(Notification).where(Notification.recipient_id == "client1"))
+    assert [n.template for n in left] == ["account_closed"], "the goodbye stays"
+    deliveries = session.query(EmailDelivery).filter(EmailDelivery.notification_id.in_(late_ids))
+    assert deliveries.count() == 1, "only the goodbye's email is left"
+    assert {r for r, _ in _recipients(session, late["event_id"])} == {"pro1"}, "others keep theirs"
+    assert account_closures.erase_late_notifications(session, now + timedelta(minutes=10)) == 0
