@@ -26,7 +26,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from loconomics_plumbing import report_rows
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..models import Contact, EmailDelivery, MessageReport, Notification, NotificationPreference
@@ -50,12 +51,7 @@ def close_account(session: Session, closure: dict[str, Any]) -> None:
     )
     forget_blocks_of(session, account_id)
     forget_suspension_of(session, account_id)
-    session.execute(
-        update(MessageReport)
-        .where(MessageReport.reporter_id == account_id, MessageReport.details.is_not(None))
-        .values(details=None)
-        .execution_options(synchronize_session="fetch")
-    )
+    report_rows.forget_reporter_details(session, MessageReport, account_id)
 
 
 def erase_late_notifications(session: Session, now: datetime) -> int:

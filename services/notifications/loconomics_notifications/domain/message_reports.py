@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from loconomics_plumbing import report_rows
 from loconomics_plumbing.errors import Conflict, Forbidden, NotFound, field_error
 from loconomics_plumbing.moderation import (
     DISMISSED,
@@ -326,10 +327,7 @@ def withhold_message(
         )
     )
     for report in reports:
-        report.status = UPHELD
-        report.resolved_at = now
-        report.resolved_by = admin
-        report.resolution_note = note
+        report_rows.resolve(report, UPHELD, admin, note, now)
     session.flush()
     conversation = session.get(Conversation, message.conversation_id)
     role, other = _sender_role(conversation, message)
@@ -387,10 +385,7 @@ def dismiss_message_report(
     session.refresh(report)
     if report.status != OPEN:
         raise Conflict(NOT_OPEN)
-    report.status = DISMISSED
-    report.resolved_at = now
-    report.resolved_by = admin
-    report.resolution_note = note
+    report_rows.resolve(report, DISMISSED, admin, note, now)
     session.flush()
     message = session.get(Message, report.message_id)
     conversation = session.get(Conversation, report.conversation_id)
@@ -400,10 +395,7 @@ def dismiss_message_report(
 
 def open_queue(session: Session) -> tuple[int, datetime | None]:
     """How many reports wait for a moderator, and when the oldest of them was made."""
-    waiting, oldest = session.execute(
-        select(func.count(), func.min(MessageReport.created_at)).where(MessageReport.status == OPEN)
-    ).one()
-    return waiting, oldest
+    return report_rows.open_queue(session, MessageReport)
 
 
 # ---- the member's copy ---------------------------------------------------------------------

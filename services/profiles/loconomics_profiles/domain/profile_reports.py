@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+from loconomics_plumbing import report_rows
 from loconomics_plumbing.errors import Conflict, Forbidden, Invalid, NotFound
 from loconomics_plumbing.identity import Caller
 from loconomics_plumbing.moderation import (
@@ -289,7 +290,7 @@ def dismiss_profile_report(
     session.refresh(report)
     if report.status != OPEN:
         raise Conflict("This report is already resolved.")
-    _resolve(report, DISMISSED, moderator_id, note, now)
+    report_rows.resolve(report, DISMISSED, moderator_id, note, now)
     session.flush()
     _announce(emit, report)
     return _moderated(session, report)
@@ -309,20 +310,12 @@ def uphold_open_reports(
         )
     )
     for report in upheld:
-        _resolve(report, UPHELD, moderator_id, None, now)
+        report_rows.resolve(report, UPHELD, moderator_id, None, now)
     session.flush()
     for report in upheld:
         _announce(emit, report)
     return upheld
 
-
-def _resolve(
-    report: ProfileReport, outcome: str, moderator_id: str, note: str | None, now: datetime
-) -> None:
-    report.status = outcome
-    report.resolved_at = now
-    report.resolved_by = moderator_id
-    report.resolution_note = note
 
 
 def _announce(emit: Emit, report: ProfileReport) -> None:
@@ -341,10 +334,7 @@ def _announce(emit: Emit, report: ProfileReport) -> None:
 
 def open_queue(session: Session) -> tuple[int, datetime | None]:
     """How many reports of profiles wait for a moderator, and when the oldest was made."""
-    waiting, oldest = session.execute(
-        select(func.count(), func.min(ProfileReport.created_at)).where(ProfileReport.status == OPEN)
-    ).one()
-    return waiting, oldest
+    return report_rows.open_queue(session, ProfileReport)
 
 
 # closing an account
@@ -353,12 +343,7 @@ def open_queue(session: Session) -> tuple[int, datetime | None]:
 def forget_reporter_details(session: Session, reporter_id: str) -> None:
     """A closing member's reports of profiles stay for the moderators' record, without their
     own words."""
-    for report in session.scalars(
-        select(ProfileReport).where(
-            ProfileReport.reporter_id == reporter_id, ProfileReport.details.is_not(None)
-        )
-    ):
-        report.details = None
+    report_rows.forget_reporter_details(session, ProfileReport, reporter_id)
 
 
 def forget_reports_of_professional(session: Session, professional_id: str) -> None:

@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+from loconomics_plumbing import report_rows
 from loconomics_plumbing.errors import Conflict, Forbidden, Invalid, NotFound
 from loconomics_plumbing.identity import Caller
 from loconomics_plumbing.moderation import (
@@ -272,7 +273,7 @@ def remove_review(
         )
     )
     for report in upheld:
-        _resolve(report, UPHELD, moderator_id, note, now)
+        report_rows.resolve(report, UPHELD, moderator_id, note, now)
     session.flush()
     if review.author_role == reviews.CLIENT:
         reviews.refresh_ratings(session, review.professional_id, review.listing_id)
@@ -333,20 +334,12 @@ def dismiss_review_report(
     session.refresh(report)
     if report.status != OPEN:
         raise Conflict("This report is already resolved.")
-    _resolve(report, DISMISSED, moderator_id, note, now)
+    report_rows.resolve(report, DISMISSED, moderator_id, note, now)
     session.flush()
     _announce(emit, report)
     review = session.get(Review, report.review_id)
     return moderated_report_view(report, review, _report_counts(session, [review.id])[review.id])
 
-
-def _resolve(
-    report: ReviewReport, outcome: str, moderator_id: str, note: str | None, now: datetime
-) -> None:
-    report.status = outcome
-    report.resolved_at = now
-    report.resolved_by = moderator_id
-    report.resolution_note = note
 
 
 def _announce(emit: Emit, report: ReviewReport) -> None:
@@ -365,10 +358,7 @@ def _announce(emit: Emit, report: ReviewReport) -> None:
 
 def open_queue(session: Session) -> tuple[int, datetime | None]:
     """How many reports wait for a moderator, and when the oldest of them was made."""
-    waiting, oldest = session.execute(
-        select(func.count(), func.min(ReviewReport.created_at)).where(ReviewReport.status == OPEN)
-    ).one()
-    return waiting, oldest
+    return report_rows.open_queue(session, ReviewReport)
 
 
 # closing an account
@@ -378,9 +368,4 @@ def forget_reporter_details(session: Session, reporter_id: str) -> None:
     """A closing member's reports stay for the moderators' record, without their own words.
     (Reports of the reviews deleted with a closing professional go in
     `reviews.forget_reviews_of_professional`.)"""
-    for report in session.scalars(
-        select(ReviewReport).where(
-            ReviewReport.reporter_id == reporter_id, ReviewReport.details.is_not(None)
-        )
-    ):
-        report.details = None
+    report_rows.forget_reporter_details(session, ReviewReport, reporter_id)
