@@ -472,7 +472,7 @@ def admin_makes_sure(method: str, path: str, body: dict | None = None) -> Callab
             token=world.people[ADMIN].token,
             json=body,
         )
-        assert answer.status_code in (200, 409), answer.text
+        assert answer.status_code in (200, 201, 409), answer.text
 
     return step
 
@@ -486,6 +486,8 @@ def after(step: Callable[[World], None], build: Builder) -> Builder:
 
 
 REMOVAL = "/v1/admin/reviews/{moderated_review}/removal"
+SUSPENSION = "/v1/admin/accounts/{suspendable}/suspension"
+REINSTATEMENT = "/v1/admin/accounts/{suspendable}/reinstatement"
 WITHHOLDING = "/v1/admin/messages/{moderated_message}/withholding"
 SPAM = {"reason": "spam"}
 
@@ -615,6 +617,31 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/admin/review-reports/{id}/dismissal"): admin_only(
         with_body(shared("review_report", World.fresh_review_report), {"note": "It stays."})
     ),
+    # reports of profiles, and suspensions
+    ("POST", "/v1/professionals/{id}/reports"): signed_in(
+        with_body(ids(id=f"person:{PROFESSIONAL}"), {"reason": "fake_profile"}),
+        other_client=OK,
+        professional=FORBIDDEN,
+        owner=OK,
+        admin=OK,
+    ),
+    ("GET", "/v1/admin/profile-reports"): admin_only(nothing),
+    ("POST", "/v1/admin/profile-reports/{id}/dismissal"): admin_only(
+        with_body(shared("profile_report", World.fresh_profile_report), {"note": "It stays."})
+    ),
+    ("POST", "/v1/admin/accounts/{account_id}/suspension"): admin_only(
+        after(
+            admin_makes_sure("POST", REINSTATEMENT, {}),
+            with_body(ids(account_id="suspendable"), SPAM),
+        )
+    ),
+    ("POST", "/v1/admin/accounts/{account_id}/reinstatement"): admin_only(
+        after(
+            admin_makes_sure("POST", SUSPENSION, SPAM),
+            with_body(ids(account_id="suspendable"), {"note": "Appeal heard."}),
+        )
+    ),
+    ("GET", "/v1/admin/suspensions"): admin_only(nothing),
     ("GET", "/v1/clients/{id}/reviews"): signed_in(
         ids(id=f"person:{OWNER}"),
         other_client=FORBIDDEN,

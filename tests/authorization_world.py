@@ -683,6 +683,7 @@ class World:
         )
         self.ids["reported_message"] = expect(answer, 200)["messages"]["items"][-1]["id"]
         self.ids["moderated_message"] = self.owners_message()
+        self.ids["suspendable"] = self.new_account(["professional"])
 
     def owners_message(self) -> str:
         answer = self.api.post(
@@ -699,6 +700,16 @@ class World:
             f"/v1/reviews/{self.ids['review']}/reports",
             token=reporter.token,
             json={"reason": "spam"},
+        )
+        return expect(answer, 201)["id"]
+
+    def fresh_profile_report(self) -> str:
+        """An open report of the world's professional's profile, by a newcomer."""
+        reporter = self.api.sign_up(name="A reporter")
+        answer = self.api.post(
+            f"/v1/professionals/{self.people[PROFESSIONAL].account_id}/reports",
+            token=reporter.token,
+            json={"reason": "scam"},
         )
         return expect(answer, 201)["id"]
 

@@ -15,3 +15,14 @@ def mail_to(platform, address: str) -> list[EmailMessage]:
         if address in message["X-Envelope-To"]:
             found.append(message)
     return found
+
+
+def mail_saying(platform, address: str, *words: str) -> list[EmailMessage]:
+    """Mail to `address` whose subject or plain text has every one of `words` (any case)."""
+    found = []
+    for message in mail_to(platform, address):
+        body = message.get_body(preferencelist=("plain",))
+        text = f"{message['Subject']}\n{body.get_content() if body else ''}".lower()
+        if all(word.lower() in text for word in words):
+            found.append(message)
+    return found

@@ -284,10 +284,23 @@ def test_the_dashboard_shows_the_funnel_membership_governance_and_accounts():
 
 def test_the_dashboard_shows_the_moderators_work():
     panels = {p["title"]: p for p in dashboard()["panels"]}
-    targets = panels["Moderation: reports made and decided, and blocks, per day"]["targets"]
+    targets = panels["Moderation: reports made and decided, suspensions and blocks, per day"][
+        "targets"
+    ]
     expressions = {t["expr"] for t in targets}
     for service, entrypoints in (
-        (ProfilesService, ("report_review", "remove_review", "dismiss_review_report")),
+        (
+            ProfilesService,
+            (
+                "report_review",
+                "remove_review",
+                "dismiss_review_report",
+                "report_profile",
+                "dismiss_profile_report",
+                "suspend_account",
+                "reinstate_account",
+            ),
+        ),
         (
             NotificationsService,
             ("report_message", "withhold_message", "dismiss_message_report", "block_member"),

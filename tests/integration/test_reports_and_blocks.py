@@ -22,7 +22,7 @@ from nameko.standalone.events import event_dispatcher
 from platform_client import ApiClient, Person
 from polling import wait_for
 from service_databases import rows
-from sink_mail import mail_to
+from sink_mail import mail_saying
 
 pytestmark = pytest.mark.integration
 
@@ -85,13 +85,7 @@ def reviews_shown(api: ApiClient, professional: Person) -> list[str]:
 
 def emails(platform, person: Person, *words: str) -> list:
     """Mail to the person whose subject or text has every one of `words`."""
-    found = []
-    for message in mail_to(platform, person.email):
-        body = message.get_body(preferencelist=("plain",))
-        text = f"{message['Subject']}\n{body.get_content() if body else ''}".lower()
-        if all(word.lower() in text for word in words):
-            found.append(message)
-    return found
+    return mail_saying(platform, person.email, *words)
 
 
 def messages(api: ApiClient, person: Person, path: str) -> list[dict]:
