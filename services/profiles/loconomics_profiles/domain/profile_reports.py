@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from loconomics_plumbing import report_rows
-from loconomics_plumbing.errors import Conflict, Forbidden, Invalid, NotFound
+from loconomics_plumbing.errors import Conflict, Forbidden, NotFound
 from loconomics_plumbing.identity import Caller
 from loconomics_plumbing.moderation import (
     DETAILS_MAX,
@@ -37,20 +37,27 @@ from loconomics_plumbing.moderation import (
     REPORT_STATUSES,
     UPHELD,
 )
-from loconomics_plumbing.validation import encode_cursor
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import Account
 from ..shop_models import JobTitle, Listing, ProfessionalProfile, ProfileReport
-from . import account_standing, reviews
+from . import account_standing
 from .listings import DELETED
+from .moderation_input import (
+    DEFAULT_PAGE,
+    check_choice,
+    check_limit,
+    check_text,
+    next_cursor,
+    oldest_first,
+    raise_if,
+)
 from .professional_profiles import find_public_profile
 
 Emit = Callable[[str, dict], object]
 
-DEFAULT_PAGE, MAX_PAGE = 20, 100
 ALREADY_REPORTED = "You already reported this profile."
 NO_SUCH_PROFESSIONAL = "No such professional."
 
@@ -143,16 +150,6 @@ def _moderated(session: Session, report: ProfileReport) -> dict:
 # checks
 
 
-def _check_text(errors: dict[str, list[str]], name: str, value: object, limit: int) -> None:
-    if value is not None and (not isinstance(value, str) or len(value) > limit):
-        errors[name] = [f"At most {limit} characters."]
-
-
-def _raise_if(errors: dict[str, list[str]]) -> None:
-    if errors:
-        raise Invalid("The input is not valid.", errors)
-
-
 def _visible_professional(session: Session, professional: str) -> str:
     """The id of the professional whose public profile answers to `professional` (an account
     id or a custom address), with their suspension lock held; `NotFound` for an unknown,
@@ -195,10 +192,9 @@ def report_profile(
     member and professional. Nothing else changes and nobody is told."""
     reporter_id = caller.require_user()
     errors: dict[str, list[str]] = {}
-    if reason not in PROFILE_REPORT_REASONS:
-        errors["reason"] = [f"One of: {', '.join(PROFILE_REPORT_REASONS)}."]
-    _check_text(errors, "details", details, DETAILS_MAX)
-    _raise_if(errors)
+    check_choice(errors, "reason", reason, PROFILE_REPORT_REASONS)
+    check_text(errors, "details", details, DETAILS_MAX)
+    raise_if(errors)
     professional_id = _visible_professional(session, professional)
     if professional_id == reporter_id:
         raise Forbidden("You cannot report your own profile.")
@@ -242,21 +238,11 @@ def list_profile_reports(
     answered), each with the professional it is about."""
     caller.require_admin()
     errors: dict[str, list[str]] = {}
-    if status not in REPORT_STATUSES:
-        errors["status"] = [f"One of: {', '.join(REPORT_STATUSES)}."]
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-        errors["limit"] = [f"From 1 to {MAX_PAGE}."]
-    _raise_if(errors)
+    check_choice(errors, "status", status, REPORT_STATUSES)
+    check_limit(errors, limit)
+    raise_if(errors)
     query = select(ProfileReport).where(ProfileReport.status == status)
-    if cursor:
-        moment, report_id = reviews.decode_position(cursor)
-        query = query.where(
-            (ProfileReport.created_at > moment)
-            | ((ProfileReport.created_at == moment) & (ProfileReport.id > report_id))
-        )
-    rows = list(
-        session.scalars(query.order_by(ProfileReport.created_at, ProfileReport.id).limit(limit + 1))
-    )
+    rows = list(session.scalars(oldest_first(query, ProfileReport, cursor).limit(limit + 1)))
     page = rows[:limit]
     professionals = reported_professionals(session, [r.professional_id for r in page])
     last = page[-1] if page else None
@@ -264,9 +250,7 @@ def list_profile_reports(
         "items": [
             moderated_report_view(report, professionals[report.professional_id]) for report in page
         ],
-        "next_cursor": (
-            encode_cursor([last.created_at.isoformat(), last.id]) if len(rows) > limit else None
-        ),
+        "next_cursor": next_cursor(last.created_at, last.id) if len(rows) > limit else None,
     }
 
 
@@ -281,8 +265,8 @@ def dismiss_profile_report(
     """A moderator dismisses one open report: the profile stays; the reporter is told."""
     moderator_id = caller.require_admin()
     errors: dict[str, list[str]] = {}
-    _check_text(errors, "note", note, NOTE_MAX)
-    _raise_if(errors)
+    check_text(errors, "note", note, NOTE_MAX)
+    raise_if(errors)
     report = session.get(ProfileReport, report_id)
     if report is None:
         raise NotFound("No such report.")
@@ -315,7 +299,6 @@ def uphold_open_reports(
     for report in upheld:
         _announce(emit, report)
     return upheld
-
 
 
 def _announce(emit: Emit, report: ProfileReport) -> None:

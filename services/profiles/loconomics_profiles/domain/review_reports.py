@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from loconomics_plumbing import report_rows
-from loconomics_plumbing.errors import Conflict, Forbidden, Invalid, NotFound
+from loconomics_plumbing.errors import Conflict, Forbidden, NotFound
 from loconomics_plumbing.identity import Caller
 from loconomics_plumbing.moderation import (
     DETAILS_MAX,
@@ -37,17 +37,24 @@ from loconomics_plumbing.moderation import (
     UPHELD,
 )
 from loconomics_plumbing.storage import hold_until_commit
-from loconomics_plumbing.validation import encode_cursor
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..shop_models import Review, ReviewReport
 from . import reviews
+from .moderation_input import (
+    DEFAULT_PAGE,
+    check_choice,
+    check_limit,
+    check_text,
+    next_cursor,
+    oldest_first,
+    raise_if,
+)
 
 Emit = Callable[[str, dict], object]
 
-DEFAULT_PAGE, MAX_PAGE = 20, 100
 ALREADY_REPORTED = "You already reported this review."
 
 
@@ -109,21 +116,6 @@ def _moderated(session: Session, review: Review) -> dict:
 # checks shared by the member's and the moderators' side
 
 
-def _check_text(errors: dict[str, list[str]], name: str, value: object, limit: int) -> None:
-    if value is not None and (not isinstance(value, str) or len(value) > limit):
-        errors[name] = [f"At most {limit} characters."]
-
-
-def _check_reason(errors: dict[str, list[str]], reason: object) -> None:
-    if reason not in REPORT_REASONS:
-        errors["reason"] = [f"One of: {', '.join(REPORT_REASONS)}."]
-
-
-def _raise_if(errors: dict[str, list[str]]) -> None:
-    if errors:
-        raise Invalid("The input is not valid.", errors)
-
-
 def _held(session: Session, review_id: str) -> None:
     """Reports of a review and its removal are written one transaction at a time, so a report
     made in the instant of a removal is either refused or upheld by it, never left open."""
@@ -167,9 +159,9 @@ def report_review(
     the first report). Nothing else changes and nobody is told."""
     reporter_id = caller.require_user()
     errors: dict[str, list[str]] = {}
-    _check_reason(errors, reason)
-    _check_text(errors, "details", details, DETAILS_MAX)
-    _raise_if(errors)
+    check_choice(errors, "reason", reason, REPORT_REASONS)
+    check_text(errors, "details", details, DETAILS_MAX)
+    raise_if(errors)
     review = _readable_review(session, caller, review_id)
     if review.author_id == reporter_id:
         raise Forbidden("You cannot report your own review.")
@@ -211,22 +203,12 @@ def list_review_reports(
     answered), each with the review it is about."""
     caller.require_admin()
     errors: dict[str, list[str]] = {}
-    if status not in REPORT_STATUSES:
-        errors["status"] = [f"One of: {', '.join(REPORT_STATUSES)}."]
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-        errors["limit"] = [f"From 1 to {MAX_PAGE}."]
-    _raise_if(errors)
+    check_choice(errors, "status", status, REPORT_STATUSES)
+    check_limit(errors, limit)
+    raise_if(errors)
     query = select(ReviewReport, Review).join(Review, Review.id == ReviewReport.review_id)
-    query = query.where(ReviewReport.status == status)
-    if cursor:
-        moment, report_id = reviews.decode_position(cursor)
-        query = query.where(
-            (ReviewReport.created_at > moment)
-            | ((ReviewReport.created_at == moment) & (ReviewReport.id > report_id))
-        )
-    rows = session.execute(
-        query.order_by(ReviewReport.created_at, ReviewReport.id).limit(limit + 1)
-    ).all()
+    query = oldest_first(query.where(ReviewReport.status == status), ReviewReport, cursor)
+    rows = session.execute(query.limit(limit + 1)).all()
     page = rows[:limit]
     counts = _report_counts(session, [review.id for _, review in page])
     last = page[-1][0] if page else None
@@ -235,9 +217,7 @@ def list_review_reports(
             moderated_report_view(report, review, counts.get(review.id, 0))
             for report, review in page
         ],
-        "next_cursor": (
-            encode_cursor([last.created_at.isoformat(), last.id]) if len(rows) > limit else None
-        ),
+        "next_cursor": next_cursor(last.created_at, last.id) if len(rows) > limit else None,
     }
 
 
@@ -255,9 +235,9 @@ def remove_review(
     each reporter whose report this resolved (`review_report_resolved`)."""
     moderator_id = caller.require_admin()
     errors: dict[str, list[str]] = {}
-    _check_reason(errors, reason)
-    _check_text(errors, "note", note, NOTE_MAX)
-    _raise_if(errors)
+    check_choice(errors, "reason", reason, REPORT_REASONS)
+    check_text(errors, "note", note, NOTE_MAX)
+    raise_if(errors)
     review = _published_review(session, review_id)
     if review.removed_at is not None:
         raise Conflict("This review is already removed.")
@@ -325,8 +305,8 @@ def dismiss_review_report(
     """A moderator dismisses one open report: the review stays; the reporter is told."""
     moderator_id = caller.require_admin()
     errors: dict[str, list[str]] = {}
-    _check_text(errors, "note", note, NOTE_MAX)
-    _raise_if(errors)
+    check_text(errors, "note", note, NOTE_MAX)
+    raise_if(errors)
     report = session.get(ReviewReport, report_id)
     if report is None:
         raise NotFound("No such report.")

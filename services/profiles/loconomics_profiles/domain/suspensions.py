@@ -33,22 +33,29 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from loconomics_plumbing.errors import Conflict, Invalid, NotFound
+from loconomics_plumbing.errors import Conflict, NotFound
 from loconomics_plumbing.identity import Caller
 from loconomics_plumbing.moderation import CURRENT, LIFTED, NOTE_MAX, SUSPENSION_REASONS
-from loconomics_plumbing.validation import encode_cursor
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import Account, EmailConfirmation, PasswordReset, Suspension
 from ..shop_models import Listing
-from . import account_standing, login_sessions, profile_reports, reviews
+from . import account_standing, login_sessions, profile_reports
+from .moderation_input import (
+    DEFAULT_PAGE,
+    check_choice,
+    check_limit,
+    check_text,
+    next_cursor,
+    raise_if,
+)
+from .reviews import decode_position
 from .search import index_listing
 
 Emit = Callable[[str, dict], object]
 
-DEFAULT_PAGE, MAX_PAGE = 20, 100
 STATUSES = (CURRENT, LIFTED)
 ALREADY_SUSPENDED = "This account is already suspended."
 NOT_SUSPENDED = "This account is not suspended."
@@ -90,16 +97,6 @@ def member_view(suspension: Suspension) -> dict:
     }
 
 
-def _check_note(errors: dict[str, list[str]], note: object) -> None:
-    if note is not None and (not isinstance(note, str) or len(note) > NOTE_MAX):
-        errors["note"] = [f"At most {NOTE_MAX} characters."]
-
-
-def _raise_if(errors: dict[str, list[str]]) -> None:
-    if errors:
-        raise Invalid("The input is not valid.", errors)
-
-
 def _open_account(session: Session, account_id: str) -> Account:
     """The account, its suspension lock held; `NotFound` when unknown or closed."""
     if not isinstance(account_id, str) or not account_id:
@@ -132,12 +129,11 @@ def suspend_account(
     """A moderator suspends a member's account (see the module note for what follows)."""
     moderator_id = caller.require_admin()
     errors: dict[str, list[str]] = {}
-    if reason not in SUSPENSION_REASONS:
-        errors["reason"] = [f"One of: {', '.join(SUSPENSION_REASONS)}."]
-    _check_note(errors, note)
+    check_choice(errors, "reason", reason, SUSPENSION_REASONS)
+    check_text(errors, "note", note, NOTE_MAX)
     if account_id == moderator_id:
         errors["account_id"] = ["You cannot suspend your own account."]
-    _raise_if(errors)
+    raise_if(errors)
     account = _open_account(session, account_id)
     if account_standing.is_suspended(session, account.id):
         raise Conflict(ALREADY_SUSPENDED)
@@ -185,10 +181,10 @@ def reinstate_account(
     their profile and listings come back as they are. Reports stay resolved."""
     moderator_id = caller.require_admin()
     errors: dict[str, list[str]] = {}
-    _check_note(errors, note)
+    check_text(errors, "note", note, NOTE_MAX)
     if account_id == moderator_id:
         errors["account_id"] = ["You cannot reinstate your own account."]
-    _raise_if(errors)
+    raise_if(errors)
     account = _open_account(session, account_id)
     suspension = account_standing.current_suspension(session, account.id)
     if suspension is None:
@@ -221,13 +217,11 @@ def list_suspensions(
     ones by when they were lifted; of every account or of one."""
     caller.require_admin()
     errors: dict[str, list[str]] = {}
-    if status not in STATUSES:
-        errors["status"] = [f"One of: {', '.join(STATUSES)}."]
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-        errors["limit"] = [f"From 1 to {MAX_PAGE}."]
+    check_choice(errors, "status", status, STATUSES)
+    check_limit(errors, limit)
     if account_id is not None and not isinstance(account_id, str):
         errors["account_id"] = ["An account id."]
-    _raise_if(errors)
+    raise_if(errors)
     if status == CURRENT:
         moment_column = Suspension.suspended_at
         query = select(Suspension).where(account_standing.CURRENT)
@@ -237,7 +231,7 @@ def list_suspensions(
     if account_id:
         query = query.where(Suspension.account_id == account_id)
     if cursor:
-        moment, suspension_id = reviews.decode_position(cursor)
+        moment, suspension_id = decode_position(cursor)
         query = query.where(
             (moment_column < moment) | ((moment_column == moment) & (Suspension.id < suspension_id))
         )
@@ -254,11 +248,7 @@ def list_suspensions(
     last = page[-1] if page else None
     return {
         "items": [suspension_view(row, accounts.get(row.account_id)) for row in page],
-        "next_cursor": (
-            encode_cursor([_moment(last, status).isoformat(), last.id])
-            if len(rows) > limit
-            else None
-        ),
+        "next_cursor": (next_cursor(_moment(last, status), last.id) if len(rows) > limit else None),
     }
 
 
